@@ -1,0 +1,5 @@
+"""Saleor payment app for Lengo Pay."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

@@ -1,0 +1,220 @@
+"""The whole schema, as SQLAlchemy Core tables.
+
+Conventions, so SQLite and PostgreSQL behave the same:
+- amounts are exact decimal strings (SQLite has no exact numeric type);
+- times are UTC epoch seconds (floats): easy to compare and schedule on both;
+- secrets are Fernet tokens (`*_enc`), never clear text.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# The APL: one row per Saleor instance that installed the app.
+installations = Table(
+    "installations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("saleor_api_url", String(2048), nullable=False, unique=True),
+    Column("app_id", String(255), nullable=False),
+    Column("token_enc", Text, nullable=False),
+    Column("jwks", Text, nullable=False),
+    Column("jwks_fetched_at", Float, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)
+
+configurations = Table(
+    "configurations",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("installation_id", Integer, ForeignKey("installations.id", ondelete="CASCADE"), nullable=False),
+    Column("name", String(255), nullable=False),
+    Column("website_id", String(255), nullable=False),
+    Column("license_key_enc", Text, nullable=False),
+    Column("license_key_last4", String(8), nullable=False),
+    Column("environment", String(32), nullable=False),
+    Column("lengo_url", String(2048), nullable=False),
+    Column("currencies", Text, nullable=False),  # JSON list of ISO codes
+    Column("min_amount", String(64)),
+    Column("max_amount", String(64)),
+    Column("return_url_patterns", Text, nullable=False),  # JSON list of regexes
+    Column("default_return_url", String(2048)),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("installation_id", "name", name="uq_configurations_installation_name"),
+)
+
+channel_mappings = Table(
+    "channel_mappings",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("installation_id", Integer, ForeignKey("installations.id", ondelete="CASCADE"), nullable=False),
+    Column("channel", String(255), nullable=False),  # Saleor channel id or slug
+    Column("configuration_id", Integer, ForeignKey("configurations.id", ondelete="CASCADE"), nullable=False),
+    UniqueConstraint("installation_id", "channel", name="uq_channel_mappings_installation_channel"),
+)
+
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("installation_id", Integer, ForeignKey("installations.id", ondelete="CASCADE"), nullable=False),
+    Column("configuration_id", Integer, ForeignKey("configurations.id"), nullable=False),
+    Column("saleor_transaction_id", String(255), nullable=False),
+    Column("idempotency_key", String(512)),
+    Column("callback_token_digest", String(64), nullable=False, unique=True),
+    Column("state", String(32), nullable=False),
+    Column("pay_id", String(512), index=True),
+    Column("payment_url", String(2048)),
+    Column("amount", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("confirmed_amount", String(64)),
+    Column("lengo_status", String(64)),
+    Column("gateway", String(128)),
+    Column("environment", String(32), nullable=False),
+    Column("channel_id", String(255)),
+    Column("channel_slug", String(255)),
+    Column("source_type", String(32)),
+    Column("source_id", String(255)),
+    Column("return_url", String(2048)),
+    Column("action_type", String(32)),
+    Column("failure_reason", Text),
+    Column("refunded_amount", String(64), nullable=False, server_default="0"),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("watch_until", Float, nullable=False),
+    Column("next_check_at", Float, index=True),
+    Column("check_attempts", Integer, nullable=False, server_default="0"),
+    Column("last_status_at", Float),
+    Column("lease_until", Float),
+    UniqueConstraint("installation_id", "saleor_transaction_id", name="uq_payments_installation_transaction"),
+)
+
+payment_transitions = Table(
+    "payment_transitions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payment_id", String(32), ForeignKey("payments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("at", Float, nullable=False),
+    Column("from_state", String(32)),
+    Column("to_state", String(32), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+lengo_requests = Table(
+    "lengo_requests",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payment_id", String(32), ForeignKey("payments.id", ondelete="CASCADE"), index=True),
+    Column("configuration_id", Integer),
+    Column("operation", String(32), nullable=False),
+    Column("started_at", Float, nullable=False),
+    Column("duration_ms", Float, nullable=False),
+    Column("http_status", Integer),
+    Column("outcome", String(32), nullable=False),
+    Column("detail", Text),
+)
+
+callbacks = Table(
+    "callbacks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payment_id", String(32), ForeignKey("payments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("received_at", Float, nullable=False),
+    Column("pay_id", String(512)),
+    Column("status", String(64)),
+    Column("amount", String(64)),
+    Column("message", Text),
+    Column("client_enc", Text),
+    Column("client_masked", String(32)),
+    Column("content_type", String(255)),
+    Column("remote_addr", String(64)),
+    # recorded → confirmed | ignored | mismatch ; waiting_pay_id while the create is unanswered
+    Column("outcome", String(32), nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float, index=True),
+    Column("processed_at", Float),
+    Column("last_error", Text),
+)
+
+status_checks = Table(
+    "status_checks",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payment_id", String(32), ForeignKey("payments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("checked_at", Float, nullable=False),
+    Column("source", String(32), nullable=False),
+    Column("lengo_status", String(64)),
+    Column("amount", String(64)),
+    Column("gateway", String(128)),
+    Column("error", Text),
+)
+
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payment_id", String(32), ForeignKey("payments.id", ondelete="CASCADE"), index=True),
+    Column("installation_id", Integer, ForeignKey("installations.id", ondelete="CASCADE"), nullable=False),
+    Column("saleor_transaction_id", String(255), nullable=False),
+    Column("event_type", String(64), nullable=False),
+    Column("psp_reference", String(512), nullable=False),
+    Column("amount", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("message", Text, nullable=False),
+    Column("external_url", String(2048)),
+    Column("available_actions", Text, nullable=False),  # JSON list
+    Column("event_time", Float, nullable=False),
+    Column("state", String(16), nullable=False),  # pending | delivered | dead
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float, nullable=False),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
+    Column("last_error", Text),
+    Column("already_processed", Boolean),
+    Column("saleor_event_id", String(255)),
+    Column("created_at", Float, nullable=False),
+    Column("delivered_at", Float),
+    Index("ix_outbox_state_due", "state", "next_attempt_at"),
+)
+
+# Answers to Saleor's action requests, so a retried request gets the same answer.
+action_answers = Table(
+    "action_answers",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("installation_id", Integer, ForeignKey("installations.id", ondelete="CASCADE"), nullable=False),
+    Column("saleor_transaction_id", String(255), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("issued_at", String(64), nullable=False),
+    Column("payment_id", String(32)),
+    Column("psp_reference", String(512), nullable=False),
+    Column("response", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint(
+        "installation_id", "saleor_transaction_id", "action", "issued_at", name="uq_action_answers_request"
+    ),
+)

@@ -1,0 +1,11 @@
+"""TRANSACTION_CANCELATION_REQUESTED."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from saleor_lengo.handlers import WebhookContext
+
+
+async def handle(ctx: WebhookContext) -> dict[str, Any]:
+    return {"result": "CANCEL_FAILURE", "message": "Not available yet."}

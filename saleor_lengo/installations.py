@@ -1,0 +1,89 @@
+"""The APL: installations keyed by Saleor API URL."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from saleor_lengo.crypto import Cipher
+from saleor_lengo.db.engine import Database, now
+from saleor_lengo.db.schema import installations
+
+
+@dataclass(frozen=True)
+class Installation:
+    id: int
+    saleor_api_url: str
+    app_id: str
+    token_enc: str
+    jwks: dict[str, Any]
+    jwks_fetched_at: float
+
+    def token(self, cipher: Cipher) -> str:
+        return cipher.decrypt(self.token_enc)
+
+
+def _row(row: Any) -> Installation:
+    return Installation(
+        id=row.id,
+        saleor_api_url=row.saleor_api_url,
+        app_id=row.app_id,
+        token_enc=row.token_enc,
+        jwks=json.loads(row.jwks),
+        jwks_fetched_at=row.jwks_fetched_at,
+    )
+
+
+async def get_by_url(conn: AsyncConnection, saleor_api_url: str) -> Installation | None:
+    row = (
+        await conn.execute(select(installations).where(installations.c.saleor_api_url == saleor_api_url))
+    ).first()
+    return _row(row) if row else None
+
+
+async def get_by_id(conn: AsyncConnection, installation_id: int) -> Installation | None:
+    row = (await conn.execute(select(installations).where(installations.c.id == installation_id))).first()
+    return _row(row) if row else None
+
+
+async def find(db: Database, saleor_api_url: str) -> Installation | None:
+    async with db.read() as conn:
+        return await get_by_url(conn, saleor_api_url)
+
+
+async def save(
+    db: Database, cipher: Cipher, *, saleor_api_url: str, app_id: str, token: str, jwks: dict[str, Any]
+) -> Installation:
+    """Insert, or replace the installation of the same Saleor URL (a re-install)."""
+    t = now()
+    values = {
+        "app_id": app_id,
+        "token_enc": cipher.encrypt(token),
+        "jwks": json.dumps(jwks),
+        "jwks_fetched_at": t,
+        "updated_at": t,
+    }
+    async with db.write() as conn:
+        existing = await get_by_url(conn, saleor_api_url)
+        if existing:
+            await conn.execute(update(installations).where(installations.c.id == existing.id).values(**values))
+        else:
+            await conn.execute(
+                installations.insert().values(saleor_api_url=saleor_api_url, created_at=t, **values)
+            )
+        found = await get_by_url(conn, saleor_api_url)
+    assert found is not None
+    return found
+
+
+async def replace_jwks(db: Database, installation_id: int, jwks: dict[str, Any]) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            update(installations)
+            .where(installations.c.id == installation_id)
+            .values(jwks=json.dumps(jwks), jwks_fetched_at=now())
+        )

@@ -1,0 +1,71 @@
+"""JSON in and out without binary floats touching money.
+
+Incoming bodies parse floats as Decimal. Outgoing Decimals are written as
+JSON numbers with exactly their decimal digits: integral values as integers
+(`176500`, never `176500.0`), others through `float` only when its shortest
+repr is the very same decimal, which is checked, so the text is exact.
+"""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+
+class JsonError(ValueError):
+    """Malformed JSON, or JSON nested deeper than allowed."""
+
+
+MAX_DEPTH = 32
+
+
+def _depth_ok(value: Any, depth: int = 0) -> bool:
+    if depth > MAX_DEPTH:
+        return False
+    if isinstance(value, dict):
+        return all(_depth_ok(v, depth + 1) for v in value.values())
+    if isinstance(value, list):
+        return all(_depth_ok(v, depth + 1) for v in value)
+    return True
+
+
+def loads(raw: bytes | str) -> Any:
+    try:
+        value = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+    except (ValueError, RecursionError) as exc:
+        raise JsonError("malformed JSON") from exc
+    if not _depth_ok(value):
+        raise JsonError("JSON nested too deeply")
+    return value
+
+
+def _reject_constant(name: str) -> Any:
+    raise JsonError(f"{name} is not valid JSON")
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        if value == value.to_integral_value():
+            return int(value)
+        as_float = float(value)
+        if Decimal(repr(as_float)) != value.normalize():
+            # Too many digits for an exact float repr: a string keeps it exact.
+            return format(value, "f")
+        return as_float
+    raise TypeError(f"{type(value).__name__} is not JSON serialisable")
+
+
+
+def _convert(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return _default(value)
+    if isinstance(value, dict):
+        return {k: _convert(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_convert(v) for v in value]
+    return value
+
+
+def dumps(value: Any) -> str:
+    return json.dumps(_convert(value), separators=(",", ":"), ensure_ascii=False)

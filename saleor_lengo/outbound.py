@@ -1,0 +1,30 @@
+"""Rules for every outbound HTTP call: http(s) only, short timeouts."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import httpx
+
+
+class UnsafeUrl(ValueError):
+    """A URL the app refuses to call."""
+
+
+def check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UnsafeUrl(f"only absolute http(s) URLs are called, not {url[:80]!r}")
+    if parts.username or parts.password:
+        raise UnsafeUrl("URLs with credentials are not called")
+    return url
+
+
+def make_http_client(**kwargs: object) -> httpx.AsyncClient:
+    # No redirects: a redirect would carry our Authorization header elsewhere.
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(10.0, connect=3.0),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        **kwargs,  # type: ignore[arg-type]
+    )

@@ -1,0 +1,1 @@
+"""Everything that speaks Saleor: events, manifest, signatures, GraphQL."""

@@ -1,0 +1,70 @@
+"""Registration: Saleor hands the app its token (`POST /api/register`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from saleor_lengo import installations
+from saleor_lengo.crypto import Cipher
+from saleor_lengo.db.engine import Database
+from saleor_lengo.logs import get_logger, register_secret
+from saleor_lengo.outbound import UnsafeUrl, check_url
+from saleor_lengo.saleor.client import SaleorClient, SaleorError, SaleorPermissionDenied
+from saleor_lengo.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class RegistrationError(Exception):
+    status: int
+    code: str
+    message: str
+
+
+def check_saleor_url(settings: Settings, saleor_api_url: str) -> None:
+    try:
+        check_url(saleor_api_url)
+    except UnsafeUrl as exc:
+        raise RegistrationError(400, "INVALID_SALEOR_URL", str(exc)) from None
+    pattern = settings.allowed_domain_pattern
+    if pattern is None:
+        if not settings.app_url_is_loopback:
+            raise RegistrationError(
+                403,
+                "SALEOR_URL_NOT_ALLOWED",
+                "Set ALLOWED_DOMAIN_PATTERN to a regex matching your Saleor API URL: "
+                "without it only local development (a loopback APP_URL) accepts registrations.",
+            )
+        return
+    if pattern.fullmatch(saleor_api_url) is None:
+        raise RegistrationError(403, "SALEOR_URL_NOT_ALLOWED", "This Saleor URL does not match ALLOWED_DOMAIN_PATTERN.")
+
+
+async def register(
+    settings: Settings,
+    db: Database,
+    cipher: Cipher,
+    saleor: SaleorClient,
+    *,
+    saleor_api_url: str | None,
+    auth_token: object,
+) -> None:
+    if not saleor_api_url:
+        raise RegistrationError(400, "MISSING_SALEOR_API_URL", "Missing Saleor-Api-Url header.")
+    if not isinstance(auth_token, str) or not auth_token:
+        raise RegistrationError(400, "MISSING_AUTH_TOKEN", "Missing auth_token in the body.")
+    register_secret(auth_token)
+    check_saleor_url(settings, saleor_api_url)
+    try:
+        app_id = await saleor.fetch_app_id(saleor_api_url, auth_token)
+    except SaleorPermissionDenied:
+        raise RegistrationError(401, "INVALID_TOKEN", "Saleor did not accept the app token.") from None
+    except SaleorError as exc:
+        raise RegistrationError(401, "INVALID_TOKEN", f"Could not confirm the app token with Saleor: {exc}") from None
+    try:
+        jwks = await saleor.fetch_jwks(saleor_api_url)
+    except SaleorError as exc:
+        raise RegistrationError(502, "JWKS_UNAVAILABLE", f"Could not fetch Saleor's signing keys: {exc}") from None
+    await installations.save(db, cipher, saleor_api_url=saleor_api_url, app_id=app_id, token=auth_token, jwks=jwks)
+    log.info("app_registered", saleor_api_url=saleor_api_url, app_id=app_id)

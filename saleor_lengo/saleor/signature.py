@@ -1,0 +1,52 @@
+"""Saleor's webhook signature: RS256 JWS with a detached, unencoded payload.
+
+Verification works on the raw body bytes, before anything parses them: a
+re-serialised body would not be the bytes Saleor signed. Every way a
+signature can fail raises the one `SignatureError`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jwt
+from jwt.api_jws import PyJWS
+
+_JWS = PyJWS(algorithms=["RS256"])
+
+
+class SignatureError(Exception):
+    """The signature is missing, malformed, made with an unknown key or does not match."""
+
+
+def signature_kid(signature: str) -> str:
+    try:
+        header = jwt.get_unverified_header(signature)
+    except jwt.PyJWTError:
+        raise SignatureError("malformed signature") from None
+    kid = header.get("kid")
+    if header.get("alg") != "RS256" or not isinstance(kid, str):
+        raise SignatureError("signature must be RS256 with a kid")
+    if header.get("b64") is not False or "b64" not in (header.get("crit") or []):
+        raise SignatureError("signature must have a detached unencoded payload")
+    return kid
+
+
+def jwks_kids(jwks: dict[str, Any]) -> set[str]:
+    return {k["kid"] for k in jwks.get("keys", []) if isinstance(k, dict) and isinstance(k.get("kid"), str)}
+
+
+def verify(signature: str, raw_body: bytes, jwks: dict[str, Any]) -> None:
+    kid = signature_kid(signature)
+    try:
+        key_set = jwt.PyJWKSet.from_dict(jwks)
+        key = key_set[kid].key
+    except (jwt.PyJWTError, KeyError):
+        raise SignatureError("signing key not in the JWKS") from None
+    parts = signature.split(".")
+    if len(parts) != 3 or parts[1] != "":
+        raise SignatureError("signature payload must be detached")
+    try:
+        _JWS.decode_complete(signature, key, algorithms=["RS256"], detached_payload=raw_body)
+    except jwt.PyJWTError:
+        raise SignatureError("signature does not match") from None

@@ -1,0 +1,77 @@
+"""The app's collaborators, built once and handed to handlers (no globals)."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from saleor_lengo.crypto import Cipher
+from saleor_lengo.db.engine import Database
+from saleor_lengo.logs import get_logger, register_secret
+from saleor_lengo.outbound import make_http_client
+from saleor_lengo.saleor.client import SaleorClient
+from saleor_lengo.saleor.jwks import JwksKeeper
+from saleor_lengo.settings import Settings
+
+log = get_logger(__name__)
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    cipher: Cipher
+    http: httpx.AsyncClient
+    saleor: SaleorClient
+    jwks: JwksKeeper
+    clock: Callable[[], float] = time.time
+    # Wakes the relay as soon as an outbox row is committed, instead of polling.
+    outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "background") -> None:
+        """Run work after the answer was sent; failures are logged, never lost silently."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+
+        def _done(t: asyncio.Task[Any]) -> None:
+            self._tasks.discard(t)
+            if not t.cancelled() and t.exception() is not None:
+                log.error("background_task_failed", task=name, error=repr(t.exception()))
+
+        task.add_done_callback(_done)
+
+    async def drain(self) -> None:
+        """Wait for every spawned task (tests, and graceful shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    async def aclose(self) -> None:
+        await self.drain()
+        await self.http.aclose()
+        await self.db.dispose()
+
+
+def build_services(
+    settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time
+) -> Services:
+    register_secret(settings.secret_key)
+    for key in settings.secret_key_fallbacks:
+        register_secret(key)
+    db = Database(settings.database_url)
+    client = http or make_http_client()
+    saleor = SaleorClient(client)
+    return Services(
+        settings=settings,
+        db=db,
+        cipher=Cipher(settings.secret_key, settings.secret_key_fallbacks),
+        http=client,
+        saleor=saleor,
+        jwks=JwksKeeper(db, saleor, clock),
+        clock=clock,
+    )

@@ -1,0 +1,107 @@
+"""The Starlette application: every route the app serves, fixed at install time."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import FileResponse, Response
+from starlette.routing import Route, Router
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from saleor_lengo.logs import get_logger
+from saleor_lengo.resources import static_dir
+from saleor_lengo.saleor.events import SYNC_EVENTS
+from saleor_lengo.services import Services
+from saleor_lengo.web import callback_routes, dashboard_routes, saleor_routes
+from saleor_lengo.web.responses import error, json_response
+
+log = get_logger(__name__)
+
+
+class RequestContext:
+    """Binds a request id to every log line of a request, and never lets a stack trace out."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:16], path=scope.get("path", ""))
+        started = False
+
+        async def send_wrapper(message: dict) -> None:  # type: ignore[type-arg]
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_wrapper)  # type: ignore[arg-type]
+        except Exception:
+            log.exception("unhandled_error")
+            if not started:
+                await error(500, "Internal error; it has been logged.")(scope, receive, send)
+
+
+async def health(_request: Request) -> Response:
+    return json_response({"status": "ok"})
+
+
+async def ready(request: Request) -> Response:
+    services: Services = request.app.state.services
+    try:
+        await services.db.ping()
+    except (SQLAlchemyError, OSError):
+        return json_response({"status": "unavailable", "database": "unreachable"}, 503)
+    return json_response({"status": "ready"})
+
+
+async def logo(_request: Request) -> Response:
+    return FileResponse(static_dir() / "logo.png", media_type="image/png")
+
+
+BackgroundStarter = Callable[[Services], Awaitable[Callable[[], Awaitable[None]]]]
+
+
+def create_app(services: Services, *, background: BackgroundStarter | None = None) -> Starlette:
+    routes = [
+        Route("/health", health, methods=["GET"]),
+        Route("/ready", ready, methods=["GET"]),
+        Route("/logo.png", logo, methods=["GET"]),
+        Route("/api/manifest", saleor_routes.manifest, methods=["GET"]),
+        Route("/api/register", saleor_routes.register_route, methods=["POST"]),
+        *(
+            Route(event.path, saleor_routes.webhook_endpoint(event), methods=["POST"], name=event.kebab)
+            for event in SYNC_EVENTS
+        ),
+        *callback_routes.routes(),
+        *dashboard_routes.routes(),
+    ]
+
+    @asynccontextmanager
+    async def lifespan(_app: Starlette) -> AsyncIterator[None]:
+        stop = await background(services) if background else None
+        try:
+            yield
+        finally:
+            if stop:
+                await stop()
+            await services.aclose()
+
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContext)])
+    # A redirect (e.g. to add a trailing slash) drops a POST body: Lengo's
+    # callbacks and Saleor's webhooks must be answered where they land.
+    router: Router = app.router
+    router.redirect_slashes = False
+    app.state.services = services
+    return app

@@ -1,0 +1,15 @@
+"""Entry point for uvicorn workers: `saleor_lengo.web.asgi:create` (factory)."""
+
+from __future__ import annotations
+
+from starlette.applications import Starlette
+
+from saleor_lengo.commands.common import startup_settings
+from saleor_lengo.services import build_services
+from saleor_lengo.web.app import create_app
+from saleor_lengo.workers import start_background
+
+
+def create() -> Starlette:
+    settings = startup_settings()
+    return create_app(build_services(settings), background=start_background)

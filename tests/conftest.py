@@ -1,0 +1,108 @@
+"""Shared fixtures: every app test runs on SQLite and, when TEST_DATABASE_URL is set, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from saleor_lengo.db.migrate import migrate
+from saleor_lengo.services import Services, build_services
+from saleor_lengo.settings import Settings, load_settings
+from saleor_lengo.web.app import create_app
+from tests.fakes.saleor import FakeSaleor
+
+APP_URL = "http://127.0.0.1:8000"
+TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
+POSTGRES_SKIP = "PostgreSQL tests skipped: set TEST_DATABASE_URL=postgresql://… to run them"
+
+
+def _postgres_url() -> str | None:
+    return os.environ.get("TEST_DATABASE_URL") or None
+
+
+async def _reset_postgres(url: str) -> None:
+    from saleor_lengo.settings import _async_database_url
+
+    engine = create_async_engine(_async_database_url(url))
+    async with engine.begin() as conn:
+        await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        await conn.execute(text("CREATE SCHEMA public"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'app.sqlite3'}"
+    url = _postgres_url()
+    if url is None:
+        pytest.skip(POSTGRES_SKIP)
+    await _reset_postgres(url)
+    return url
+
+
+def make_settings(database_url: str, **overrides: str) -> Settings:
+    env = {"APP_URL": APP_URL, "DATABASE_URL": database_url, "SECRET_KEY": TEST_SECRET_KEY, **overrides}
+    return load_settings(env)
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return make_settings(database_url)
+
+
+@pytest.fixture
+def fake_saleor() -> FakeSaleor:
+    return FakeSaleor()
+
+
+@pytest.fixture
+def transports(fake_saleor: FakeSaleor) -> dict[str, httpx.AsyncBaseTransport]:
+    """Outbound hosts the app may reach in tests; tests add more (e.g. the fake Lengo)."""
+    return {"http://saleor.test": httpx.ASGITransport(app=fake_saleor.asgi())}
+
+
+@pytest.fixture
+async def services(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport]) -> AsyncIterator[Services]:
+    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False)
+    svc = build_services(settings, http=http)
+    await migrate(svc.db)
+    yield svc
+    await svc.aclose()
+
+
+@pytest.fixture
+async def client(services: Services) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(services)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=APP_URL) as c:
+        yield c
+
+
+async def register(client: httpx.AsyncClient, fake_saleor: FakeSaleor) -> httpx.Response:
+    return await client.post(
+        "/api/register",
+        json={"auth_token": fake_saleor.app_token},
+        headers={"Saleor-Api-Url": fake_saleor.api_url, "Saleor-Domain": "saleor.test"},
+    )
+
+
+@pytest.fixture
+async def installed(client: httpx.AsyncClient, fake_saleor: FakeSaleor) -> FakeSaleor:
+    response = await register(client, fake_saleor)
+    assert response.status_code == 200, response.text
+    return fake_saleor
+
+
+async def send_webhook(
+    client: httpx.AsyncClient, fake_saleor: FakeSaleor, event: str, body: dict[str, Any]
+) -> httpx.Response:
+    raw, headers = fake_saleor.webhook(event, body)
+    path = "/api/webhooks/saleor/" + event.lower().replace("_", "-")
+    return await client.post(path, content=raw, headers=headers)

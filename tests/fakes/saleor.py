@@ -1,0 +1,275 @@
+"""A faithful fake Saleor: signs webhooks as Saleor does, serves a JWKS with
+key rotation, and answers GraphQL only for documents that validate against
+the real schema (`../shared/saleor/schema.graphql`).
+
+The GraphQL endpoint executes documents with graphql-core against that very
+schema, with resolvers for what the app uses (`app`, `channels`,
+`transactionEventReport`), so a selection the real Saleor would refuse is
+refused here too. `transactionEventReport` deduplicates as Saleor 3.23 does
+(`PAYMENT-APPS.md` §5 and §7): same (transaction, pspReference, type) and
+amount → `alreadyProcessed: true`; another amount → `INCORRECT_DETAILS` and
+a `CHARGE_FAILURE` event.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from graphql import GraphQLError, GraphQLSchema, build_schema, graphql, parse, validate
+from jwt.algorithms import RSAAlgorithm
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"
+SCHEMA_PATH = SHARED / "saleor" / "schema.graphql"
+
+NOT_DEDUPLICATED = {"CHARGE_ACTION_REQUIRED", "AUTHORIZATION_ACTION_REQUIRED"}
+
+
+@cache
+def saleor_schema() -> GraphQLSchema:
+    return build_schema(SCHEMA_PATH.read_text())
+
+
+def validation_errors(document: str) -> list[str]:
+    try:
+        ast = parse(document)
+    except GraphQLError as exc:
+        return [exc.message]
+    return [e.message for e in validate(saleor_schema(), ast)]
+
+
+def saleor_json(value: Any) -> bytes:
+    """Serialise like Saleor (Python json.dumps, ", "/": " separators, ensure_ascii, floats with a fraction)."""
+
+    def convert(v: Any) -> Any:
+        if isinstance(v, Decimal):
+            return float(v)
+        if isinstance(v, dict):
+            return {k: convert(x) for k, x in v.items()}
+        if isinstance(v, list):
+            return [convert(x) for x in v]
+        return v
+
+    return json.dumps(convert(value)).encode()
+
+
+@dataclass
+class SigningKey:
+    kid: str
+    private: rsa.RSAPrivateKey
+
+    def public_jwk(self) -> dict[str, Any]:
+        jwk: dict[str, Any] = json.loads(RSAAlgorithm.to_jwk(self.private.public_key()))
+        jwk.update({"kid": self.kid, "use": "sig", "alg": "RS256"})
+        return jwk
+
+
+def new_key(kid: str | None = None) -> SigningKey:
+    return SigningKey(kid or secrets.token_urlsafe(16), rsa.generate_private_key(public_exponent=65537, key_size=2048))
+
+
+@dataclass
+class Event:
+    type: str
+    psp_reference: str
+    amount: Decimal
+    message: str
+    id: str
+    source: str  # "report" | "sync"
+
+
+@dataclass
+class FakeSaleor:
+    api_url: str = "http://saleor.test/graphql/"
+    app_id: str = "QXBwOjE="
+    app_token: str = field(default_factory=lambda: "app-token-" + secrets.token_urlsafe(24))
+    keys: list[SigningKey] = field(default_factory=lambda: [new_key()])
+    installed: bool = True
+    down: int = 0  # answer 503 to this many GraphQL calls (-1: until told otherwise)
+    transactions: dict[str, list[Event]] = field(default_factory=dict)
+    channels: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"id": "Q2hhbm5lbDox", "slug": "default-channel", "name": "Default", "currencyCode": "USD"},
+            {"id": "Q2hhbm5lbDoy", "slug": "channel-gnf", "name": "Guinée", "currencyCode": "GNF"},
+        ]
+    )
+    graphql_calls: list[dict[str, Any]] = field(default_factory=list)
+    jwks_requests: int = 0
+    jwks_down: bool = False
+    _event_seq: int = 0
+
+    # -- keys and signatures -------------------------------------------------
+    @property
+    def current_key(self) -> SigningKey:
+        return self.keys[-1]
+
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [k.public_jwk() for k in self.keys]}
+
+    def rotate(self, *, retire_old: bool = True) -> SigningKey:
+        key = new_key()
+        self.keys = [key] if retire_old else [*self.keys, key]
+        return key
+
+    def sign(self, raw_body: bytes, key: SigningKey | None = None) -> str:
+        """`Saleor-Signature`: RS256 JWS, detached and unencoded payload (`b64: false`)."""
+        k = key or self.current_key
+        return jwt.api_jws.PyJWS().encode(
+            raw_body,
+            k.private,
+            algorithm="RS256",
+            headers={"kid": k.kid, "b64": False, "crit": ["b64"]},
+            is_payload_detached=True,
+        )
+
+    def webhook(self, event: str, body: dict[str, Any], *, key: SigningKey | None = None) -> tuple[bytes, dict[str, str]]:
+        raw = saleor_json(body)
+        domain = self.api_url.split("/")[2]
+        sig = self.sign(raw, key)
+        headers = {
+            "Content-Type": "application/json",
+            "Saleor-Event": event.lower(),
+            "Saleor-Domain": domain,
+            "Saleor-Signature": sig,
+            "Saleor-Api-Url": self.api_url,
+            "X-Saleor-Event": event.lower(),
+            "X-Saleor-Domain": domain,
+            "X-Saleor-Signature": sig,
+        }
+        return raw, headers
+
+    # -- what Saleor keeps -----------------------------------------------------
+    def _next_event_id(self) -> str:
+        self._event_seq += 1
+        return f"VHJhbnNhY3Rpb25FdmVudDo{self._event_seq}"
+
+    def record_sync_answer(self, transaction_id: str, answer: dict[str, Any]) -> None:
+        """Saleor turns a sync answer into an event, deduplicated like reports."""
+        result = answer.get("result")
+        if not result or "pspReference" not in answer:
+            return
+        amount = Decimal(str(answer.get("amount", "0")))
+        self._add_event(transaction_id, str(result), str(answer["pspReference"]), amount, answer.get("message", ""), "sync")
+
+    def _add_event(self, tx: str, type_: str, psp: str, amount: Decimal, message: str, source: str) -> tuple[Event, bool]:
+        events = self.transactions.setdefault(tx, [])
+        if type_ not in NOT_DEDUPLICATED:
+            for e in events:
+                if e.type == type_ and e.psp_reference == psp:
+                    if e.amount != amount:
+                        raise ValueError("INCORRECT_DETAILS")
+                    return e, True
+        event = Event(type_, psp, amount, message, self._next_event_id(), source)
+        events.append(event)
+        return event, False
+
+    def events(self, tx: str, type_: str | None = None) -> list[Event]:
+        return [e for e in self.transactions.get(tx, []) if type_ is None or e.type == type_]
+
+    def charged_amount(self, tx: str) -> Decimal:
+        return sum((e.amount for e in self.events(tx, "CHARGE_SUCCESS")), Decimal(0))
+
+    # -- GraphQL resolvers ------------------------------------------------------
+    def _authorised(self, info: Any) -> bool:
+        return bool(self.installed and info.context.get("token") == self.app_token)
+
+    @staticmethod
+    def _permission_error(permission: str) -> GraphQLError:
+        return GraphQLError(
+            f"To access this path, you need one of the following permissions: {permission}",
+            extensions={"exception": {"code": "PermissionDenied"}},
+        )
+
+    def _resolve_app(self, info: Any) -> dict[str, Any]:
+        if not self._authorised(info):
+            raise self._permission_error("AUTHENTICATED_APP")
+        return {"id": self.app_id}
+
+    def _resolve_channels(self, info: Any) -> list[dict[str, Any]]:
+        if not self._authorised(info):
+            raise self._permission_error("AUTHENTICATED_APP, AUTHENTICATED_STAFF_USER")
+        return self.channels
+
+    def _resolve_report(self, info: Any, **args: Any) -> dict[str, Any]:
+        if not self._authorised(info):
+            raise self._permission_error("HANDLE_PAYMENTS")
+        tx = args["id"]
+        if tx not in self.transactions:
+            return {"alreadyProcessed": None, "transactionEvent": None, "errors": [
+                {"field": "id", "code": "NOT_FOUND", "message": f"Couldn't resolve to a node: {tx}"}]}
+        amount = Decimal(str(args["amount"]))
+        try:
+            event, already = self._add_event(tx, args["type"], args["pspReference"], amount, args.get("message") or "", "report")
+        except ValueError:
+            self._add_event(tx, "CHARGE_FAILURE", args["pspReference"] + "#failure", amount,
+                            "Event with given pspReference already exists with different amount", "report")
+            return {"alreadyProcessed": None, "transactionEvent": None, "errors": [
+                {"field": "pspReference", "code": "INCORRECT_DETAILS",
+                 "message": "Incorrect value provided for the event. Event with given pspReference and type already exists with different amount."}]}
+        return {"alreadyProcessed": already, "transactionEvent": {"id": event.id}, "errors": []}
+
+    def open_transaction(self, tx: str) -> None:
+        self.transactions.setdefault(tx, [])
+
+    # -- HTTP ----------------------------------------------------------------------
+    async def _graphql(self, request: Request) -> Response:
+        body = json.loads(await request.body())
+        auth = request.headers.get("authorization", "")
+        token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        self.graphql_calls.append({"query": body.get("query"), "variables": body.get("variables"), "token": token})
+        if self.down:
+            if self.down > 0:
+                self.down -= 1
+            return Response("Service Unavailable", status_code=503)
+        document = body.get("query") or ""
+        errors = validation_errors(document)
+        if errors:
+            return JSONResponse({"errors": [{"message": m} for m in errors]}, status_code=400)
+
+        fake = self
+
+        class Root:
+            def app(self, info: Any) -> dict[str, Any]:
+                return fake._resolve_app(info)
+
+            def channels(self, info: Any) -> list[dict[str, Any]]:
+                return fake._resolve_channels(info)
+
+            def transactionEventReport(self, info: Any, **args: Any) -> dict[str, Any]:
+                return fake._resolve_report(info, **args)
+
+        result = await graphql(
+            saleor_schema(), document, root_value=Root(), context_value={"token": token},
+            variable_values=body.get("variables") or {},
+        )
+        payload: dict[str, Any] = {"data": result.data}
+        if result.errors:
+            payload["errors"] = [e.formatted for e in result.errors]
+        return Response(json.dumps(payload, default=str), media_type="application/json")
+
+    async def _jwks(self, _request: Request) -> Response:
+        self.jwks_requests += 1
+        if self.jwks_down:
+            return Response("down", status_code=502)
+        return JSONResponse(self.jwks())
+
+    def asgi(self) -> Starlette:
+        return Starlette(routes=[
+            Route("/graphql/", self._graphql, methods=["POST"]),
+            Route("/.well-known/jwks.json", self._jwks, methods=["GET"]),
+        ])
+
+    # -- payload builders (shaped like the recorded requests) ----------------------
+    def recipient(self) -> dict[str, str]:
+        return {"id": self.app_id}

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import httpx
+
+from saleor_lengo import __version__
+from saleor_lengo.saleor.events import SYNC_EVENTS
+from tests.fakes.saleor import validation_errors
+
+EXPECTED_EVENTS = {
+    "PAYMENT_GATEWAY_INITIALIZE_SESSION",
+    "TRANSACTION_INITIALIZE_SESSION",
+    "TRANSACTION_PROCESS_SESSION",
+    "TRANSACTION_CHARGE_REQUESTED",
+    "TRANSACTION_REFUND_REQUESTED",
+    "TRANSACTION_CANCELATION_REQUESTED",
+}
+
+
+async def test_manifest_lists_the_six_events_with_absolute_urls_under_app_url(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/manifest")
+    assert response.status_code == 200
+    m = response.json()
+    assert m["id"] == "saleor.app.payment.lengo"
+    assert m["name"] == "Lengo Pay"
+    assert m["version"] == __version__
+    assert m["permissions"] == ["HANDLE_PAYMENTS"]
+    assert m["appUrl"] == "http://127.0.0.1:8000/app"
+    assert m["tokenTargetUrl"] == "http://127.0.0.1:8000/api/register"
+    assert m["brand"]["logo"]["default"] == "http://127.0.0.1:8000/logo.png"
+    assert m["requiredSaleorVersion"] == ">=3.23 <4"
+    assert {e for w in m["webhooks"] for e in w["syncEvents"]} == EXPECTED_EVENTS
+    for webhook in m["webhooks"]:
+        (event,) = webhook["syncEvents"]
+        assert webhook["targetUrl"] == "http://127.0.0.1:8000/api/webhooks/saleor/" + event.lower().replace("_", "-")
+        assert webhook["isActive"] is True
+        assert "recipient" in webhook["query"]
+        assert validation_errors(webhook["query"]) == []
+
+
+async def test_every_manifest_target_url_is_a_route_that_answers(client: httpx.AsyncClient) -> None:
+    m = (await client.get("/api/manifest")).json()
+    for webhook in m["webhooks"]:
+        path = webhook["targetUrl"].removeprefix("http://127.0.0.1:8000")
+        # Unsigned: the route exists and refuses, rather than 404/405.
+        response = await client.post(path, content=b"{}")
+        assert response.status_code == 400, path
+
+
+def test_the_registry_derives_paths_from_event_names() -> None:
+    names = [e.name for e in SYNC_EVENTS]
+    assert set(names) == EXPECTED_EVENTS
+    assert len(names) == len(set(names))
+
+
+async def test_logo_is_a_png(client: httpx.AsyncClient) -> None:
+    response = await client.get("/logo.png")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "image/png"
+    assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_health_and_ready(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/health")).json() == {"status": "ok"}
+    assert (await client.get("/ready")).json() == {"status": "ready"}

@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from saleor_lengo.settings import SettingsError, load_settings
+
+
+def test_defaults_are_a_local_sqlite_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    s = load_settings({})
+    assert s.app_url == "http://127.0.0.1:8000"
+    assert s.database_url == "sqlite+aiosqlite:///saleor-lengo.sqlite3"
+    assert s.app_url_is_loopback
+    assert s.manifest_app_id == "saleor.app.payment.lengo"
+
+
+def test_sqlite_without_key_generates_one_beside_the_database_and_warns(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "app.sqlite3"
+    first = load_settings({"DATABASE_URL": f"sqlite:///{db}"})
+    key_file = tmp_path / "data" / "app.sqlite3.key"
+    assert key_file.read_text().strip() == first.secret_key
+    assert len(first.secret_key) >= 32
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert any("Back it up" in w for w in first.warnings)
+    second = load_settings({"DATABASE_URL": f"sqlite:///{db}"})
+    assert second.secret_key == first.secret_key
+    assert second.warnings == ()
+
+
+def test_postgres_without_secret_key_refuses_to_start() -> None:
+    with pytest.raises(SettingsError, match="SECRET_KEY is required"):
+        load_settings({"DATABASE_URL": "postgresql://postgres@127.0.0.1/test"})
+
+
+def test_postgres_url_gets_the_async_driver() -> None:
+    s = load_settings({"DATABASE_URL": "postgresql://u@h/db", "SECRET_KEY": "k" * 32})
+    assert s.database_url == "postgresql+asyncpg://u@h/db"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"SECRET_KEY": "short"}, "at least 32"),
+        ({"SECRET_KEY": "a" * 40 + ",b"}, "commas"),
+        ({"APP_URL": "ftp://x"}, "APP_URL"),
+        ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"ALLOWED_DOMAIN_PATTERN": "("}, "ALLOWED_DOMAIN_PATTERN"),
+        ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
+        ({"RECONCILE_INTERVAL_SECONDS": "soon"}, "RECONCILE_INTERVAL_SECONDS"),
+    ],
+)
+def test_invalid_settings_name_the_variable(env: dict[str, str], message: str, tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **env}
+    with pytest.raises(SettingsError, match=message):
+        load_settings(env)
+
+
+def test_app_url_trailing_slash_is_dropped(tmp_path: Path) -> None:
+    s = load_settings({"APP_URL": "https://pay.example.com/", "DATABASE_URL": f"sqlite:///{tmp_path/'a.sqlite3'}"})
+    assert s.url("/api/register") == "https://pay.example.com/api/register"
+    assert not s.app_url_is_loopback
