@@ -1,0 +1,56 @@
+"""Writing outbox rows, always inside the caller's transaction."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from saleor_lengo.db.schema import outbox
+from saleor_lengo.money import Money
+from saleor_lengo.payments.model import Payment
+
+MAX_MESSAGE = 512
+
+
+def clip(message: str) -> str:
+    """Saleor truncates at 512 characters; we cut first so we know what it shows."""
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+
+
+async def enqueue(
+    conn: AsyncConnection,
+    payment: Payment,
+    *,
+    event_type: str,
+    amount: Decimal,
+    message: str,
+    now: float,
+    psp_reference: str | None = None,
+    available_actions: tuple[str, ...] = (),
+) -> int:
+    psp = psp_reference or payment.pay_id
+    if not psp:
+        raise ValueError("an event needs a pspReference")
+    result = await conn.execute(
+        outbox.insert().values(
+            payment_id=payment.id,
+            installation_id=payment.installation_id,
+            saleor_transaction_id=payment.saleor_transaction_id,
+            event_type=event_type,
+            psp_reference=psp,
+            amount=Money(amount, payment.currency).to_saleor(),
+            currency=payment.currency,
+            message=clip(message),
+            external_url=payment.payment_url,
+            available_actions=json.dumps(list(available_actions)),
+            event_time=now,
+            state="pending",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    (new_id,) = result.inserted_primary_key or (None,)
+    return int(new_id) if new_id is not None else 0

@@ -1,0 +1,35 @@
+"""A Lengo client for one configuration, whose every call lands in the audit log."""
+
+from __future__ import annotations
+
+from saleor_lengo.configurations import Configuration
+from saleor_lengo.db.schema import lengo_requests
+from saleor_lengo.lengo.client import LengoCall, LengoClient
+from saleor_lengo.logs import get_logger
+from saleor_lengo.services import Services
+
+log = get_logger(__name__)
+
+
+def lengo_client(services: Services, config: Configuration, payment_id: str | None = None) -> LengoClient:
+    async def record(call: LengoCall) -> None:
+        # Its own short transaction: an audit row must never hold a lock
+        # across a Lengo call, nor be lost with a failed business transaction.
+        try:
+            async with services.db.write() as conn:
+                await conn.execute(
+                    lengo_requests.insert().values(
+                        payment_id=payment_id,
+                        configuration_id=config.id,
+                        operation=call.operation,
+                        started_at=call.started_at.timestamp(),
+                        duration_ms=call.duration_ms,
+                        http_status=call.http_status,
+                        outcome=call.outcome,
+                        detail=call.detail,
+                    )
+                )
+        except Exception as exc:  # the audit log must never break a payment
+            log.warning("lengo_audit_write_failed", error=type(exc).__name__)
+
+    return LengoClient(services.http, config.credentials(services.cipher), recorder=record)

@@ -1,0 +1,124 @@
+"""The one place a payment changes state.
+
+It knows which moves are allowed. A repeat of the current state is a no-op
+(logged at INFO) and an illegal move a no-op (logged at WARNING): that is
+what makes duplicate and late notifications harmless. Every move Saleor must
+learn writes its outbox row in the same transaction as the state change.
+
+Callers hold the payment's row lock (`store.get(..., lock=True)` inside
+`db.write()`), so concurrent callbacks, workers and replicas are serialised.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from saleor_lengo.db.schema import payment_transitions
+from saleor_lengo.logs import get_logger
+from saleor_lengo.money import Money
+from saleor_lengo.outbox.writer import enqueue
+from saleor_lengo.payments import store
+from saleor_lengo.payments.model import Payment, State
+
+log = get_logger(__name__)
+
+ALLOWED: dict[State, frozenset[State]] = {
+    State.CREATING: frozenset({State.ACTION_REQUIRED, State.FAILED}),
+    State.ACTION_REQUIRED: frozenset({State.SUCCEEDED, State.FAILED, State.CANCELED, State.EXPIRED}),
+    # Lengo cannot close a link: money can still arrive after these, and it
+    # must be recorded and reported, since it moved.
+    State.FAILED: frozenset({State.SUCCEEDED}),
+    State.CANCELED: frozenset({State.SUCCEEDED}),
+    State.EXPIRED: frozenset({State.SUCCEEDED}),
+    State.SUCCEEDED: frozenset(),
+}
+
+# Once final, a payment is still checked now and then: this far apart.
+WATCH_INTERVAL_SECONDS = 3 * 3600.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    payment: Payment
+    changed: bool
+    outbox_id: int | None = None
+
+
+def success_message(payment: Payment, previous: State, amount: Decimal, gateway: str | None) -> str:
+    parts = [f"Paid on Lengo Pay{f' with {gateway}' if gateway else ''}: {Money(amount, payment.currency)}."]
+    if amount != payment.amount:
+        parts.append(
+            f"Lengo confirmed {Money(amount, payment.currency)} but {Money(payment.amount, payment.currency)} was requested."
+        )
+    if previous in (State.CANCELED, State.EXPIRED):
+        parts.append(
+            f"Late payment after the payment was {previous.value}: refund due to the shopper "
+            "unless the order is fulfilled."
+        )
+    elif previous == State.FAILED:
+        parts.append("Paid after an earlier failure was reported.")
+    if payment.is_test_money:
+        parts.append(f"TEST PAYMENT ({payment.environment}): no real money.")
+    return " ".join(parts)
+
+
+async def transition(
+    conn: AsyncConnection,
+    payment: Payment,
+    to: State,
+    *,
+    reason: str,
+    now: float,
+    confirmed_amount: Decimal | None = None,
+    gateway: str | None = None,
+    lengo_status: str | None = None,
+) -> Outcome:
+    if payment.state == to:
+        log.info("payment_transition_repeat", payment_id=payment.id, state=to.value)
+        return Outcome(payment, False)
+    if to not in ALLOWED[payment.state]:
+        log.warning("payment_transition_illegal", payment_id=payment.id, from_state=payment.state.value, to_state=to.value)
+        return Outcome(payment, False)
+
+    values: dict[str, object] = {"state": to.value, "updated_at": now}
+    if lengo_status is not None:
+        values["lengo_status"] = lengo_status
+    if gateway:
+        values["gateway"] = gateway
+    if to == State.SUCCEEDED:
+        # The first confirmed amount is kept: Saleor deduplicates on it, so
+        # every later report of this payment must carry the very same one.
+        amount = payment.confirmed_amount if payment.confirmed_amount is not None else (confirmed_amount or payment.amount)
+        values["confirmed_amount"] = format(amount, "f")
+        values["next_check_at"] = None
+    elif to in (State.CANCELED, State.EXPIRED, State.FAILED):
+        values["next_check_at"] = now + WATCH_INTERVAL_SECONDS
+        values["failure_reason"] = reason
+    await store.update_fields(conn, payment.id, **values)
+    await conn.execute(
+        payment_transitions.insert().values(
+            payment_id=payment.id, at=now, from_state=payment.state.value, to_state=to.value, reason=reason
+        )
+    )
+    updated = await store.get(conn, payment.id)
+    assert updated is not None
+    log.info("payment_transition", payment_id=payment.id, from_state=payment.state.value, to_state=to.value, reason=reason)
+
+    outbox_id: int | None = None
+    if to == State.SUCCEEDED:
+        outbox_id = await enqueue(
+            conn,
+            updated,
+            event_type="CHARGE_SUCCESS",
+            amount=updated.charged_amount,
+            message=success_message(updated, payment.state, updated.charged_amount, gateway or updated.gateway),
+            now=now,
+        )
+    elif payment.state == State.ACTION_REQUIRED and to in (State.FAILED, State.EXPIRED):
+        outbox_id = await enqueue(
+            conn, updated, event_type="CHARGE_FAILURE", amount=updated.amount, message=reason, now=now
+        )
+    return Outcome(updated, True, outbox_id)
