@@ -16,7 +16,18 @@ from saleor_lengo.db.migrate import migrate
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings, load_settings
 from saleor_lengo.web.app import create_app
+from saleor_lengo import installations
+from saleor_lengo.configurations import Configuration, ConfigurationInput
+from saleor_lengo.configurations import map_channel as _map_channel
+from saleor_lengo.configurations import save as _save_configuration
+from saleor_lengo.simulator.api import LengoState
+from saleor_lengo.simulator.api import create_app as create_lengo_app
 from tests.fakes.saleor import FakeSaleor
+
+LENGO_URL = "https://lengo.test"
+LENGO_KEY = "lengo-license-key-5f2c9a7e41"
+WEBSITE_ID = "site-123"
+RETURN_URL = "https://shop.example/checkout/return"
 
 APP_URL = "http://127.0.0.1:8000"
 TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
@@ -64,9 +75,22 @@ def fake_saleor() -> FakeSaleor:
 
 
 @pytest.fixture
-def transports(fake_saleor: FakeSaleor) -> dict[str, httpx.AsyncBaseTransport]:
-    """Outbound hosts the app may reach in tests; tests add more (e.g. the fake Lengo)."""
-    return {"http://saleor.test": httpx.ASGITransport(app=fake_saleor.asgi())}
+def lengo() -> LengoState:
+    """The fake Lengo (the simulator's API), reachable by the app at LENGO_URL."""
+
+    async def no_sleep(_seconds: float) -> None:
+        return None
+
+    return LengoState(license_key=LENGO_KEY, page_base="https://payment.lengo.test", sleep=no_sleep)
+
+
+@pytest.fixture
+def transports(fake_saleor: FakeSaleor, lengo: LengoState) -> dict[str, httpx.AsyncBaseTransport]:
+    """Outbound hosts the app may reach in tests."""
+    return {
+        "http://saleor.test": httpx.ASGITransport(app=fake_saleor.asgi()),
+        LENGO_URL: httpx.ASGITransport(app=create_lengo_app(lengo)),
+    }
 
 
 @pytest.fixture
@@ -106,3 +130,33 @@ async def send_webhook(
     raw, headers = fake_saleor.webhook(event, body)
     path = "/api/webhooks/saleor/" + event.lower().replace("_", "-")
     return await client.post(path, content=raw, headers=headers)
+
+
+async def configure_channel(
+    services: Services,
+    fake_saleor: FakeSaleor,
+    *,
+    channel: str = "channel-gnf",
+    name: str | None = None,
+    currencies: tuple[str, ...] = ("GNF",),
+    return_url_patterns: tuple[str, ...] = (r"https://shop\.example/checkout/return(\?.*)?",),
+    environment: str = "sandbox",
+    **extra: str | None,
+) -> Configuration:
+    """A configuration pointing at the fake Lengo, mapped to `channel` (what `saleor-lengo configure` does)."""
+    inst = await installations.find(services.db, fake_saleor.api_url)
+    assert inst is not None, "install the app first (the `installed` fixture)"
+    data = ConfigurationInput(
+        name=name or channel,
+        website_id=WEBSITE_ID,
+        license_key=LENGO_KEY,
+        environment=environment,
+        lengo_url=LENGO_URL,
+        currencies=currencies,
+        return_url_patterns=return_url_patterns,
+        **extra,  # type: ignore[arg-type]
+    )
+    async with services.db.write() as conn:
+        config = await _save_configuration(conn, services.cipher, inst.id, data)
+        await _map_channel(conn, inst.id, channel, config.id)
+    return config
