@@ -29,6 +29,12 @@ LENGO_KEY = "lengo-license-key-5f2c9a7e41"
 WEBSITE_ID = "site-123"
 RETURN_URL = "https://shop.example/checkout/return"
 
+from hypothesis import settings as hypothesis_settings
+
+# CI machines are slow and shared: examples are judged on correctness, not speed.
+hypothesis_settings.register_profile("ci", deadline=None)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
 APP_URL = "http://127.0.0.1:8000"
 TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
 POSTGRES_SKIP = "PostgreSQL tests skipped: set TEST_DATABASE_URL=postgresql://… to run them"
