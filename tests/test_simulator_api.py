@@ -34,7 +34,7 @@ def state() -> LengoState:
 
 
 @pytest.fixture
-async def lengo(state: LengoState) -> AsyncIterator[httpx.AsyncClient]:
+async def api(state: LengoState) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=create_app(state))
     async with httpx.AsyncClient(transport=transport, base_url=LENGO_URL) as http:
         yield http
@@ -63,9 +63,9 @@ async def status_of(http: httpx.AsyncClient, pay_id: str) -> httpx.Response:
 
 
 async def test_create_answers_success_with_a_padded_pay_id_and_a_payment_url(
-    lengo: httpx.AsyncClient, state: LengoState
+    api: httpx.AsyncClient, state: LengoState
 ) -> None:
-    response = await create(lengo, callback_url="https://shop.test/cb", return_url="https://shop.test/back")
+    response = await create(api, callback_url="https://shop.test/cb", return_url="https://shop.test/back")
 
     assert response.status_code == 200
     body = response.json()
@@ -81,11 +81,11 @@ async def test_create_answers_success_with_a_padded_pay_id_and_a_payment_url(
     )
 
 
-async def test_payment_url_uses_the_configured_page_base(lengo: httpx.AsyncClient, state: LengoState) -> None:
+async def test_payment_url_uses_the_configured_page_base(api: httpx.AsyncClient, state: LengoState) -> None:
     state.page_base = "https://payment.lengopay.com/"
     state.new_pay_id = lambda: "ab+c/d=="
 
-    body = (await create(lengo)).json()
+    body = (await create(api)).json()
 
     assert body["payment_url"] == "https://payment.lengopay.com/ab%2Bc%2Fd%3D%3D"
 
@@ -98,8 +98,8 @@ def test_generated_pay_ids_are_base64_and_some_hold_plus_or_slash() -> None:
     assert len(set(ids)) == len(ids)
 
 
-async def test_create_accepts_the_amount_as_a_numeric_string(lengo: httpx.AsyncClient, state: LengoState) -> None:
-    pay_id = await created_pay_id(lengo, amount="176500")
+async def test_create_accepts_the_amount_as_a_numeric_string(api: httpx.AsyncClient, state: LengoState) -> None:
+    pay_id = await created_pay_id(api, amount="176500")
 
     assert state.payments[pay_id].amount == Decimal("176500")
 
@@ -109,12 +109,12 @@ async def test_create_accepts_the_amount_as_a_numeric_string(lengo: httpx.AsyncC
     [{"websiteid": None}, {"amount": None}, {"currency": None}, {"currency": ""}],
 )
 async def test_create_without_a_required_field_is_refused_as_missing(
-    lengo: httpx.AsyncClient, state: LengoState, fields: dict[str, Any]
+    api: httpx.AsyncClient, state: LengoState, fields: dict[str, Any]
 ) -> None:
     body = {"websiteid": SITE, "amount": 1500, "currency": "GNF", **fields}
     body = {k: v for k, v in body.items() if v is not None}
 
-    response = await lengo.post("/api/v1/payments", content=jsonutil.dumps(body), headers=AUTH)
+    response = await api.post("/api/v1/payments", content=jsonutil.dumps(body), headers=AUTH)
 
     assert response.status_code == 400
     assert response.json() == {"status": "ERROR", "message": "Missing body fields"}
@@ -123,17 +123,17 @@ async def test_create_without_a_required_field_is_refused_as_missing(
 
 @pytest.mark.parametrize("amount", [100, 999, 0, -1500, "1500.5", "abc"])
 async def test_create_refuses_amounts_lengo_does_not_support(
-    lengo: httpx.AsyncClient, state: LengoState, amount: object
+    api: httpx.AsyncClient, state: LengoState, amount: object
 ) -> None:
-    response = await create(lengo, amount=amount)
+    response = await create(api, amount=amount)
 
     assert response.status_code == 400
     assert response.json() == {"status": "ERROR", "message": "Unsupported amount"}
     assert state.payments == {}
 
 
-async def test_create_accepts_the_smallest_gnf_amount(lengo: httpx.AsyncClient, state: LengoState) -> None:
-    pay_id = await created_pay_id(lengo, amount=1000)
+async def test_create_accepts_the_smallest_gnf_amount(api: httpx.AsyncClient, state: LengoState) -> None:
+    pay_id = await created_pay_id(api, amount=1000)
 
     assert state.payments[pay_id].amount == Decimal(1000)
 
@@ -151,11 +151,11 @@ async def test_create_accepts_the_smallest_gnf_amount(lengo: httpx.AsyncClient, 
     ],
 )
 async def test_anything_but_basic_and_the_key_as_issued_is_unauthorized(
-    lengo: httpx.AsyncClient, state: LengoState, headers: dict[str, str]
+    api: httpx.AsyncClient, state: LengoState, headers: dict[str, str]
 ) -> None:
     body = {"websiteid": SITE, "amount": 1500, "currency": "GNF"}
 
-    response = await lengo.post("/api/v1/payments", content=jsonutil.dumps(body), headers=headers)
+    response = await api.post("/api/v1/payments", content=jsonutil.dumps(body), headers=headers)
 
     assert response.status_code == 401
     assert response.json() == {"error": "Unauthorized !"}
@@ -163,22 +163,22 @@ async def test_anything_but_basic_and_the_key_as_issued_is_unauthorized(
 
 
 async def test_without_a_configured_key_any_non_empty_key_is_accepted(
-    lengo: httpx.AsyncClient, state: LengoState
+    api: httpx.AsyncClient, state: LengoState
 ) -> None:
     state.license_key = None
     body = jsonutil.dumps({"websiteid": SITE, "amount": 1500, "currency": "GNF"})
 
-    accepted = await lengo.post("/api/v1/payments", content=body, headers={"Authorization": "Basic anything"})
-    refused = await lengo.post("/api/v1/payments", content=body, headers={"Authorization": "Basic "})
+    accepted = await api.post("/api/v1/payments", content=body, headers={"Authorization": "Basic anything"})
+    refused = await api.post("/api/v1/payments", content=body, headers={"Authorization": "Basic "})
 
     assert (accepted.status_code, refused.status_code) == (200, 401)
 
 
-async def test_status_and_balance_need_the_key_too(lengo: httpx.AsyncClient) -> None:
-    pay_id = await created_pay_id(lengo)
+async def test_status_and_balance_need_the_key_too(api: httpx.AsyncClient) -> None:
+    pay_id = await created_pay_id(api)
 
-    status = await lengo.post("/api/v1/transaction/status", json={"pay_id": pay_id, "websiteid": SITE})
-    balance = await lengo.get(f"/api/getbalance/{SITE}")
+    status = await api.post("/api/v1/transaction/status", json={"pay_id": pay_id, "websiteid": SITE})
+    balance = await api.get(f"/api/getbalance/{SITE}")
 
     assert (status.status_code, balance.status_code) == (401, 401)
 
@@ -187,12 +187,12 @@ async def test_status_and_balance_need_the_key_too(lengo: httpx.AsyncClient) -> 
 
 
 async def test_status_reports_the_payment_with_an_integer_gnf_amount(
-    lengo: httpx.AsyncClient, state: LengoState
+    api: httpx.AsyncClient, state: LengoState
 ) -> None:
-    pay_id = await created_pay_id(lengo, amount=176500)
+    pay_id = await created_pay_id(api, amount=176500)
     state.pay(pay_id, gateway="MTN MoMo", account="664000000")
 
-    response = await status_of(lengo, pay_id)
+    response = await status_of(api, pay_id)
 
     assert response.status_code == 200
     assert '"amount":176500,' in response.text
@@ -207,33 +207,33 @@ async def test_status_reports_the_payment_with_an_integer_gnf_amount(
     assert isinstance(body["date"], str) and body["date"]
 
 
-async def test_status_follows_set_status_pay_and_decline(lengo: httpx.AsyncClient, state: LengoState) -> None:
-    pay_id = await created_pay_id(lengo)
+async def test_status_follows_set_status_pay_and_decline(api: httpx.AsyncClient, state: LengoState) -> None:
+    pay_id = await created_pay_id(api)
 
-    seen = [(await status_of(lengo, pay_id)).json()["status"]]
+    seen = [(await status_of(api, pay_id)).json()["status"]]
     state.set_status(pay_id, "PENDING")
-    seen.append((await status_of(lengo, pay_id)).json()["status"])
+    seen.append((await status_of(api, pay_id)).json()["status"])
     state.decline(pay_id)
-    seen.append((await status_of(lengo, pay_id)).json()["status"])
+    seen.append((await status_of(api, pay_id)).json()["status"])
 
     assert seen == ["INITIATED", "PENDING", "FAILED"]
 
 
-async def test_status_of_an_unknown_pay_id_is_a_json_404(lengo: httpx.AsyncClient) -> None:
-    response = await status_of(lengo, "bm90LWEtcGF5bWVudA==")
+async def test_status_of_an_unknown_pay_id_is_a_json_404(api: httpx.AsyncClient) -> None:
+    response = await status_of(api, "bm90LWEtcGF5bWVudA==")
 
     assert response.status_code == 404
     assert response.json() == {"status": "ERROR", "message": "Transaction not found"}
 
 
-async def test_status_of_another_sites_payment_is_not_found(lengo: httpx.AsyncClient) -> None:
-    pay_id = await created_pay_id(lengo, websiteid="other-site")
+async def test_status_of_another_sites_payment_is_not_found(api: httpx.AsyncClient) -> None:
+    pay_id = await created_pay_id(api, websiteid="other-site")
 
-    assert (await status_of(lengo, pay_id)).status_code == 404
+    assert (await status_of(api, pay_id)).status_code == 404
 
 
-async def test_status_without_pay_id_is_refused_as_missing(lengo: httpx.AsyncClient) -> None:
-    response = await lengo.post("/api/v1/transaction/status", json={"websiteid": SITE}, headers=AUTH)
+async def test_status_without_pay_id_is_refused_as_missing(api: httpx.AsyncClient) -> None:
+    response = await api.post("/api/v1/transaction/status", json={"websiteid": SITE}, headers=AUTH)
 
     assert response.status_code == 400
     assert response.json()["message"] == "Missing body fields"
@@ -242,13 +242,13 @@ async def test_status_without_pay_id_is_refused_as_missing(lengo: httpx.AsyncCli
 # --- Balance and unknown routes -------------------------------------------------
 
 
-async def test_balance_sums_the_sites_successful_gnf_payments(lengo: httpx.AsyncClient, state: LengoState) -> None:
-    state.pay(await created_pay_id(lengo, amount=1500))
-    state.pay(await created_pay_id(lengo, amount=2500))
-    await created_pay_id(lengo, amount=9000)  # not paid
-    state.pay(await created_pay_id(lengo, amount=7000, websiteid="other-site"))
+async def test_balance_sums_the_sites_successful_gnf_payments(api: httpx.AsyncClient, state: LengoState) -> None:
+    state.pay(await created_pay_id(api, amount=1500))
+    state.pay(await created_pay_id(api, amount=2500))
+    await created_pay_id(api, amount=9000)  # not paid
+    state.pay(await created_pay_id(api, amount=7000, websiteid="other-site"))
 
-    response = await lengo.get(f"/api/getbalance/{SITE}", headers=AUTH)
+    response = await api.get(f"/api/getbalance/{SITE}", headers=AUTH)
 
     assert response.status_code == 200
     assert response.json() == {"status": "Success", "balance": 4000, "currency": "GNF"}
@@ -259,9 +259,9 @@ async def test_balance_sums_the_sites_successful_gnf_payments(lengo: httpx.Async
     [("GET", "/api/v1/payments/abc%3D%3D"), ("GET", "/nowhere"), ("GET", "/api/v1/payments")],
 )
 async def test_unknown_routes_answer_an_html_404(
-    lengo: httpx.AsyncClient, state: LengoState, method: str, path: str
+    api: httpx.AsyncClient, state: LengoState, method: str, path: str
 ) -> None:
-    response = await lengo.request(method, path, headers=AUTH)
+    response = await api.request(method, path, headers=AUTH)
 
     assert response.status_code == 404
     assert response.headers["content-type"].startswith("text/html")
@@ -274,41 +274,41 @@ async def test_unknown_routes_answer_an_html_404(
 
 
 async def test_fail_next_answers_500_that_many_times_then_recovers(
-    lengo: httpx.AsyncClient, state: LengoState
+    api: httpx.AsyncClient, state: LengoState
 ) -> None:
     state.fail_next = 2
 
-    codes = [(await create(lengo)).status_code for _ in range(3)]
+    codes = [(await create(api)).status_code for _ in range(3)]
 
     assert codes == [500, 500, 200]
     assert len(state.payments) == 1
     assert state.fail_next == 0
 
 
-async def test_fail_rate_draws_from_the_injected_random(lengo: httpx.AsyncClient, state: LengoState) -> None:
+async def test_fail_rate_draws_from_the_injected_random(api: httpx.AsyncClient, state: LengoState) -> None:
     state.rng = random.Random(7)
     state.fail_rate = 0.5
     replay = random.Random(7)
     expected = [500 if replay.random() < 0.5 else 200 for _ in range(20)]
 
-    codes = [(await create(lengo)).status_code for _ in range(20)]
+    codes = [(await create(api)).status_code for _ in range(20)]
 
     assert codes == expected
     assert 500 in codes and 200 in codes
 
 
 async def test_create_then_fail_stores_the_payment_but_answers_500(
-    lengo: httpx.AsyncClient, state: LengoState
+    api: httpx.AsyncClient, state: LengoState
 ) -> None:
     state.create_then_fail = True
 
-    response = await create(lengo)
+    response = await create(api)
 
     assert response.status_code == 500
     assert len(state.payments) == 1
 
 
-async def test_slow_waits_before_every_call(lengo: httpx.AsyncClient, state: LengoState) -> None:
+async def test_slow_waits_before_every_call(api: httpx.AsyncClient, state: LengoState) -> None:
     waited: list[float] = []
 
     async def fake_sleep(seconds: float) -> None:
@@ -317,27 +317,27 @@ async def test_slow_waits_before_every_call(lengo: httpx.AsyncClient, state: Len
     state.sleep = fake_sleep
     state.slow = 1.5
 
-    await create(lengo)
-    await lengo.get(f"/api/getbalance/{SITE}", headers=AUTH)
+    await create(api)
+    await api.get(f"/api/getbalance/{SITE}", headers=AUTH)
 
     assert waited == [1.5, 1.5]
 
 
-async def test_hang_next_holds_the_answer_past_a_client_timeout(lengo: httpx.AsyncClient, state: LengoState) -> None:
+async def test_hang_next_holds_the_answer_past_a_client_timeout(api: httpx.AsyncClient, state: LengoState) -> None:
     state.hang_next = 1
 
     with pytest.raises(TimeoutError):
         async with asyncio.timeout(0.05):
-            await create(lengo)
-    after = await create(lengo)
+            await create(api)
+    after = await create(api)
 
     assert after.status_code == 200
     assert state.hang_next == 0
 
 
-async def test_calls_are_logged_with_the_path_as_sent(lengo: httpx.AsyncClient, state: LengoState) -> None:
-    await create(lengo)
-    await lengo.get("/api/getbalance/" + quote("site/1", safe=""), headers=AUTH)
+async def test_calls_are_logged_with_the_path_as_sent(api: httpx.AsyncClient, state: LengoState) -> None:
+    await create(api)
+    await api.get("/api/getbalance/" + quote("site/1", safe=""), headers=AUTH)
 
     assert state.calls == [("POST", "/api/v1/payments"), ("GET", "/api/getbalance/site%2F1")]
 
@@ -372,9 +372,9 @@ async def shop(merchant: Merchant) -> AsyncIterator[httpx.AsyncClient]:
 
 
 async def test_a_callback_carries_lengos_json_body(
-    lengo: httpx.AsyncClient, state: LengoState, merchant: Merchant, shop: httpx.AsyncClient
+    api: httpx.AsyncClient, state: LengoState, merchant: Merchant, shop: httpx.AsyncClient
 ) -> None:
-    pay_id = await created_pay_id(lengo, amount=176500, callback_url="http://shop.test/cb/tok")
+    pay_id = await created_pay_id(api, amount=176500, callback_url="http://shop.test/cb/tok")
     state.pay(pay_id)
 
     statuses = await state.send_callback(pay_id, shop)
@@ -393,9 +393,9 @@ async def test_a_callback_carries_lengos_json_body(
 
 
 async def test_a_declined_payments_callback_says_transaction_failed(
-    lengo: httpx.AsyncClient, state: LengoState, merchant: Merchant, shop: httpx.AsyncClient
+    api: httpx.AsyncClient, state: LengoState, merchant: Merchant, shop: httpx.AsyncClient
 ) -> None:
-    pay_id = await created_pay_id(lengo, callback_url="http://shop.test/cb/tok")
+    pay_id = await created_pay_id(api, callback_url="http://shop.test/cb/tok")
     state.decline(pay_id)
 
     await state.send_callback(pay_id, shop)
@@ -405,7 +405,7 @@ async def test_a_declined_payments_callback_says_transaction_failed(
 
 
 async def test_callbacks_can_be_repeated_late_forged_or_form_encoded(
-    lengo: httpx.AsyncClient, state: LengoState, merchant: Merchant, shop: httpx.AsyncClient
+    api: httpx.AsyncClient, state: LengoState, merchant: Merchant, shop: httpx.AsyncClient
 ) -> None:
     waited: list[float] = []
 
@@ -413,7 +413,7 @@ async def test_callbacks_can_be_repeated_late_forged_or_form_encoded(
         waited.append(seconds)
 
     state.sleep = fake_sleep
-    pay_id = await created_pay_id(lengo, callback_url="http://shop.test/cb/tok")
+    pay_id = await created_pay_id(api, callback_url="http://shop.test/cb/tok")
     state.pay(pay_id)
     merchant.answer = 429
 
@@ -433,8 +433,8 @@ async def test_callbacks_can_be_repeated_late_forged_or_form_encoded(
     }
 
 
-async def test_a_callback_needs_a_callback_url(lengo: httpx.AsyncClient, state: LengoState) -> None:
-    pay_id = await created_pay_id(lengo)
+async def test_a_callback_needs_a_callback_url(api: httpx.AsyncClient, state: LengoState) -> None:
+    pay_id = await created_pay_id(api)
 
     with pytest.raises(ValueError):
-        await state.send_callback(pay_id, lengo)
+        await state.send_callback(pay_id, api)
