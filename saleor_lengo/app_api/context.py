@@ -1,0 +1,27 @@
+"""What every resolver gets: the app's services and the verified Dashboard user."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from saleor_lengo.app_api.auth import DashboardUser
+from saleor_lengo.services import Services
+
+
+class ApiError(Exception):
+    """A refusal worth showing to the merchant as it is (validation, Lengo's answer, not found)."""
+
+    def __init__(self, message: str, code: str = "INVALID") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+
+@dataclass(frozen=True)
+class ApiContext:
+    services: Services
+    user: DashboardUser
+
+    @property
+    def installation_id(self) -> int:
+        return self.user.installation.id

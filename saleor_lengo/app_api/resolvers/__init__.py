@@ -1,0 +1,1 @@
+"""Resolvers, one concept per module; they know the database and the services, not strawberry."""

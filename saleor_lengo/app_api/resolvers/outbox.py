@@ -1,0 +1,48 @@
+"""The dead-letter outbox: events Saleor never accepted, and a way to send them again."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+
+from saleor_lengo.app_api.context import ApiContext, ApiError
+from saleor_lengo.db.schema import outbox
+
+MAX_ROWS = 200
+
+
+async def dead_letters(ctx: ApiContext, first: int) -> list[Any]:
+    if not 1 <= first <= MAX_ROWS:
+        raise ApiError(f"first must be between 1 and {MAX_ROWS}.")
+    async with ctx.services.db.read() as conn:
+        return list(
+            (
+                await conn.execute(
+                    select(outbox)
+                    .where(outbox.c.installation_id == ctx.installation_id, outbox.c.state == "dead")
+                    .order_by(outbox.c.created_at.desc(), outbox.c.id.desc())
+                    .limit(first)
+                )
+            ).all()
+        )
+
+
+async def retry(ctx: ApiContext, outbox_id: int) -> Any:
+    """Back to `pending`, due now, with a fresh attempt budget: staff judged the cause fixed."""
+    now = ctx.services.clock()
+    async with ctx.services.db.write() as conn:
+        result = await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == outbox_id, outbox.c.installation_id == ctx.installation_id, outbox.c.state == "dead")
+            .values(state="pending", next_attempt_at=now, attempts=0, lease_owner=None, lease_until=None)
+        )
+        row = (
+            await conn.execute(select(outbox).where(outbox.c.id == outbox_id, outbox.c.installation_id == ctx.installation_id))
+        ).first()
+    if row is None:
+        raise ApiError("No such event.", "NOT_FOUND")
+    if not result.rowcount:
+        raise ApiError(f"This event is {row.state}, not dead: there is nothing to retry.", "NOT_DEAD")
+    ctx.services.outbox_signal.set()
+    return row

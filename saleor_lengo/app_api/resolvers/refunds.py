@@ -1,0 +1,83 @@
+"""A refund staff made by hand outside Lengo (which has no refund API), reported to Saleor.
+
+Reported as REFUND_SUCCESS through the outbox, in the same transaction that
+raises `refunded_amount`, so the two can never disagree. Each refund has its
+own pspReference (`<pay_id>:manual-refund:<n>`): Saleor deduplicates on
+(transaction, pspReference, type), and two refunds of the same payment are
+two events.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from saleor_lengo.app_api.context import ApiContext, ApiError
+from saleor_lengo.db.schema import outbox
+from saleor_lengo.money import Money, MoneyError
+from saleor_lengo.outbox.writer import enqueue
+from saleor_lengo.payments import store
+from saleor_lengo.payments.model import Payment, State
+
+MAX_NOTE = 200
+
+
+def refundable(payment: Payment) -> Decimal:
+    if payment.state != State.SUCCEEDED:
+        return Decimal(0)
+    return max(payment.charged_amount - payment.refunded_amount, Decimal(0))
+
+
+async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, note: str | None) -> Payment:
+    note = (note or "").strip()[:MAX_NOTE]
+    now = ctx.services.clock()
+    async with ctx.services.db.write() as conn:
+        payment = await store.get(conn, payment_id, lock=True)
+        if payment is None or payment.installation_id != ctx.installation_id:
+            raise ApiError("No such payment.", "NOT_FOUND")
+        try:
+            money = Money.parse(amount.strip(), payment.currency)
+        except MoneyError as exc:
+            raise ApiError(f"Amount: {exc}.") from None
+        if money.amount <= 0:
+            raise ApiError("The refund amount must be above zero.")
+        if payment.state != State.SUCCEEDED:
+            raise ApiError("Only a paid payment can be refunded.", "NOT_PAID")
+        left = refundable(payment)
+        if money.amount > left:
+            raise ApiError(
+                f"At most {Money(left, payment.currency)} can be refunded "
+                f"({Money(payment.charged_amount, payment.currency)} charged, "
+                f"{Money(payment.refunded_amount, payment.currency)} already refunded).",
+                "AMOUNT_TOO_HIGH",
+            )
+        base = payment.pay_id or payment.id
+        prefix = f"{base}:manual-refund:"
+        done = (
+            await conn.execute(
+                select(func.count())
+                .select_from(outbox)
+                .where(outbox.c.payment_id == payment.id, outbox.c.psp_reference.startswith(prefix, autoescape=True))
+            )
+        ).scalar_one()
+        who = ctx.user.email or "staff"
+        message = f"Refund made by hand outside Lengo Pay, recorded by {who}: {money}."
+        if note:
+            message += f" Note: {note}"
+        await enqueue(
+            conn,
+            payment,
+            event_type="REFUND_SUCCESS",
+            amount=money.amount,
+            message=message,
+            now=now,
+            psp_reference=f"{prefix}{int(done) + 1}",
+        )
+        await store.update_fields(
+            conn, payment.id, refunded_amount=format(payment.refunded_amount + money.amount, "f"), updated_at=now
+        )
+        updated = await store.get(conn, payment.id)
+    ctx.services.outbox_signal.set()
+    assert updated is not None
+    return updated
