@@ -14,6 +14,7 @@ from saleor_lengo.settings import SettingsError
 COMMANDS = [
     "serve",
     "migrate",
+    "rotate_secrets",
     "simulator",
 ]
 
