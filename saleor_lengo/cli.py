@@ -16,6 +16,8 @@ COMMANDS = [
     "migrate",
     "rotate_secrets",
     "simulator",
+    "reconcile",
+    "payments",
 ]
 
 

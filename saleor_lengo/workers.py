@@ -6,12 +6,15 @@ import asyncio
 from collections.abc import Awaitable, Callable
 
 from saleor_lengo.logs import get_logger
+from saleor_lengo.payments import reconcile
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
 
 # Each entry: a coroutine function that loops until cancelled.
-LOOPS: list[Callable[[Services], Awaitable[None]]] = []
+LOOPS: list[Callable[[Services], Awaitable[None]]] = [
+    reconcile.run_forever,
+]
 
 
 async def start_background(services: Services) -> Callable[[], Awaitable[None]]:

@@ -1,11 +1,49 @@
-"""TRANSACTION_CHARGE_REQUESTED."""
+"""TRANSACTION_CHARGE_REQUESTED: there is nothing to capture.
+
+Lengo Pay charges the shopper when they pay the link; there is no separate
+capture. The answer is always CHARGE_FAILURE with its own pspReference and
+the requested amount (0.0 from the Dashboard): a CHARGE_SUCCESS carrying the
+payment's amount would make Saleor count the money twice.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
+from saleor_lengo.money import Money
+from saleor_lengo.payments.actions import Answer, answer_once, available_actions, state_words
+from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.saleor.payloads import ActionRequest
+from saleor_lengo.services import Services
+
+ACTION = "CHARGE"
+NOTHING_TO_CAPTURE = "Nothing to capture: Lengo Pay charges the shopper at payment time, with no separate capture."
+
+
+async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
+    if payment is None:
+        return Answer("CHARGE_FAILURE", f"{NOTHING_TO_CAPTURE} No Lengo Pay payment is known for this transaction.")
+    if payment.state == State.SUCCEEDED:
+        amount = Money(payment.charged_amount, payment.currency)
+        return Answer(
+            "CHARGE_FAILURE",
+            f"{NOTHING_TO_CAPTURE} This payment was already charged ({amount}) and reported; nothing more was charged.",
+            available_actions(payment),
+        )
+    if payment.state == State.ACTION_REQUIRED:
+        return Answer(
+            "CHARGE_FAILURE",
+            f"{NOTHING_TO_CAPTURE} This payment is not paid yet; it will be reported as charged when the shopper pays.",
+            available_actions(payment),
+        )
+    return Answer(
+        "CHARGE_FAILURE",
+        f"{NOTHING_TO_CAPTURE} Nothing was charged: {state_words(payment)}.",
+        available_actions(payment),
+    )
 
 
 async def handle(ctx: WebhookContext) -> dict[str, Any]:
-    return {"result": "CHARGE_FAILURE", "message": "Not available yet."}
+    request = ActionRequest.parse(ctx.body)
+    return await answer_once(ctx.services, ctx.installation.id, request, ACTION, decide)

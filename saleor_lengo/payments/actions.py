@@ -1,0 +1,157 @@
+"""Answering Saleor's action requests (charge, refund, cancel) exactly once.
+
+Saleor retries an action request answered with a 5xx, resending the very
+same payload (PAYMENT-APPS.md §4). A request is identified by (installation,
+transaction, action, `issuedAt`): the first answer is stored and every
+repeat gets it back verbatim, without asking Lengo again.
+
+Each answer carries a pspReference of its own, derived from the payment, the
+action and `issuedAt` (§7): Saleor deduplicates events on (transaction,
+pspReference, type), so reusing the payment's pay_id would collapse two
+refund requests of different amounts into one failure, while a retry must
+land on the same event.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from saleor_lengo import jsonutil
+from saleor_lengo.db.schema import action_answers
+from saleor_lengo.logs import get_logger
+from saleor_lengo.outbox.writer import clip
+from saleor_lengo.payments import store
+from saleor_lengo.payments.model import OPEN_STATES, Payment, State
+from saleor_lengo.saleor.payloads import ActionRequest
+from saleor_lengo.services import Services
+
+log = get_logger(__name__)
+
+# Stands in for a pay_id when no payment (or no Lengo link) exists.
+NO_PAYMENT_REFERENCE = "no-lengo-payment"
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a handler decided; `render` turns it into Saleor's JSON."""
+
+    result: str  # CANCEL_SUCCESS, CANCEL_FAILURE, REFUND_FAILURE, CHARGE_FAILURE, ...
+    message: str
+    # None leaves the Dashboard's buttons as they are; a tuple replaces them.
+    actions: tuple[str, ...] | None = None
+
+
+Decide = Callable[[Services, Payment | None, ActionRequest], Awaitable[Answer]]
+
+
+def action_psp_reference(base: str, action: str, issued_at: str) -> str:
+    """`<pay_id>:<action>:<12 hex of sha256(issuedAt)>`: a retry gets the same one, another request not."""
+    digest = hashlib.sha256(issued_at.encode()).hexdigest()[:12]
+    return f"{base}:{action.lower()}:{digest}"
+
+
+def reference_base(payment: Payment | None, request: ActionRequest) -> str:
+    if payment is not None and payment.pay_id:
+        return payment.pay_id
+    return request.transaction.psp_reference or NO_PAYMENT_REFERENCE
+
+
+def available_actions(payment: Payment) -> tuple[str, ...]:
+    """The Dashboard buttons that make sense: CANCEL while unpaid; never REFUND (Lengo has no refund API)."""
+    return ("CANCEL",) if payment.state in OPEN_STATES else ()
+
+
+def render(answer: Answer, payment: Payment | None, request: ActionRequest, action: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "result": answer.result,
+        "pspReference": action_psp_reference(reference_base(payment, request), action, request.issued_at),
+        # Echo the requested amount: the answer settles that request, and
+        # reporting the payment's amount on a charge would count it twice.
+        "amount": request.action.amount,
+        "message": clip(answer.message),
+    }
+    if answer.actions is not None:
+        body["actions"] = list(answer.actions)
+    return body
+
+
+async def _stored(services: Services, installation_id: int, request: ActionRequest, action: str) -> dict[str, Any] | None:
+    async with services.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(action_answers.c.response).where(
+                    action_answers.c.installation_id == installation_id,
+                    action_answers.c.saleor_transaction_id == request.transaction.id,
+                    action_answers.c.action == action,
+                    action_answers.c.issued_at == request.issued_at,
+                )
+            )
+        ).first()
+    if row is None:
+        return None
+    stored: dict[str, Any] = jsonutil.loads(row.response)
+    return stored
+
+
+async def answer_once(
+    services: Services, installation_id: int, request: ActionRequest, action: str, decide: Decide
+) -> dict[str, Any]:
+    """The stored answer to this very request, or a new one, decided, stored and returned."""
+    if request.issued_at:
+        previous = await _stored(services, installation_id, request, action)
+        if previous is not None:
+            log.info("action_request_repeated", action=action, result=previous.get("result"))
+            return previous
+
+    async with services.db.read() as conn:
+        payment = await store.get_by_transaction(conn, installation_id, request.transaction.id)
+    answer = await decide(services, payment, request)
+    # Stored as JSON and handed back parsed, so the first answer and every
+    # repeat serialise to the very same bytes.
+    raw = jsonutil.dumps(render(answer, payment, request, action))
+    body: dict[str, Any] = jsonutil.loads(raw)
+    if not request.issued_at:
+        # Nothing identifies a repeat of this request; Saleor always sends issuedAt.
+        log.warning("action_request_without_issued_at", action=action)
+        return body
+    try:
+        async with services.db.write() as conn:
+            await conn.execute(
+                action_answers.insert().values(
+                    installation_id=installation_id,
+                    saleor_transaction_id=request.transaction.id,
+                    action=action,
+                    issued_at=request.issued_at,
+                    payment_id=payment.id if payment else None,
+                    psp_reference=body["pspReference"],
+                    response=raw,
+                    created_at=services.clock(),
+                )
+            )
+    except IntegrityError:
+        # A concurrent copy of this request answered first: its answer is the answer.
+        winner = await _stored(services, installation_id, request, action)
+        if winner is None:
+            raise
+        log.info("action_request_raced", action=action, result=winner.get("result"))
+        return winner
+    log.info("action_request_answered", action=action, result=body["result"],
+             payment_id=payment.id if payment else None, state=payment.state.value if payment else None)
+    return body
+
+
+def state_words(payment: Payment) -> str:
+    return {
+        State.CREATING: "its payment link is still being created",
+        State.ACTION_REQUIRED: "it is not paid yet",
+        State.SUCCEEDED: "it is paid",
+        State.FAILED: "it failed",
+        State.CANCELED: "it was canceled",
+        State.EXPIRED: "it expired unpaid",
+    }[payment.state]

@@ -1,0 +1,343 @@
+"""A payment's whole history, for staff: what was asked, heard, decided and reported.
+
+Everything here may be printed: the payer's phone only ever appears masked
+(the encrypted copy is never read), and no secret (license key, callback
+token, app token) is selected at all.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from saleor_lengo.db.schema import (
+    action_answers,
+    callbacks,
+    configurations,
+    installations,
+    lengo_requests,
+    outbox,
+    payment_transitions,
+    payments,
+    status_checks,
+)
+from saleor_lengo.money import Money
+from saleor_lengo.payments.model import Payment, State
+
+MAX_TEXT = 300
+
+
+def when(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _text(value: str | None) -> str | None:
+    # Callback fields come from an unauthenticated POST: one short line each.
+    if value is None:
+        return None
+    flat = " ".join(str(value).split())
+    return flat if len(flat) <= MAX_TEXT else flat[: MAX_TEXT - 1] + "…"
+
+
+def _money(amount: str, currency: str) -> str:
+    return str(Money(Decimal(amount), currency))
+
+
+def summary(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "state": payment.state.value,
+        "amount": format(payment.amount, "f"),
+        "currency": payment.currency,
+        "confirmedAmount": None if payment.confirmed_amount is None else format(payment.confirmed_amount, "f"),
+        "lengoStatus": payment.lengo_status,
+        "payId": payment.pay_id,
+        "saleorTransactionId": payment.saleor_transaction_id,
+        "environment": payment.environment,
+        "createdAt": when(payment.created_at),
+        "nextCheckAt": when(payment.next_check_at),
+    }
+
+
+async def list_payments(
+    conn: AsyncConnection, *, states: list[str] | None = None, limit: int = 50
+) -> list[dict[str, Any]]:
+    query = select(payments).order_by(payments.c.created_at.desc(), payments.c.id).limit(limit)
+    if states:
+        query = query.where(payments.c.state.in_(states))
+    return [summary(Payment.from_row(row)) for row in (await conn.execute(query)).all()]
+
+
+async def find(conn: AsyncConnection, ref: str) -> list[Payment]:
+    """Payments whose id, Lengo pay_id or Saleor transaction id is `ref`."""
+    c = payments.c
+    rows = (
+        await conn.execute(
+            select(payments)
+            .where(or_(c.id == ref, c.pay_id == ref, c.saleor_transaction_id == ref))
+            .order_by(c.created_at)
+        )
+    ).all()
+    return [Payment.from_row(r) for r in rows]
+
+
+@dataclass(frozen=True)
+class History:
+    payment: dict[str, Any]
+    transitions: list[dict[str, Any]]
+    lengo_requests: list[dict[str, Any]]
+    callbacks: list[dict[str, Any]]
+    status_checks: list[dict[str, Any]]
+    events: list[dict[str, Any]]
+    action_requests: list[dict[str, Any]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "payment": self.payment,
+            "transitions": self.transitions,
+            "lengoRequests": self.lengo_requests,
+            "callbacks": self.callbacks,
+            "statusChecks": self.status_checks,
+            "events": self.events,
+            "actionRequests": self.action_requests,
+        }
+
+
+async def history(conn: AsyncConnection, payment: Payment) -> History:
+    pid = payment.id
+    inst = (
+        await conn.execute(select(installations.c.saleor_api_url).where(installations.c.id == payment.installation_id))
+    ).first()
+    config = (
+        await conn.execute(
+            select(configurations.c.name, configurations.c.website_id).where(configurations.c.id == payment.configuration_id)
+        )
+    ).first()
+    details = {
+        **summary(payment),
+        "saleorApiUrl": inst.saleor_api_url if inst else None,
+        "configuration": config.name if config else None,
+        "websiteId": config.website_id if config else None,
+        "channel": payment.channel_slug or payment.channel_id,
+        "source": f"{payment.source_type} {payment.source_id}" if payment.source_type else None,
+        "paymentUrl": payment.payment_url,
+        "returnUrl": payment.return_url,
+        "gateway": payment.gateway,
+        "failureReason": payment.failure_reason,
+        "expiresAt": when(payment.expires_at),
+        "watchUntil": when(payment.watch_until),
+        "checkAttempts": payment.check_attempts,
+        "lastStatusAt": when(payment.last_status_at),
+    }
+
+    transitions = [
+        {"at": when(r.at), "from": r.from_state, "to": r.to_state, "reason": r.reason}
+        for r in (
+            await conn.execute(
+                select(payment_transitions).where(payment_transitions.c.payment_id == pid).order_by(payment_transitions.c.id)
+            )
+        ).all()
+    ]
+    requests = [
+        {
+            "at": when(r.started_at),
+            "operation": r.operation,
+            "outcome": r.outcome,
+            "httpStatus": r.http_status,
+            "durationMs": r.duration_ms,
+            "detail": _text(r.detail),
+        }
+        for r in (
+            await conn.execute(select(lengo_requests).where(lengo_requests.c.payment_id == pid).order_by(lengo_requests.c.id))
+        ).all()
+    ]
+    # Column by column: the encrypted phone (`client_enc`) is never read.
+    cb = callbacks.c
+    heard = [
+        {
+            "at": when(r.received_at),
+            "status": _text(r.status),
+            "amount": r.amount,
+            "message": _text(r.message),
+            "client": r.client_masked,
+            "outcome": r.outcome,
+            "attempts": r.attempts,
+            "processedAt": when(r.processed_at),
+            "lastError": _text(r.last_error),
+        }
+        for r in (
+            await conn.execute(
+                select(
+                    cb.received_at, cb.status, cb.amount, cb.message, cb.client_masked, cb.outcome,
+                    cb.attempts, cb.processed_at, cb.last_error,
+                )
+                .where(cb.payment_id == pid)
+                .order_by(cb.id)
+            )
+        ).all()
+    ]
+    checks = [
+        {
+            "at": when(r.checked_at),
+            "source": r.source,
+            "lengoStatus": r.lengo_status,
+            "amount": r.amount,
+            "gateway": r.gateway,
+            "error": _text(r.error),
+        }
+        for r in (
+            await conn.execute(select(status_checks).where(status_checks.c.payment_id == pid).order_by(status_checks.c.id))
+        ).all()
+    ]
+    events = [
+        {
+            "at": when(r.event_time),
+            "type": r.event_type,
+            "pspReference": r.psp_reference,
+            "amount": r.amount,
+            "currency": r.currency,
+            "message": r.message,
+            "availableActions": json.loads(r.available_actions),
+            "delivery": r.state,
+            "attempts": r.attempts,
+            "nextAttemptAt": when(r.next_attempt_at) if r.state == "pending" else None,
+            "deliveredAt": when(r.delivered_at),
+            "alreadyProcessed": r.already_processed,
+            "lastError": _text(r.last_error),
+        }
+        for r in (await conn.execute(select(outbox).where(outbox.c.payment_id == pid).order_by(outbox.c.id))).all()
+    ]
+    answers = []
+    for r in (
+        await conn.execute(
+            select(action_answers)
+            .where(
+                action_answers.c.installation_id == payment.installation_id,
+                action_answers.c.saleor_transaction_id == payment.saleor_transaction_id,
+            )
+            .order_by(action_answers.c.id)
+        )
+    ).all():
+        body = json.loads(r.response)
+        answers.append(
+            {
+                "at": when(r.created_at),
+                "action": r.action,
+                "issuedAt": r.issued_at,
+                "result": body.get("result"),
+                "pspReference": r.psp_reference,
+                "message": body.get("message"),
+            }
+        )
+    payers = [c["client"] for c in heard if c["client"]]
+    details["payer"] = payers[-1] if payers else None
+    details["refundedAmount"] = format(payment.refunded_amount, "f")
+    return History(details, transitions, requests, heard, checks, events, answers)
+
+
+# --- Text rendering ---------------------------------------------------------------
+
+
+def render_list(rows: list[dict[str, Any]]) -> str:
+    if not rows:
+        return "no payments"
+    header = ("created", "id", "state", "amount", "lengo", "pay_id", "saleor transaction")
+    table = [header] + [
+        (
+            r["createdAt"] or "",
+            r["id"],
+            r["state"],
+            _money(r["amount"], r["currency"]),
+            r["lengoStatus"] or "-",
+            r["payId"] or "-",
+            r["saleorTransactionId"],
+        )
+        for r in rows
+    ]
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(header))]
+    return "\n".join("  ".join(str(v).ljust(w) for v, w in zip(row, widths, strict=True)).rstrip() for row in table)
+
+
+def _section(title: str, lines: list[str]) -> list[str]:
+    if not lines:
+        return ["", f"{title}: none"]
+    return ["", f"{title} ({len(lines)})", *(f"  {line}" for line in lines)]
+
+
+def render_history(h: History) -> str:
+    p = h.payment
+    amount = _money(p["amount"], p["currency"])
+    confirmed = f" (confirmed {_money(p['confirmedAmount'], p['currency'])})" if p["confirmedAmount"] else ""
+    via = f" via {p['gateway']}" if p["gateway"] else ""
+    out = [
+        f"Payment {p['id']} — {p['state']}",
+        f"  amount              {amount}{confirmed}",
+        f"  Saleor transaction  {p['saleorTransactionId']}",
+        f"  Saleor              {p['saleorApiUrl'] or '-'}",
+        f"  Lengo pay_id        {p['payId'] or '-'}",
+        f"  Lengo status        {p['lengoStatus'] or '-'}{via}",
+        f"  payer               {p['payer'] or '-'} (masked; in full in the Lengo merchant portal)",
+        f"  configuration       {p['configuration'] or '-'} (site {p['websiteId'] or '-'}, {p['environment']})",
+        f"  channel             {p['channel'] or '-'}",
+        f"  created             {p['createdAt']}",
+        f"  expires             {p['expiresAt']}",
+        f"  watched until       {p['watchUntil']}",
+        f"  next check          {p['nextCheckAt'] or 'none'} (checked {p['checkAttempts']} times)",
+    ]
+    if Decimal(p["refundedAmount"]):
+        out.append(f"  refunded by hand    {_money(p['refundedAmount'], p['currency'])}")
+    if p["failureReason"]:
+        out.append(f"  reason              {p['failureReason']}")
+    out += _section("Transitions", [f"{t['at']}  {t['from'] or '-'} → {t['to']}: {t['reason']}" for t in h.transitions])
+    out += _section("Requests to Lengo", [_request_line(r) for r in h.lengo_requests])
+    out += _section("Callbacks from Lengo", [_callback_line(c) for c in h.callbacks])
+    out += _section("Status checks", [_check_line(s) for s in h.status_checks])
+    out += _section(
+        "Events reported to Saleor",
+        [
+            f"{e['at']}  {e['type']} {e['amount']} {e['currency']} psp {e['pspReference']}  [{_delivery(e)}]  {e['message']}"
+            for e in h.events
+        ],
+    )
+    out += _section(
+        "Action requests from Saleor",
+        [f"{a['at']}  {a['action']} → {a['result']} psp {a['pspReference']}  {a['message']}" for a in h.action_requests],
+    )
+    return "\n".join(out)
+
+
+def _request_line(r: dict[str, Any]) -> str:
+    http = f" HTTP {r['httpStatus']}" if r["httpStatus"] else ""
+    return f"{r['at']}  {r['operation']} {r['outcome']}{http} {r['durationMs']:.0f} ms  {r['detail'] or ''}".rstrip()
+
+
+def _callback_line(c: dict[str, Any]) -> str:
+    error = f" ({c['lastError']})" if c["lastError"] else ""
+    return f"{c['at']}  {c['status'] or '-'} {c['amount'] or ''} payer {c['client'] or '-'}  → {c['outcome']}{error}"
+
+
+def _check_line(s: dict[str, Any]) -> str:
+    seen = f"error: {s['error']}" if s["error"] else f"{s['lengoStatus']} {s['amount'] or ''}".rstrip()
+    return f"{s['at']}  {s['source']}: {seen}"
+
+
+def _delivery(e: dict[str, Any]) -> str:
+    if e["delivery"] == "delivered":
+        extra = " (already processed)" if e["alreadyProcessed"] else ""
+        return f"delivered {e['deliveredAt']}{extra}"
+    if e["delivery"] == "pending":
+        return f"pending, {e['attempts']} attempts, next {e['nextAttemptAt']}" + (
+            f", last error: {e['lastError']}" if e["lastError"] else ""
+        )
+    return f"{e['delivery']} after {e['attempts']} attempts" + (f": {e['lastError']}" if e["lastError"] else "")
+
+
+STATES = [s.value for s in State]

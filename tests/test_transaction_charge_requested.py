@@ -1,0 +1,139 @@
+"""TRANSACTION_CHARGE_REQUESTED: nothing to capture, and Saleor never counts the money twice."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from saleor_lengo.payments.model import Payment
+from saleor_lengo.services import Services
+from saleor_lengo.simulator.api import LengoState
+from tests.conftest import send_webhook
+from tests.fakes.payloads import action_request, new_transaction_id
+from tests.fakes.payment_rows import open_payment, paid_payment
+from tests.fakes.saleor import SHARED, FakeSaleor
+
+EVENT = "TRANSACTION_CHARGE_REQUESTED"
+SCHEMA = json.loads((SHARED / "saleor" / "json-schemas" / "TransactionChargeRequested.json").read_text())
+ISSUED_AT = "2026-11-28T03:50:09.386768+00:00"
+LATER = "2026-11-28T03:51:30.000001+00:00"
+NOTHING_TO_CAPTURE = "Nothing to capture: Lengo Pay charges the shopper at payment time, with no separate capture."
+
+pytestmark = pytest.mark.usefixtures("installed")
+
+
+def psp(base: str, issued_at: str) -> str:
+    return f"{base}:charge:{hashlib.sha256(issued_at.encode()).hexdigest()[:12]}"
+
+
+async def charge(
+    client: httpx.AsyncClient, fake_saleor: FakeSaleor, payment: Payment, issued_at: str = ISSUED_AT
+) -> dict[str, Any]:
+    # As recorded (files 08 and 12): CHARGE arrives with amount 0.0 whatever the state.
+    body = action_request(
+        EVENT, fake_saleor.app_id, payment.saleor_transaction_id, psp=payment.pay_id or "", issued_at=issued_at,
+        charged=fake_saleor.charged_amount(payment.saleor_transaction_id),
+    )
+    response = await send_webhook(client, fake_saleor, EVENT, body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    jsonschema.Draft202012Validator(SCHEMA).validate(answer)
+    fake_saleor.record_sync_answer(payment.saleor_transaction_id, answer)
+    return answer
+
+
+async def test_a_charge_of_a_paid_payment_fails_and_the_charged_amount_stays(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    payment = await paid_payment(services, installed, lengo)
+    assert payment.pay_id
+    tx = payment.saleor_transaction_id
+    assert installed.charged_amount(tx) == 176500
+
+    answer = await charge(client, installed, payment)
+    again = await charge(client, installed, payment)
+    other = await charge(client, installed, payment, issued_at=LATER)
+
+    assert answer == {
+        "result": "CHARGE_FAILURE",
+        "pspReference": psp(payment.pay_id, ISSUED_AT),
+        "amount": 0,
+        "message": f"{NOTHING_TO_CAPTURE} This payment was already charged (176500 GNF) and reported; nothing more was charged.",
+        "actions": [],
+    }
+    assert again == answer
+    assert other == {**answer, "pspReference": psp(payment.pay_id, LATER)}
+    assert installed.charged_amount(tx) == 176500
+    assert [e.psp_reference for e in installed.events(tx, "CHARGE_SUCCESS")] == [payment.pay_id]
+    assert lengo.calls == []
+
+
+@pytest.mark.parametrize("lengo_status", ["INITIATED", "PENDING"])
+async def test_a_charge_of_an_unpaid_payment_fails_and_charges_nothing(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, lengo_status: str
+) -> None:
+    payment = await open_payment(services, installed, lengo, lengo_status=lengo_status)
+    assert payment.pay_id
+    tx = payment.saleor_transaction_id
+
+    answer = await charge(client, installed, payment)
+    again = await charge(client, installed, payment)
+
+    assert answer == {
+        "result": "CHARGE_FAILURE",
+        "pspReference": psp(payment.pay_id, ISSUED_AT),
+        "amount": 0,
+        "message": f"{NOTHING_TO_CAPTURE} This payment is not paid yet; it will be reported as charged when the shopper pays.",
+        "actions": ["CANCEL"],
+    }
+    assert again == answer
+    assert installed.charged_amount(tx) == 0
+    assert installed.events(tx, "CHARGE_SUCCESS") == []
+    assert lengo.calls == []
+
+
+async def test_a_charge_of_a_canceled_payment_says_nothing_was_charged(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    payment = await open_payment(services, installed, lengo)
+    assert payment.pay_id
+    cancel = action_request(
+        "TRANSACTION_CANCELATION_REQUESTED", installed.app_id, payment.saleor_transaction_id, psp=payment.pay_id
+    )
+    assert (await send_webhook(client, installed, "TRANSACTION_CANCELATION_REQUESTED", cancel)).json()["result"] == "CANCEL_SUCCESS"
+
+    answer = await charge(client, installed, payment)
+
+    assert answer == {
+        "result": "CHARGE_FAILURE",
+        "pspReference": psp(payment.pay_id, ISSUED_AT),
+        "amount": 0,
+        "message": f"{NOTHING_TO_CAPTURE} Nothing was charged: it was canceled.",
+        "actions": [],
+    }
+    assert installed.charged_amount(payment.saleor_transaction_id) == 0
+
+
+async def test_a_charge_for_an_unknown_transaction_gets_a_failure_not_an_error(
+    client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    tx = new_transaction_id()
+    body = action_request(EVENT, installed.app_id, tx, psp="", amount=Decimal("0.0"), issued_at=ISSUED_AT)
+
+    response = await send_webhook(client, installed, EVENT, body)
+
+    assert response.status_code == 200
+    answer = response.json()
+    jsonschema.Draft202012Validator(SCHEMA).validate(answer)
+    assert answer == {
+        "result": "CHARGE_FAILURE",
+        "pspReference": psp("no-lengo-payment", ISSUED_AT),
+        "amount": 0,
+        "message": f"{NOTHING_TO_CAPTURE} No Lengo Pay payment is known for this transaction.",
+    }

@@ -1,0 +1,151 @@
+"""TRANSACTION_REFUND_REQUESTED: Lengo Pay has no refund API, so staff are told how to refund by hand."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import jsonschema
+import pytest
+
+from saleor_lengo.payments.model import Payment
+from saleor_lengo.services import Services
+from saleor_lengo.simulator.api import LengoState
+from tests.conftest import send_webhook
+from tests.fakes.payloads import action_request, new_transaction_id
+from tests.fakes.payment_rows import open_payment, paid_payment
+from tests.fakes.saleor import SHARED, FakeSaleor
+
+EVENT = "TRANSACTION_REFUND_REQUESTED"
+SCHEMA = json.loads((SHARED / "saleor" / "json-schemas" / "TransactionRefundRequested.json").read_text())
+ISSUED_AT = "2026-11-28T03:50:14.670827+00:00"
+LATER = "2026-11-28T03:58:02.114520+00:00"
+
+pytestmark = pytest.mark.usefixtures("installed")
+
+
+def psp(base: str, issued_at: str) -> str:
+    return f"{base}:refund:{hashlib.sha256(issued_at.encode()).hexdigest()[:12]}"
+
+
+async def refund(
+    client: httpx.AsyncClient,
+    fake_saleor: FakeSaleor,
+    payment: Payment,
+    amount: Decimal,
+    issued_at: str = ISSUED_AT,
+) -> dict[str, Any]:
+    body = action_request(
+        EVENT, fake_saleor.app_id, payment.saleor_transaction_id, psp=payment.pay_id or "", amount=amount,
+        issued_at=issued_at, charged=fake_saleor.charged_amount(payment.saleor_transaction_id),
+    )
+    response = await send_webhook(client, fake_saleor, EVENT, body)
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    jsonschema.Draft202012Validator(SCHEMA).validate(answer)
+    fake_saleor.record_sync_answer(payment.saleor_transaction_id, answer)
+    return answer
+
+
+def by_hand(payment: Payment, amount: str) -> str:
+    return (
+        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} by hand, "
+        "from the Lengo Pay merchant portal or by a mobile-money transfer to the payer "
+        f"(Orange Money; their number is shown masked by `saleor-lengo payments show {payment.id}`, "
+        "in full in the Lengo merchant portal). Then record the refund in Saleor as a manual refund."
+    )
+
+
+async def test_a_refund_of_a_paid_payment_fails_with_instructions_to_refund_by_hand(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    payment = await paid_payment(services, installed, lengo)
+    assert payment.pay_id
+
+    answer = await refund(client, installed, payment, Decimal("176500.0"))
+
+    assert answer == {
+        "result": "REFUND_FAILURE",
+        "pspReference": psp(payment.pay_id, ISSUED_AT),
+        "amount": 176500,
+        "message": by_hand(payment, "176500 GNF"),
+        "actions": [],
+    }
+    assert "REFUND" not in answer["actions"]
+    assert lengo.calls == []
+    assert installed.charged_amount(payment.saleor_transaction_id) == 176500
+
+
+async def test_the_same_refund_again_gets_the_same_answer_and_another_one_its_own_psp_reference(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    payment = await paid_payment(services, installed, lengo)
+    assert payment.pay_id
+    first = await refund(client, installed, payment, Decimal("88250.0"))
+
+    again = await refund(client, installed, payment, Decimal("88250.0"))
+    # A second partial refund of another amount: Saleor must not take it for the first.
+    other = await refund(client, installed, payment, Decimal("50000.0"), issued_at=LATER)
+
+    assert again == first
+    assert other == {
+        "result": "REFUND_FAILURE",
+        "pspReference": psp(payment.pay_id, LATER),
+        "amount": 50000,
+        "message": by_hand(payment, "50000 GNF"),
+        "actions": [],
+    }
+    failures = installed.events(payment.saleor_transaction_id, "REFUND_FAILURE")
+    assert [(e.psp_reference, e.amount) for e in failures] == [
+        (psp(payment.pay_id, ISSUED_AT), Decimal("88250")),
+        (psp(payment.pay_id, LATER), Decimal("50000")),
+    ]
+    assert installed.events(payment.saleor_transaction_id, "CHARGE_FAILURE") == []
+
+
+@pytest.mark.parametrize("lengo_status", ["INITIATED", "PENDING"])
+async def test_a_refund_of_an_unpaid_payment_says_that_nothing_was_paid(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, lengo_status: str
+) -> None:
+    payment = await open_payment(services, installed, lengo, lengo_status=lengo_status)
+    assert payment.pay_id
+
+    answer = await refund(client, installed, payment, Decimal("176500.0"))
+    again = await refund(client, installed, payment, Decimal("176500.0"))
+
+    assert answer == {
+        "result": "REFUND_FAILURE",
+        "pspReference": psp(payment.pay_id, ISSUED_AT),
+        "amount": 176500,
+        "message": (
+            "Nothing was refunded: Lengo Pay has not reported this payment as paid (it is not paid yet). "
+            "Lengo Pay has no refund API; check the Lengo Pay merchant portal before refunding anything by hand."
+        ),
+        "actions": ["CANCEL"],
+    }
+    assert again == answer
+    assert lengo.calls == []
+
+
+async def test_a_refund_for_an_unknown_transaction_gets_a_failure_not_an_error(
+    client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    tx = new_transaction_id()
+    body = action_request(EVENT, installed.app_id, tx, psp="tKJkFlbsAShhY+XO20/EBA==", amount=Decimal("10.0"), issued_at=ISSUED_AT)
+
+    response = await send_webhook(client, installed, EVENT, body)
+
+    assert response.status_code == 200
+    answer = response.json()
+    jsonschema.Draft202012Validator(SCHEMA).validate(answer)
+    assert answer == {
+        "result": "REFUND_FAILURE",
+        "pspReference": psp("tKJkFlbsAShhY+XO20/EBA==", ISSUED_AT),
+        "amount": 10,
+        "message": (
+            "Nothing was refunded: no Lengo Pay payment is known for this transaction, and Lengo Pay has no refund API."
+        ),
+    }
