@@ -335,10 +335,11 @@ async def test_a_payment_timeline_tells_everything_with_the_phone_masked(
                 event_time=t0 + 61, state="delivered", attempts=1, next_attempt_at=t0 + 61, created_at=t0 + 61, delivered_at=t0 + 62,
             )
         )
-    query = """query($id: ID!) { payment(id: $id) { id state timeline {
+    query = """query($id: ID!) { payment(id: $id) { id state configurationName timeline {
         kind at operation httpStatus outcome durationMs status amount currency gateway source phone
         fromState toState eventType pspReference outboxId outboxState attempts deliveredAt detail error } } }"""
     data = await api.ok(query, {"id": pid})
+    assert data["payment"]["configurationName"] == "channel-gnf"
     timeline = data["payment"]["timeline"]
     assert [e["kind"] for e in timeline] == [
         "CREATED", "LENGO_REQUEST", "TRANSITION", "CALLBACK", "STATUS_CHECK", "TRANSITION", "EVENT",

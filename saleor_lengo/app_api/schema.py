@@ -423,7 +423,7 @@ class Query:
             if exc.code == "NOT_FOUND":
                 return None
             raise
-        return Payment.of(found)
+        return Payment.of(found, await payment_resolvers.configuration_name(_ctx(info), found.configuration_id))
 
     @strawberry.field(description="Events Saleor never accepted, newest first.")
     async def dead_letters(self, info: Info[ApiContext, None], first: int = 50) -> list[OutboxEvent]:

@@ -108,3 +108,14 @@ async def get_payment(ctx: ApiContext, payment_id: str) -> Payment:
     if row is None:
         raise ApiError("No such payment.", "NOT_FOUND")
     return Payment.from_row(row)
+
+
+async def configuration_name(ctx: ApiContext, config_id: int) -> str | None:
+    async with ctx.services.db.read() as conn:
+        return (
+            await conn.execute(
+                select(configurations.c.name).where(
+                    configurations.c.id == config_id, configurations.c.installation_id == ctx.installation_id
+                )
+            )
+        ).scalar_one_or_none()

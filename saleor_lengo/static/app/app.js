@@ -1,0 +1,862 @@
+/* The Lengo Pay page inside the Saleor Dashboard. Plain JS, no build step.
+ *
+ * app-bridge, as @saleor/app-sdk speaks it: the page posts
+ * {type: "notifyReady", payload: {actionId}} to window.parent; the Dashboard
+ * answers {type: "handshake", payload: {token, version, ...}} and later
+ * {type: "tokenRefresh", payload: {token}}, {type: "theme", payload: {theme}},
+ * {type: "localeChanged", payload: {locale}}. Messages are accepted only from
+ * the Dashboard's origin (document.referrer, else the domain/saleorApiUrl
+ * parameters). The token goes to the app's API as `authorization-bearer`.
+ *
+ * Every visible string comes from the dictionaries below; the DOM is built
+ * with textContent only, never innerHTML.
+ */
+(function () {
+  "use strict";
+
+  // --- Words -------------------------------------------------------------------
+
+  var MESSAGES = {
+    en: {
+      skip: "Skip to content", title: "Lengo Pay", sections: "Sections",
+      waiting: "Waiting for the Saleor Dashboard…", loading: "Loading…",
+      standalone: "Open this page from the Saleor Dashboard: Apps → Lengo Pay.",
+      "nav.payments": "Payments", "nav.settings": "Lengo account", "nav.dead": "Undelivered events",
+      "payments.title": "Payments", "payments.search": "Lengo pay_id, Saleor transaction, checkout or order id",
+      "payments.state": "Status", "payments.channel": "Channel", "payments.from": "From", "payments.to": "To (included)",
+      "payments.find": "Search", "payments.reset": "Clear", "payments.firstPage": "First page", "payments.nextPage": "Next page",
+      "payments.count": "{n} payment(s)", "payments.none": "No payment matches.", "payments.all": "All",
+      "col.created": "Created", "col.amount": "Amount", "col.state": "Status", "col.channel": "Channel",
+      "col.payId": "Lengo pay_id", "col.open": "Open", "open": "Details",
+      "state.CREATING": "Creating", "state.ACTION_REQUIRED": "Waiting for the shopper", "state.SUCCEEDED": "Paid",
+      "state.FAILED": "Failed", "state.CANCELED": "Canceled", "state.EXPIRED": "Expired",
+      "health.lastCallback": "Last Lengo callback", "health.open": "Open payments", "health.lag": "Oldest event not yet in Saleor",
+      "health.dead": "Undelivered events", "health.never": "never", "health.none": "none",
+      "payment.back": "← All payments", "payment.title": "Payment", "payment.recheck": "Ask Lengo for the status now",
+      "payment.rechecked": "Lengo was asked; the payment is up to date.",
+      "fact.state": "Status", "fact.amount": "Amount asked", "fact.confirmed": "Amount paid", "fact.refunded": "Refunded",
+      "fact.gateway": "Paid with", "fact.payId": "Lengo pay_id", "fact.transaction": "Saleor transaction",
+      "fact.source": "Checkout or order", "fact.channel": "Channel", "fact.account": "Lengo account",
+      "fact.environment": "Environment", "fact.created": "Created", "fact.lengoStatus": "Lengo status",
+      "fact.reason": "Reason", "fact.test": "Test payment: no real money moved.",
+      "refund.title": "Record a refund made by hand",
+      "refund.help": "Lengo Pay has no refund API. When you have refunded the shopper another way (cash, mobile money transfer), record it here: Saleor is told of the refund.",
+      "refund.amount": "Amount", "refund.note": "Note (optional)", "refund.submit": "Record the refund",
+      "refund.max": "At most {amount}", "refund.done": "Refund of {amount} recorded; Saleor is being told.",
+      "timeline.title": "Timeline", "timeline.empty": "Nothing recorded yet.",
+      "tl.CREATED": "Payment created", "tl.LENGO_REQUEST": "Request to Lengo", "tl.CALLBACK": "Callback from Lengo",
+      "tl.STATUS_CHECK": "Status asked from Lengo", "tl.TRANSITION": "Status changed", "tl.EVENT": "Event for Saleor",
+      "tl.operation": "Operation", "tl.http": "HTTP", "tl.outcome": "Result", "tl.duration": "Duration",
+      "tl.status": "Lengo status", "tl.amount": "Amount", "tl.gateway": "Gateway", "tl.source": "Asked by",
+      "tl.phone": "Payer", "tl.change": "Change", "tl.event": "Event", "tl.psp": "pspReference",
+      "tl.outbox": "Delivery", "tl.attempts": "Attempts", "tl.delivered": "Delivered", "tl.detail": "Detail", "tl.error": "Error",
+      "outbox.pending": "waiting", "outbox.delivered": "delivered to Saleor", "outbox.dead": "not accepted by Saleor",
+      "settings.title": "Lengo account",
+      "settings.readonly": "You can look but not change: changing the settings needs the MANAGE_APPS and HANDLE_PAYMENTS permissions.",
+      "config.connect": "Connect a Lengo account", "config.edit": "Change the Lengo account “{name}”",
+      "config.name": "Name", "config.site": "Site id (websiteid)", "config.key": "License key",
+      "config.keyHelp": "Stored encrypted; only its last 4 characters are ever shown.",
+      "config.keyKeep": "Leave empty to keep the stored key ({masked}).",
+      "config.env": "Environment", "env.production": "Production", "env.sandbox": "Sandbox",
+      "env.simulator": "Simulator", "env.custom": "Other URL",
+      "config.url": "Lengo URL (only for another address)", "config.currencies": "Currencies (comma-separated)",
+      "config.patterns": "Return URL patterns (one regular expression per line)",
+      "config.patternsHelp": "Where shoppers may be sent back after paying, e.g. https://shop\\.example/checkout/.*",
+      "config.check": "Check the credentials with Lengo before saving", "config.save": "Check and save",
+      "config.saveNoCheck": "Save", "config.cancel": "Cancel", "config.saved": "Lengo account “{name}” saved.",
+      "config.none": "No Lengo account is connected yet.", "config.editButton": "Change",
+      "config.deleteButton": "Delete", "config.deleted": "Lengo account deleted.",
+      "config.confirmDelete": "Delete the Lengo account “{name}”?",
+      "config.channels": "Channels", "config.noChannel": "no channel yet",
+      "channels.title": "Channels", "channels.help": "Choose which Lengo account takes the payments of each Saleor channel.",
+      "channels.channel": "Channel", "channels.currency": "Currency", "channels.account": "Lengo account",
+      "channels.noAccount": "— not with Lengo —", "channels.choose": "Lengo account for {name}",
+      "channels.mapped": "{name} now takes its payments through {account}.", "channels.unmapped": "{name} no longer uses Lengo.",
+      "channels.none": "No channel found in Saleor.",
+      "notice.title": "Turn on automatic completion of paid checkouts",
+      "notice.why": "In the settings of every channel that takes Lengo payments, turn on automatic completion of fully paid checkouts. Otherwise a shopper who pays and closes the tab leaves a paid checkout without an order.",
+      "notice.cannot": "This app cannot see whether it is on: reading that setting needs the MANAGE_CHANNELS permission, which the app does not ask for. Please check each channel yourself:",
+      "notice.link": "Settings of {name}", "notice.noMapped": "Map a channel first.",
+      "dead.title": "Events Saleor did not accept",
+      "dead.help": "These payment events could not be reported to Saleor after many tries. Fix the cause (for example the app's permissions), then send them again.",
+      "dead.event": "Event", "dead.error": "Last error", "dead.retry": "Send again", "dead.none": "Every event reached Saleor.",
+      "dead.retried": "The event will be sent again now.",
+      "error.prefix": "Error: ", "error.network": "The app could not be reached. Check your connection and try again.",
+      "error.PERMISSION_DENIED": "You do not have the permission for this: it needs MANAGE_APPS and HANDLE_PAYMENTS.",
+      "error.TOKEN_EXPIRED": "Your Dashboard session has expired: reload the page.",
+      "error.CREDENTIALS_REFUSED": "Lengo refused this site id and license key: check both in your Lengo Pay account.",
+      "error.NOT_INSTALLED": "This Saleor has not installed the app (or installed it again): reinstall it.",
+      "error.required": "{field} is required.",
+      "seconds": "{n} s", "minutes": "{n} min", "hours": "{n} h"
+    },
+    fr: {
+      skip: "Aller au contenu", title: "Lengo Pay", sections: "Rubriques",
+      waiting: "En attente du Dashboard Saleor…", loading: "Chargement…",
+      standalone: "Ouvrez cette page depuis le Dashboard Saleor : Applications → Lengo Pay.",
+      "nav.payments": "Paiements", "nav.settings": "Compte Lengo", "nav.dead": "Événements non remis",
+      "payments.title": "Paiements", "payments.search": "pay_id Lengo, transaction Saleor, panier ou commande",
+      "payments.state": "Statut", "payments.channel": "Canal", "payments.from": "Du", "payments.to": "Au (inclus)",
+      "payments.find": "Rechercher", "payments.reset": "Effacer", "payments.firstPage": "Première page", "payments.nextPage": "Page suivante",
+      "payments.count": "{n} paiement(s)", "payments.none": "Aucun paiement ne correspond.", "payments.all": "Tous",
+      "col.created": "Créé le", "col.amount": "Montant", "col.state": "Statut", "col.channel": "Canal",
+      "col.payId": "pay_id Lengo", "col.open": "Ouvrir", "open": "Détails",
+      "state.CREATING": "En création", "state.ACTION_REQUIRED": "En attente du client", "state.SUCCEEDED": "Payé",
+      "state.FAILED": "Échoué", "state.CANCELED": "Annulé", "state.EXPIRED": "Expiré",
+      "health.lastCallback": "Dernier rappel de Lengo", "health.open": "Paiements en cours", "health.lag": "Plus ancien événement pas encore dans Saleor",
+      "health.dead": "Événements non remis", "health.never": "jamais", "health.none": "aucun",
+      "payment.back": "← Tous les paiements", "payment.title": "Paiement", "payment.recheck": "Demander le statut à Lengo maintenant",
+      "payment.rechecked": "Lengo a été interrogé ; le paiement est à jour.",
+      "fact.state": "Statut", "fact.amount": "Montant demandé", "fact.confirmed": "Montant payé", "fact.refunded": "Remboursé",
+      "fact.gateway": "Payé avec", "fact.payId": "pay_id Lengo", "fact.transaction": "Transaction Saleor",
+      "fact.source": "Panier ou commande", "fact.channel": "Canal", "fact.account": "Compte Lengo",
+      "fact.environment": "Environnement", "fact.created": "Créé le", "fact.lengoStatus": "Statut Lengo",
+      "fact.reason": "Motif", "fact.test": "Paiement de test : aucun argent réel.",
+      "refund.title": "Enregistrer un remboursement fait à la main",
+      "refund.help": "Lengo Pay n'a pas d'API de remboursement. Quand vous avez remboursé le client autrement (espèces, transfert mobile money), enregistrez-le ici : Saleor en est informé.",
+      "refund.amount": "Montant", "refund.note": "Note (facultative)", "refund.submit": "Enregistrer le remboursement",
+      "refund.max": "Au plus {amount}", "refund.done": "Remboursement de {amount} enregistré ; Saleor en est informé.",
+      "timeline.title": "Historique", "timeline.empty": "Rien d'enregistré pour l'instant.",
+      "tl.CREATED": "Paiement créé", "tl.LENGO_REQUEST": "Requête à Lengo", "tl.CALLBACK": "Rappel de Lengo",
+      "tl.STATUS_CHECK": "Statut demandé à Lengo", "tl.TRANSITION": "Changement de statut", "tl.EVENT": "Événement pour Saleor",
+      "tl.operation": "Opération", "tl.http": "HTTP", "tl.outcome": "Résultat", "tl.duration": "Durée",
+      "tl.status": "Statut Lengo", "tl.amount": "Montant", "tl.gateway": "Moyen", "tl.source": "Demandé par",
+      "tl.phone": "Payeur", "tl.change": "Changement", "tl.event": "Événement", "tl.psp": "pspReference",
+      "tl.outbox": "Remise", "tl.attempts": "Tentatives", "tl.delivered": "Remis", "tl.detail": "Détail", "tl.error": "Erreur",
+      "outbox.pending": "en attente", "outbox.delivered": "remis à Saleor", "outbox.dead": "refusé par Saleor",
+      "settings.title": "Compte Lengo",
+      "settings.readonly": "Consultation seulement : modifier les réglages demande les permissions MANAGE_APPS et HANDLE_PAYMENTS.",
+      "config.connect": "Connecter un compte Lengo", "config.edit": "Modifier le compte Lengo « {name} »",
+      "config.name": "Nom", "config.site": "Identifiant du site (websiteid)", "config.key": "Clé de licence",
+      "config.keyHelp": "Conservée chiffrée ; seuls ses 4 derniers caractères sont affichés.",
+      "config.keyKeep": "Laisser vide pour garder la clé enregistrée ({masked}).",
+      "config.env": "Environnement", "env.production": "Production", "env.sandbox": "Bac à sable",
+      "env.simulator": "Simulateur", "env.custom": "Autre URL",
+      "config.url": "URL de Lengo (seulement pour une autre adresse)", "config.currencies": "Devises (séparées par des virgules)",
+      "config.patterns": "Modèles d'URL de retour (une expression régulière par ligne)",
+      "config.patternsHelp": "Où renvoyer le client après le paiement, par ex. https://shop\\.example/checkout/.*",
+      "config.check": "Vérifier les identifiants auprès de Lengo avant d'enregistrer", "config.save": "Vérifier et enregistrer",
+      "config.saveNoCheck": "Enregistrer", "config.cancel": "Annuler", "config.saved": "Compte Lengo « {name} » enregistré.",
+      "config.none": "Aucun compte Lengo n'est encore connecté.", "config.editButton": "Modifier",
+      "config.deleteButton": "Supprimer", "config.deleted": "Compte Lengo supprimé.",
+      "config.confirmDelete": "Supprimer le compte Lengo « {name} » ?",
+      "config.channels": "Canaux", "config.noChannel": "aucun canal pour l'instant",
+      "channels.title": "Canaux", "channels.help": "Choisissez le compte Lengo qui encaisse les paiements de chaque canal Saleor.",
+      "channels.channel": "Canal", "channels.currency": "Devise", "channels.account": "Compte Lengo",
+      "channels.noAccount": "— sans Lengo —", "channels.choose": "Compte Lengo pour {name}",
+      "channels.mapped": "{name} encaisse désormais via {account}.", "channels.unmapped": "{name} n'utilise plus Lengo.",
+      "channels.none": "Aucun canal trouvé dans Saleor.",
+      "notice.title": "Activez la finalisation automatique des paniers payés",
+      "notice.why": "Dans les réglages de chaque canal qui encaisse avec Lengo, activez la finalisation automatique des paniers entièrement payés. Sinon, un client qui paie puis ferme l'onglet laisse un panier payé sans commande.",
+      "notice.cannot": "Cette application ne peut pas savoir si c'est activé : lire ce réglage demande la permission MANAGE_CHANNELS, que l'application ne demande pas. Vérifiez chaque canal vous-même :",
+      "notice.link": "Réglages de {name}", "notice.noMapped": "Associez d'abord un canal.",
+      "dead.title": "Événements refusés par Saleor",
+      "dead.help": "Ces événements de paiement n'ont pas pu être transmis à Saleor après de nombreux essais. Corrigez la cause (par exemple les permissions de l'application), puis renvoyez-les.",
+      "dead.event": "Événement", "dead.error": "Dernière erreur", "dead.retry": "Renvoyer", "dead.none": "Tous les événements sont arrivés dans Saleor.",
+      "dead.retried": "L'événement va être renvoyé maintenant.",
+      "error.prefix": "Erreur : ", "error.network": "L'application est injoignable. Vérifiez votre connexion et réessayez.",
+      "error.PERMISSION_DENIED": "Vous n'avez pas la permission : il faut MANAGE_APPS et HANDLE_PAYMENTS.",
+      "error.TOKEN_EXPIRED": "Votre session du Dashboard a expiré : rechargez la page.",
+      "error.CREDENTIALS_REFUSED": "Lengo a refusé cet identifiant de site et cette clé de licence : vérifiez-les dans votre compte Lengo Pay.",
+      "error.NOT_INSTALLED": "Ce Saleor n'a pas installé l'application (ou l'a réinstallée) : réinstallez-la.",
+      "error.required": "{field} est obligatoire.",
+      "seconds": "{n} s", "minutes": "{n} min", "hours": "{n} h"
+    }
+  };
+  var STATES = ["CREATING", "ACTION_REQUIRED", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"];
+
+  // --- State -------------------------------------------------------------------
+
+  var params = new URLSearchParams(window.location.search);
+  var state = {
+    token: null,
+    locale: pickLocale(params.get("locale")),
+    saleorApiUrl: params.get("saleorApiUrl") || (params.get("domain") ? "https://" + params.get("domain") + "/graphql/" : ""),
+    viewer: null,
+    configurations: [],
+    channels: [],
+    view: "payments",
+    cursors: [],
+    payment: null
+  };
+  var dashboardOrigins = allowedOrigins();
+  var dashboardBase = dashboardBaseUrl();
+
+  function pickLocale(raw) {
+    var lang = String(raw || navigator.language || "en").toLowerCase().split(/[-_]/)[0];
+    return MESSAGES[lang] ? lang : "en";
+  }
+
+  function t(key, values) {
+    var text = (MESSAGES[state.locale] || MESSAGES.en)[key];
+    if (text === undefined) text = MESSAGES.en[key] !== undefined ? MESSAGES.en[key] : key;
+    return text.replace(/\{(\w+)\}/g, function (_m, name) {
+      return values && values[name] !== undefined ? String(values[name]) : "";
+    });
+  }
+
+  function originOf(url) {
+    try { return new URL(url).origin; } catch (_e) { return null; }
+  }
+
+  function allowedOrigins() {
+    // The referrer is the Dashboard page that framed us: the one trusted origin.
+    var fromReferrer = document.referrer ? originOf(document.referrer) : null;
+    if (fromReferrer) return [fromReferrer];
+    var found = [];
+    var api = originOf(state.saleorApiUrl);
+    if (api) found.push(api);
+    if (params.get("domain")) found.push("https://" + params.get("domain"));
+    return found;
+  }
+
+  function dashboardBaseUrl() {
+    // Best guess at the Dashboard's root for plain links; the app-bridge
+    // redirect (relative path) is used when the handshake is done.
+    if (document.referrer) {
+      try {
+        var ref = new URL(document.referrer);
+        var at = ref.pathname.indexOf("/apps/");
+        return ref.origin + (at >= 0 ? ref.pathname.slice(0, at) : "/dashboard");
+      } catch (_e) { /* fall through */ }
+    }
+    var api = originOf(state.saleorApiUrl);
+    return api ? api + "/dashboard" : "";
+  }
+
+  // --- DOM helpers ---------------------------------------------------------------
+
+  function $(id) { return document.getElementById(id); }
+
+  function h(tag, attrs) {
+    var el = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) {
+      var v = attrs[k];
+      if (v === null || v === undefined || v === false) return;
+      if (k === "text") el.textContent = v;
+      else if (k === "onclick") el.addEventListener("click", v);
+      else if (k === "onchange") el.addEventListener("change", v);
+      else el.setAttribute(k, v === true ? "" : v);
+    });
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined) continue;
+      el.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return el;
+  }
+
+  function clear(el) { while (el.firstChild) el.removeChild(el.firstChild); return el; }
+
+  function translatePage() {
+    document.documentElement.lang = state.locale;
+    document.title = t("title");
+    document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = t(el.getAttribute("data-i18n")); });
+    document.querySelectorAll("[data-i18n-aria]").forEach(function (el) {
+      el.setAttribute("aria-label", t(el.getAttribute("data-i18n-aria")));
+    });
+    fillStateSelect();
+    updateSaveLabel();
+  }
+
+  function applyTheme(theme) {
+    document.documentElement.setAttribute("data-theme", theme === "dark" ? "dark" : "light");
+  }
+
+  function groupDigits(intPart) {
+    var sep = state.locale === "fr" ? "\u202f" : ",";
+    return intPart.replace(/\B(?=(\d{3})+(?!\d))/g, sep);
+  }
+
+  // Amounts stay exact decimal strings: never through a float.
+  function money(amount, currency) {
+    if (amount === null || amount === undefined) return "—";
+    var negative = amount.charAt(0) === "-";
+    var parts = amount.replace("-", "").split(".");
+    var text = groupDigits(parts[0]) + (parts[1] ? (state.locale === "fr" ? "," : ".") + parts[1] : "");
+    return (negative ? "-" : "") + text + " " + currency;
+  }
+
+  function when(iso) {
+    if (!iso) return "—";
+    var d = new Date(iso);
+    try {
+      return new Intl.DateTimeFormat(state.locale, { dateStyle: "medium", timeStyle: "medium" }).format(d);
+    } catch (_e) { return d.toISOString(); }
+  }
+
+  function duration(seconds) {
+    if (seconds === null || seconds === undefined) return t("health.none");
+    if (seconds < 120) return t("seconds", { n: Math.round(seconds) });
+    if (seconds < 7200) return t("minutes", { n: Math.round(seconds / 60) });
+    return t("hours", { n: Math.round(seconds / 3600) });
+  }
+
+  function chip(stateName) {
+    return h("span", { "class": "chip chip-" + stateName.toLowerCase(), text: t("state." + stateName) });
+  }
+
+  // --- Messages to the merchant ------------------------------------------------------
+
+  function showError(err) {
+    var box = $("error");
+    box.textContent = t("error.prefix") + (err && err.message ? err.message : String(err));
+    box.hidden = false;
+    $("notice-ok").hidden = true;
+    box.focus();
+  }
+
+  function showOk(text) {
+    $("error").hidden = true;
+    var box = $("notice-ok");
+    box.textContent = text;
+    box.hidden = false;
+  }
+
+  function clearMessages() { $("error").hidden = true; $("notice-ok").hidden = true; }
+
+  function setStatus(text) {
+    var el = $("status");
+    el.textContent = text || "";
+    el.hidden = !text;
+  }
+
+  // --- The app's API -----------------------------------------------------------------
+
+  function ApiError(message, code) { this.message = message; this.code = code; }
+
+  function readable(message, code) {
+    var key = "error." + code;
+    return new ApiError(MESSAGES.en[key] ? t(key) : message, code);
+  }
+
+  function api(query, variables) {
+    return fetch("graphql", {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "authorization-bearer": state.token || "",
+        "saleor-api-url": state.saleorApiUrl
+      },
+      body: JSON.stringify({ query: query, variables: variables || {} })
+    }).then(function (response) {
+      return response.json().catch(function () { return null; }).then(function (body) {
+        if (body && body.error) throw readable(body.error.message, body.error.code);
+        if (body && body.errors && body.errors.length) {
+          var first = body.errors[0];
+          throw readable(first.message, first.extensions && first.extensions.code);
+        }
+        if (!response.ok || !body) throw new ApiError(t("error.network"), "HTTP_" + response.status);
+        return body.data;
+      });
+    }, function () { throw new ApiError(t("error.network"), "NETWORK"); });
+  }
+
+  var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels";
+  var PAYMENT_FIELDS = "id payId state lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt";
+
+  // --- Navigation -----------------------------------------------------------------------
+
+  function show(view) {
+    state.view = view;
+    ["payments", "payment", "settings", "dead"].forEach(function (name) {
+      $("view-" + name).hidden = name !== view;
+    });
+    document.querySelectorAll("#nav button").forEach(function (b) {
+      var current = b.getAttribute("data-view") === view || (view === "payment" && b.getAttribute("data-view") === "payments");
+      if (current) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
+    });
+    document.body.setAttribute("data-view", view);
+  }
+
+  function go(view) {
+    clearMessages();
+    show(view);
+    var load = { payments: loadPayments, settings: loadSettings, dead: loadDead }[view];
+    if (load) return load().catch(showError);
+    return Promise.resolve();
+  }
+
+  // --- Payments ---------------------------------------------------------------------------
+
+  function fillStateSelect() {
+    var select = $("filter-state");
+    var current = select.value;
+    clear(select).appendChild(h("option", { value: "", text: t("payments.all") }));
+    STATES.forEach(function (s) { select.appendChild(h("option", { value: s, text: t("state." + s) })); });
+    select.value = current;
+  }
+
+  function fillChannelSelect() {
+    var select = $("filter-channel");
+    var current = select.value;
+    clear(select).appendChild(h("option", { value: "", text: t("payments.all") }));
+    state.channels.forEach(function (c) { select.appendChild(h("option", { value: c.id, text: c.name })); });
+    select.value = current;
+  }
+
+  function dayStart(value, plusDays) {
+    if (!value) return null;
+    var p = value.split("-");
+    return new Date(Number(p[0]), Number(p[1]) - 1, Number(p[2]) + (plusDays || 0)).toISOString();
+  }
+
+  function currentFilter() {
+    var f = {};
+    var search = $("search").value.trim();
+    if (search) f.search = search;
+    if ($("filter-state").value) f.states = [$("filter-state").value];
+    if ($("filter-channel").value) f.channel = $("filter-channel").value;
+    if ($("filter-from").value) f.createdFrom = dayStart($("filter-from").value);
+    if ($("filter-to").value) f.createdTo = dayStart($("filter-to").value, 1);
+    return f;
+  }
+
+  function loadHealth() {
+    return api("{ health { lastCallbackAt openPayments deadEvents relayLagSeconds } }").then(function (data) {
+      var hl = data.health;
+      var dl = clear($("health"));
+      [
+        [t("health.lastCallback"), hl.lastCallbackAt ? when(hl.lastCallbackAt) : t("health.never")],
+        [t("health.open"), String(hl.openPayments)],
+        [t("health.lag"), duration(hl.relayLagSeconds)],
+        [t("health.dead"), String(hl.deadEvents)]
+      ].forEach(function (pair) {
+        dl.appendChild(h("div", { "class": "stat" }, h("dt", { text: pair[0] }), h("dd", { text: pair[1] })));
+      });
+    });
+  }
+
+  function loadPayments() {
+    var after = state.cursors.length ? state.cursors[state.cursors.length - 1] : null;
+    var query = "query($filter: PaymentFilter, $after: String) { payments(filter: $filter, first: 25, after: $after) " +
+      "{ totalCount hasNextPage endCursor items { " + PAYMENT_FIELDS + " } } }";
+    var channels = state.channels.length ? Promise.resolve() : loadChannels().catch(function () { /* shown in settings */ });
+    return Promise.all([api(query, { filter: currentFilter(), after: after }), loadHealth(), channels]).then(function (all) {
+      fillChannelSelect();
+      renderPayments(all[0].payments);
+    });
+  }
+
+  function channelName(p) {
+    for (var i = 0; i < state.channels.length; i++) {
+      if (state.channels[i].id === p.channelId || state.channels[i].slug === p.channelSlug) return state.channels[i].name;
+    }
+    return p.channelSlug || p.channelId || "—";
+  }
+
+  function renderPayments(page) {
+    var body = clear($("payments-table").querySelector("tbody"));
+    $("payments-count").textContent = page.totalCount ? t("payments.count", { n: page.totalCount }) : t("payments.none");
+    page.items.forEach(function (p) {
+      body.appendChild(h("tr", { "data-payment": p.id },
+        h("td", { text: when(p.createdAt) }),
+        h("td", { "class": "num", text: money(p.confirmedAmount || p.amount, p.currency) }),
+        h("td", null, chip(p.state)),
+        h("td", { text: channelName(p) }),
+        h("td", { "class": "mono", text: p.payId || "—" }),
+        h("td", null, h("button", {
+          type: "button", "class": "open-payment", "aria-label": t("open") + " " + (p.payId || p.id),
+          text: t("open"), onclick: function () { openPayment(p.id); }
+        }))
+      ));
+    });
+    $("page-next").hidden = !page.hasNextPage;
+    $("page-next").onclick = function () { state.cursors.push(page.endCursor); loadPayments().catch(showError); };
+    $("page-first").hidden = state.cursors.length === 0;
+  }
+
+  // --- One payment -------------------------------------------------------------------------
+
+  var TIMELINE_FIELDS = "kind at operation httpStatus outcome durationMs status amount currency gateway source phone " +
+    "fromState toState eventType pspReference outboxState attempts deliveredAt detail error";
+
+  function openPayment(id) {
+    clearMessages();
+    show("payment");
+    setStatus(t("loading"));
+    return api("query($id: ID!) { payment(id: $id) { " + PAYMENT_FIELDS + " timeline { " + TIMELINE_FIELDS + " } } }", { id: id })
+      .then(function (data) {
+        setStatus("");
+        if (!data.payment) throw new ApiError("Not found", "NOT_FOUND");
+        renderPayment(data.payment);
+        $("payment-title").focus();
+      })
+      .catch(function (e) { setStatus(""); showError(e); });
+  }
+
+  function renderPayment(p) {
+    state.payment = p;
+    $("payment-title").textContent = t("payment.title") + " " + (p.payId || p.id);
+    var facts = clear($("payment-facts"));
+    var rows = [
+      ["fact.state", chip(p.state)],
+      ["fact.amount", money(p.amount, p.currency)],
+      ["fact.confirmed", p.confirmedAmount ? money(p.confirmedAmount, p.currency) : "—"],
+      ["fact.refunded", money(p.refundedAmount, p.currency)],
+      ["fact.gateway", p.gateway || "—"],
+      ["fact.lengoStatus", p.lengoStatus || "—"],
+      ["fact.payId", p.payId || "—"],
+      ["fact.transaction", p.saleorTransactionId],
+      ["fact.source", (p.sourceType ? p.sourceType + " " : "") + (p.sourceId || "—")],
+      ["fact.channel", channelName(p)],
+      ["fact.account", p.configurationName || "—"],
+      ["fact.environment", MESSAGES.en["env." + p.environment] ? t("env." + p.environment) : p.environment],
+      ["fact.created", when(p.createdAt)]
+    ];
+    if (p.failureReason) rows.push(["fact.reason", p.failureReason]);
+    rows.forEach(function (row) {
+      var value = typeof row[1] === "string" ? h("dd", { text: row[1] }) : h("dd", null, row[1]);
+      facts.appendChild(h("div", { "class": "fact" }, h("dt", { text: t(row[0]) }), value));
+    });
+    if (p.isTestMoney) facts.appendChild(h("p", { "class": "test-money", text: t("fact.test") }));
+
+    var canRefund = p.state === "SUCCEEDED" && p.refundableAmount !== "0" && !/^0(\.0+)?$/.test(p.refundableAmount);
+    $("refund-form").hidden = !canRefund;
+    $("refund-max").textContent = t("refund.max", { amount: money(p.refundableAmount, p.currency) });
+    $("refund-amount-label").textContent = t("refund.amount") + " (" + p.currency + ")";
+    setWritable();
+
+    var list = clear($("timeline"));
+    if (!p.timeline.length) list.appendChild(h("li", { text: t("timeline.empty") }));
+    p.timeline.forEach(function (e) { list.appendChild(timelineItem(e, p.currency)); });
+  }
+
+  function timelineItem(e, currency) {
+    var details = h("dl", { "class": "tl-details" });
+    function add(key, value) {
+      if (value === null || value === undefined || value === "") return;
+      details.appendChild(h("div", null, h("dt", { text: t(key) }), h("dd", { text: String(value) })));
+    }
+    if (e.kind === "CREATED") add("tl.amount", money(e.amount, e.currency || currency));
+    if (e.kind === "LENGO_REQUEST") {
+      add("tl.operation", e.operation); add("tl.http", e.httpStatus); add("tl.outcome", e.outcome);
+      if (e.durationMs !== null) add("tl.duration", Math.round(e.durationMs) + " ms");
+    }
+    if (e.kind === "CALLBACK" || e.kind === "STATUS_CHECK") {
+      add("tl.status", e.status);
+      if (e.amount) add("tl.amount", money(e.amount, currency));
+      add("tl.gateway", e.gateway); add("tl.source", e.source); add("tl.phone", e.phone); add("tl.outcome", e.outcome);
+    }
+    if (e.kind === "TRANSITION") add("tl.change", (e.fromState || "—") + " → " + e.toState);
+    if (e.kind === "EVENT") {
+      add("tl.event", e.eventType); add("tl.amount", money(e.amount, e.currency || currency)); add("tl.psp", e.pspReference);
+      add("tl.outbox", e.outboxState ? t("outbox." + e.outboxState) : null); add("tl.attempts", e.attempts);
+      if (e.deliveredAt) add("tl.delivered", when(e.deliveredAt));
+    }
+    add("tl.detail", e.detail);
+    add("tl.error", e.error);
+    return h("li", { "class": "tl tl-" + e.kind.toLowerCase(), "data-kind": e.kind },
+      h("p", { "class": "tl-head" }, h("strong", { text: t("tl." + e.kind) }), " ", h("time", { datetime: e.at, text: when(e.at) })),
+      details);
+  }
+
+  function recheck() {
+    var p = state.payment;
+    if (!p) return;
+    $("recheck").disabled = true;
+    api("mutation($id: ID!) { recheckPayment(id: $id) { id } }", { id: p.id })
+      .then(function () { return openPayment(p.id); })
+      .then(function () { showOk(t("payment.rechecked")); })
+      .catch(showError)
+      .then(function () { $("recheck").disabled = false; setWritable(); });
+  }
+
+  function submitRefund(event) {
+    event.preventDefault();
+    var p = state.payment;
+    var amount = $("refund-amount").value.trim().replace(/\s/g, "").replace(",", ".");
+    if (!amount) { showError(new ApiError(t("error.required", { field: t("refund.amount") }))); $("refund-amount").focus(); return; }
+    $("refund-submit").disabled = true;
+    api("mutation($id: ID!, $amount: String!, $note: String) { recordManualRefund(paymentId: $id, amount: $amount, note: $note) { id } }",
+      { id: p.id, amount: amount, note: $("refund-note").value.trim() || null })
+      .then(function () {
+        $("refund-amount").value = ""; $("refund-note").value = "";
+        return openPayment(p.id).then(function () { showOk(t("refund.done", { amount: money(amount, p.currency) })); });
+      })
+      .catch(showError)
+      .then(function () { $("refund-submit").disabled = false; setWritable(); });
+  }
+
+  // --- Settings: configurations and channels --------------------------------------------------
+
+  function loadChannels() {
+    return api("{ channels { id slug name currency mappedAs configuration { id name } } }").then(function (data) {
+      state.channels = data.channels;
+    });
+  }
+
+  function loadSettings() {
+    var configs = api("{ configurations { " + CONFIG_FIELDS + " } }").then(function (data) {
+      state.configurations = data.configurations;
+      renderConfigurations();
+    });
+    var channels = loadChannels();
+    return Promise.all([configs, channels.catch(function (e) { return e; })]).then(function (all) {
+      renderChannels();
+      if (all[1] instanceof ApiError) throw all[1];
+    });
+  }
+
+  function renderConfigurations() {
+    var box = clear($("configs"));
+    if (!state.configurations.length) { box.appendChild(h("p", { "class": "muted", text: t("config.none") })); return; }
+    state.configurations.forEach(function (c) {
+      box.appendChild(h("div", { "class": "card config", "data-config": c.id },
+        h("h3", { text: c.name }),
+        h("dl", { "class": "facts" },
+          fact(t("config.site"), c.websiteId),
+          fact(t("config.key"), c.licenseKey),
+          fact(t("config.env"), t("env." + c.environment) + " — " + c.lengoUrl),
+          fact(t("config.currencies"), c.currencies.join(", ")),
+          fact(t("config.channels"), c.channels.length ? c.channels.map(channelLabel).join(", ") : t("config.noChannel"))),
+        h("div", { "class": "actions" },
+          h("button", { type: "button", "class": "write", text: t("config.editButton"), "aria-label": t("config.editButton") + " " + c.name, onclick: function () { editConfiguration(c); } }),
+          h("button", { type: "button", "class": "write danger", text: t("config.deleteButton"), "aria-label": t("config.deleteButton") + " " + c.name, onclick: function () { deleteConfiguration(c); } }))));
+    });
+    setWritable();
+  }
+
+  function fact(label, value) { return h("div", { "class": "fact" }, h("dt", { text: label }), h("dd", { text: value })); }
+
+  function channelLabel(key) {
+    for (var i = 0; i < state.channels.length; i++) {
+      if (state.channels[i].id === key || state.channels[i].slug === key) return state.channels[i].name;
+    }
+    return key;
+  }
+
+  function renderChannels() {
+    var body = clear($("channels-table").querySelector("tbody"));
+    if (!state.channels.length) body.appendChild(h("tr", null, h("td", { colspan: "3", text: t("channels.none") })));
+    state.channels.forEach(function (c) {
+      var select = h("select", { id: "map-" + c.slug, "class": "write", "aria-label": t("channels.choose", { name: c.name }), "data-channel": c.id });
+      select.appendChild(h("option", { value: "", text: t("channels.noAccount") }));
+      state.configurations.forEach(function (conf) { select.appendChild(h("option", { value: conf.id, text: conf.name })); });
+      select.value = c.configuration ? c.configuration.id : "";
+      select.addEventListener("change", function () { mapChannel(c, select.value); });
+      body.appendChild(h("tr", null, h("td", null, h("span", { text: c.name }), " ", h("span", { "class": "muted mono", text: c.slug })),
+        h("td", { text: c.currency }), h("td", null, select)));
+    });
+    var links = clear($("notice-links"));
+    var mapped = state.channels.filter(function (c) { return c.configuration; });
+    if (!mapped.length) links.appendChild(h("li", { text: t("notice.noMapped") }));
+    mapped.forEach(function (c) {
+      var a = h("a", { href: dashboardBase + "/channels/" + encodeURIComponent(c.id), target: "_top", rel: "noopener", text: t("notice.link", { name: c.name }) });
+      a.addEventListener("click", function (ev) {
+        // Inside the Dashboard, let it navigate (app-bridge redirect), as its own links do.
+        if (state.token && window.parent !== window) {
+          ev.preventDefault();
+          send({ type: "redirect", payload: { to: "/channels/" + encodeURIComponent(c.id), newContext: false, actionId: actionId() } });
+        }
+      });
+      links.appendChild(h("li", null, a));
+    });
+    setWritable();
+  }
+
+  function mapChannel(channel, configId) {
+    clearMessages();
+    var done;
+    if (configId) {
+      done = api("mutation($c: String!, $id: ID!) { mapChannel(channel: $c, configurationId: $id) { id } }", { c: channel.id, id: configId });
+    } else {
+      done = api("mutation($c: String!) { unmapChannel(channel: $c) { id } }", { c: channel.mappedAs || channel.id });
+    }
+    return done.then(loadSettings).then(function () {
+      var conf = state.configurations.filter(function (x) { return x.id === configId; })[0];
+      showOk(configId ? t("channels.mapped", { name: channel.name, account: conf ? conf.name : "" }) : t("channels.unmapped", { name: channel.name }));
+    }).catch(function (e) { showError(e); renderChannels(); });
+  }
+
+  function updateSaveLabel() {
+    $("config-save").textContent = $("config-check").checked ? t("config.save") : t("config.saveNoCheck");
+  }
+
+  function resetConfigForm() {
+    $("config-id").value = "";
+    $("config-form-title").textContent = t("config.connect");
+    $("config-key-help").textContent = t("config.keyHelp");
+    $("config-key").required = true;
+    $("config-cancel").hidden = true;
+    ["config-site", "config-key", "config-url", "config-patterns"].forEach(function (id) { $(id).value = ""; });
+    $("config-name").value = "Lengo";
+    $("config-currencies").value = "GNF";
+    $("config-env").value = "production";
+    $("config-check").checked = true;
+    updateSaveLabel();
+  }
+
+  function editConfiguration(c) {
+    clearMessages();
+    $("config-id").value = c.id;
+    $("config-form-title").textContent = t("config.edit", { name: c.name });
+    $("config-name").value = c.name;
+    $("config-site").value = c.websiteId;
+    $("config-key").value = "";
+    $("config-key").required = false;
+    $("config-key-help").textContent = t("config.keyKeep", { masked: c.licenseKey });
+    $("config-env").value = c.environment;
+    $("config-url").value = c.environment === "production" || c.environment === "sandbox" ? "" : c.lengoUrl;
+    $("config-currencies").value = c.currencies.join(", ");
+    $("config-patterns").value = c.returnUrlPatterns.join("\n");
+    $("config-cancel").hidden = false;
+    $("config-name").focus();
+  }
+
+  function saveConfiguration(event) {
+    event.preventDefault();
+    clearMessages();
+    var id = $("config-id").value;
+    var required = [["config-name", "config.name"], ["config-site", "config.site"]];
+    if (!id) required.push(["config-key", "config.key"]);
+    for (var i = 0; i < required.length; i++) {
+      if (!$(required[i][0]).value.trim()) {
+        showError(new ApiError(t("error.required", { field: t(required[i][1]) })));
+        $(required[i][0]).focus();
+        return;
+      }
+    }
+    var env = $("config-env").value;
+    var input = {
+      name: $("config-name").value.trim(),
+      websiteId: $("config-site").value.trim(),
+      licenseKey: $("config-key").value.trim() || null,
+      environment: env === "custom" ? "production" : env,
+      lengoUrl: $("config-url").value.trim() || null,
+      currencies: $("config-currencies").value.split(",").map(function (s) { return s.trim(); }).filter(Boolean),
+      returnUrlPatterns: $("config-patterns").value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean)
+    };
+    var skip = !$("config-check").checked;
+    $("config-save").disabled = true;
+    var call = id
+      ? api("mutation($id: ID!, $input: ConfigurationInput!, $skip: Boolean!) { updateConfiguration(id: $id, input: $input, skipCheck: $skip) { id name } }", { id: id, input: input, skip: skip })
+      : api("mutation($input: ConfigurationInput!, $skip: Boolean!) { createConfiguration(input: $input, skipCheck: $skip) { id name } }", { input: input, skip: skip });
+    call.then(function (data) {
+      var saved = id ? data.updateConfiguration : data.createConfiguration;
+      resetConfigForm();
+      return loadSettings().then(function () { showOk(t("config.saved", { name: saved.name })); });
+    }).catch(showError).then(function () { $("config-save").disabled = false; setWritable(); });
+  }
+
+  function deleteConfiguration(c) {
+    if (!window.confirm(t("config.confirmDelete", { name: c.name }))) return;
+    api("mutation($id: ID!) { deleteConfiguration(id: $id) }", { id: c.id })
+      .then(loadSettings).then(function () { showOk(t("config.deleted")); }).catch(showError);
+  }
+
+  // --- Dead letters -------------------------------------------------------------------------
+
+  function loadDead() {
+    return api("{ deadLetters { id paymentId eventType pspReference amount currency attempts lastError createdAt } }").then(function (data) {
+      var body = clear($("dead-table").querySelector("tbody"));
+      if (!data.deadLetters.length) body.appendChild(h("tr", null, h("td", { colspan: "5", text: t("dead.none") })));
+      data.deadLetters.forEach(function (d) {
+        body.appendChild(h("tr", { "data-event": d.id },
+          h("td", { text: when(d.createdAt) }),
+          h("td", null, h("span", { text: d.eventType }), h("br"), h("span", { "class": "muted mono", text: d.pspReference })),
+          h("td", { "class": "num", text: money(d.amount, d.currency) }),
+          h("td", { text: (d.lastError || "—") + " (" + t("tl.attempts") + " " + d.attempts + ")" }),
+          h("td", null, h("button", { type: "button", "class": "write retry", text: t("dead.retry"), "aria-label": t("dead.retry") + " " + d.eventType + " " + d.pspReference,
+            onclick: function () { retryDead(d.id); } }))));
+      });
+      setWritable();
+    });
+  }
+
+  function retryDead(id) {
+    api("mutation($id: ID!) { retryOutboxEvent(id: $id) { id state } }", { id: id })
+      .then(loadDead).then(function () { showOk(t("dead.retried")); }).catch(showError);
+  }
+
+  // --- Permissions ---------------------------------------------------------------------------
+
+  function setWritable() {
+    var can = !!(state.viewer && state.viewer.canWrite);
+    $("readonly").hidden = can;
+    document.querySelectorAll(".write, #config-form input, #config-form select, #config-form textarea, #config-form button, #refund-form input, #refund-form button, #recheck")
+      .forEach(function (el) { if (!can) el.disabled = true; else if (el.getAttribute("data-busy") !== "1") el.disabled = false; });
+  }
+
+  // --- app-bridge -------------------------------------------------------------------------------
+
+  function actionId() {
+    try { return window.crypto.randomUUID(); } catch (_e) { return String(Date.now()) + Math.random().toString(16).slice(2); }
+  }
+
+  function send(message) {
+    // notifyReady carries nothing secret; before we know the Dashboard's origin "*" is the only target.
+    var target = dashboardOrigins.length === 1 ? dashboardOrigins[0] : "*";
+    window.parent.postMessage(message, target);
+  }
+
+  var started = false;
+  var readyTimer = null;
+
+  function onMessage(event) {
+    if (dashboardOrigins.indexOf(event.origin) < 0) return;
+    var data = event.data;
+    if (!data || typeof data !== "object" || typeof data.type !== "string") return;
+    var payload = data.payload || {};
+    if ((data.type === "handshake" || data.type === "tokenRefresh") && typeof payload.token === "string") {
+      state.token = payload.token;
+      if (!started) { started = true; window.clearInterval(readyTimer); start(); }
+    } else if (data.type === "theme") {
+      applyTheme(payload.theme);
+    } else if (data.type === "localeChanged") {
+      state.locale = pickLocale(payload.locale);
+      translatePage();
+      if (started) go(state.view === "payment" ? "payments" : state.view);
+    }
+  }
+
+  function start() {
+    setStatus(t("loading"));
+    api("{ viewer { email canWrite saleorApiUrl } }").then(function (data) {
+      state.viewer = data.viewer;
+      setStatus("");
+      $("nav").hidden = false;
+      setWritable();
+      return go("payments");
+    }).catch(function (e) { setStatus(""); showError(e); });
+  }
+
+  function wire() {
+    document.querySelectorAll("#nav button").forEach(function (b) {
+      b.addEventListener("click", function () {
+        if (b.getAttribute("data-view") === "payments") state.cursors = [];
+        go(b.getAttribute("data-view"));
+      });
+    });
+    $("search-form").addEventListener("submit", function (ev) { ev.preventDefault(); state.cursors = []; clearMessages(); loadPayments().catch(showError); });
+    $("search-reset").addEventListener("click", function () {
+      ["search", "filter-state", "filter-channel", "filter-from", "filter-to"].forEach(function (id) { $(id).value = ""; });
+      state.cursors = [];
+      loadPayments().catch(showError);
+    });
+    $("page-first").addEventListener("click", function () { state.cursors = []; loadPayments().catch(showError); });
+    $("back").addEventListener("click", function () { go("payments"); });
+    $("recheck").addEventListener("click", recheck);
+    $("refund-form").addEventListener("submit", submitRefund);
+    $("config-form").addEventListener("submit", saveConfiguration);
+    $("config-cancel").addEventListener("click", function () { resetConfigForm(); clearMessages(); });
+    $("config-check").addEventListener("change", updateSaveLabel);
+    $("payment-title").setAttribute("tabindex", "-1");
+  }
+
+  applyTheme(params.get("theme") === "dark" ? "dark" : "light");
+  translatePage();
+  wire();
+  show("payments");
+  if (window.parent === window) {
+    setStatus(t("standalone"));
+  } else {
+    window.addEventListener("message", onMessage);
+    send({ type: "notifyReady", payload: { actionId: actionId() } });
+    // The Dashboard may not listen yet when we load: ask again until it answers.
+    var tries = 0;
+    readyTimer = window.setInterval(function () {
+      if (started || ++tries > 20) { window.clearInterval(readyTimer); return; }
+      send({ type: "notifyReady", payload: { actionId: actionId() } });
+    }, 1000);
+  }
+})();

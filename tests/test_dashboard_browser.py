@@ -1,0 +1,409 @@
+"""The Dashboard page in a real browser: headless Chromium inside a parent page that plays the Dashboard.
+
+The app runs under uvicorn on a free 127.0.0.1 port, reaching the fake
+Saleor and the fake Lengo through mounted transports; a second tiny server
+serves the parent page, which frames `/app` at the Dashboard's iframe width
+and answers `notifyReady` with a handshake carrying a Dashboard token. The
+merchant connects a Lengo account, maps a channel, finds a paid payment,
+opens its timeline, records a refund and retries a dead event, in French
+and dark mode. A screenshot of each main view is saved under the test's
+output directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+import socket
+import tempfile
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+from starlette.routing import Route
+
+from saleor_lengo import installations
+from saleor_lengo.db.schema import outbox, payments
+from saleor_lengo.services import Services, build_services
+from saleor_lengo.settings import Settings
+from saleor_lengo.web.app import create_app
+from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID
+from tests.fakes.dashboard import dashboard_token, insert_payment
+from tests.fakes.saleor import FakeSaleor
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SKIP_REASON = "Chromium not installed: apt-get install chromium chromium-driver"
+IFRAME_WIDTH = 600
+WAIT_SECONDS = 20
+
+
+def _require_browser() -> None:
+    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
+        pytest.skip(SKIP_REASON)
+    try:
+        import selenium  # noqa: F401
+    except ImportError:
+        pytest.skip("selenium is not installed: pip install -e '.[test]'")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class ServerThread:
+    """uvicorn serving one ASGI app from a thread, with its own event loop."""
+
+    def __init__(self, app: Any) -> None:
+        import uvicorn
+
+        self.port = free_port()
+        self.server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", access_log=False)
+        )
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> ServerThread:
+        self.thread.start()
+        deadline = time.monotonic() + 15
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=15)
+
+
+PARENT_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Saleor Dashboard (test)</title>
+<style>body{margin:0;font:14px sans-serif} iframe{width:%(width)dpx;height:1400px;border:0}</style></head>
+<body>
+<iframe id="app" name="app" title="Lengo Pay" src="%(src)s"></iframe>
+<script>
+  // The Dashboard's part of app-bridge: answer notifyReady with a handshake.
+  var APP_ORIGIN = %(app_origin)s, TOKEN = %(token)s;
+  window.received = [];
+  window.addEventListener("message", function (event) {
+    if (event.origin !== APP_ORIGIN) return;
+    window.received.push(event.data);
+    if (event.data && event.data.type === "notifyReady") {
+      document.getElementById("app").contentWindow.postMessage(
+        {type: "handshake", payload: {token: TOKEN, version: 1, saleorVersion: "3.23.28", dashboardVersion: "3.23.0"}},
+        APP_ORIGIN);
+    }
+  });
+</script>
+</body></html>
+"""
+
+
+def parent_app(app_url: str, saleor: FakeSaleor) -> Starlette:
+    async def page(_request: Request) -> HTMLResponse:
+        src = (
+            f"{app_url}/app?id={saleor.app_id}&theme=dark&locale=fr&domain=saleor.test"
+            f"&saleorApiUrl={saleor.api_url}"
+        )
+        token = dashboard_token(saleor, ttl=3600)
+        return HTMLResponse(
+            PARENT_PAGE
+            % {"width": IFRAME_WIDTH, "src": src, "app_origin": json.dumps(app_url), "token": json.dumps(token)}
+        )
+
+    async def silent(_request: Request) -> HTMLResponse:
+        # Frames the page but never answers notifyReady.
+        return HTMLResponse(
+            f'<!doctype html><iframe id="app" title="Lengo Pay" src="{app_url}/app?locale=en&saleorApiUrl={saleor.api_url}"'
+            ' style="width:600px;height:400px;border:0"></iframe>'
+        )
+
+    return Starlette(routes=[Route("/", page), Route("/silent", silent)])
+
+
+@pytest.fixture
+def app_services(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport]) -> Iterator[Services]:
+    """The served app's own services: used only from uvicorn's thread and closed by its lifespan."""
+    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False)
+    yield build_services(settings, http=http)
+
+
+@pytest.fixture
+def output_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "screenshots"
+    folder.mkdir()
+    return folder
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    _require_browser()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="chromium-profile-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=900,1500",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+async def served(app_services: Services, installed: FakeSaleor) -> AsyncIterator[tuple[str, str]]:
+    app = create_app(app_services)
+    with ServerThread(app) as app_server, ServerThread(parent_app(app_server.url, installed)) as parent:
+        yield app_server.url, parent.url
+
+
+class Page:
+    """The framed page, seen through Selenium."""
+
+    def __init__(self, driver: Any, shots: Path) -> None:
+        from selenium.webdriver.common.by import By
+        from selenium.webdriver.support.ui import WebDriverWait
+
+        self.d = driver
+        self.By = By
+        self.shots = shots
+        self.wait = WebDriverWait(driver, WAIT_SECONDS)
+
+    def el(self, css: str) -> Any:
+        return self.d.find_element(self.By.CSS_SELECTOR, css)
+
+    def visible(self, css: str) -> Any:
+        self.wait.until(lambda d: d.find_element(self.By.CSS_SELECTOR, css).is_displayed(), message=css)
+        return self.el(css)
+
+    def text_in(self, css: str, words: str) -> str:
+        self.wait.until(
+            lambda d: d.find_element(self.By.CSS_SELECTOR, css).is_displayed()
+            and words in d.find_element(self.By.CSS_SELECTOR, css).text,
+            message=f"{words!r} in {css}",
+        )
+        return str(self.el(css).text)
+
+    def fill(self, css: str, value: str) -> None:
+        field = self.el(css)
+        field.clear()
+        if value:
+            field.send_keys(value)
+
+    def choose(self, css: str, *, value: str | None = None, text: str | None = None) -> None:
+        from selenium.webdriver.support.ui import Select
+
+        select = Select(self.el(css))
+        if value is not None:
+            select.select_by_value(value)
+        else:
+            select.select_by_visible_text(text or "")
+
+    def shot(self, name: str) -> Path:
+        self.d.switch_to.default_content()
+        path = self.shots / f"{name}.png"
+        self.d.save_screenshot(str(path))
+        self.d.switch_to.frame("app")
+        return path
+
+    def html(self) -> str:
+        return str(self.d.page_source)
+
+
+async def test_a_merchant_configures_lengo_and_inspects_a_paid_payment_in_the_dashboard(
+    browser: Any, served: tuple[str, str], services: Services, installed: FakeSaleor, output_dir: Path
+) -> None:
+    app_url, parent_url = served
+    page = Page(browser, output_dir)
+    try:
+        await _journey(page, app_url, parent_url, services, installed)
+    except Exception:
+        logs = browser.get_log("browser")
+        print("browser console:", json.dumps(logs, indent=1)[:5000])
+        try:
+            browser.switch_to.default_content()
+            browser.save_screenshot(str(output_dir / "failure.png"))
+        except Exception:  # noqa: BLE001 - the original failure matters more
+            pass
+        raise
+    print(f"screenshots in {output_dir}")
+
+
+async def _journey(page: Page, app_url: str, parent_url: str, services: Services, saleor: FakeSaleor) -> None:
+    d = page.d
+    d.get(parent_url + "/")
+    d.switch_to.frame("app")
+
+    # Handshake done: the page asked the API who we are and shows the sections, in French and dark.
+    page.visible("#nav")
+    assert d.find_element(page.By.TAG_NAME, "html").get_attribute("data-theme") == "dark"
+    assert d.find_element(page.By.TAG_NAME, "html").get_attribute("lang") == "fr"
+    assert page.el("#nav-payments").text == "Paiements"
+    page.text_in("#payments-count", "Aucun paiement")
+    width = d.execute_script("return document.documentElement.clientWidth")
+    assert width <= IFRAME_WIDTH
+    assert d.execute_script("return document.documentElement.scrollWidth") <= width + 1, "no horizontal scroll at 600 px"
+    page.shot("01-payments-empty")
+
+    # Connect a Lengo account: a wrong key first shows Lengo's refusal as a readable message.
+    page.el("#nav-settings").click()
+    page.visible("#config-form")
+    page.text_in("#notice-links", "Associez d'abord un canal")
+    page.fill("#config-name", "Boutique Conakry")
+    page.fill("#config-site", WEBSITE_ID)
+    page.fill("#config-key", "not-the-right-key-0000")
+    page.choose("#config-env", value="custom")
+    page.fill("#config-url", LENGO_URL)
+    page.fill("#config-currencies", "GNF")
+    page.fill("#config-patterns", r"https://shop\.example/checkout/.*")
+    page.el("#config-save").click()
+    error = page.text_in("#error", "Lengo a refusé")
+    assert "Erreur" in error
+    page.fill("#config-key", LENGO_KEY)
+    page.el("#config-save").click()
+    page.text_in("#notice-ok", "Boutique Conakry")
+    page.text_in("#configs", "••••" + LENGO_KEY[-4:])
+    assert LENGO_KEY not in page.html()
+
+    # Map the Guinean channel; the notice links to its settings in the Dashboard.
+    page.visible("#map-channel-gnf")
+    page.choose("#map-channel-gnf", text="Boutique Conakry")
+    page.text_in("#notice-ok", "Guinée encaisse désormais via Boutique Conakry")
+    link = page.visible("#notice-links a")
+    assert link.get_attribute("href").endswith("/channels/Q2hhbm5lbDoy")
+    assert "MANAGE_CHANNELS" in page.el("#autocomplete-notice").text
+    page.shot("02-settings")
+
+    inst = await installations.find(services.db, saleor.api_url)
+    assert inst is not None
+    async with services.db.read() as conn:
+        from saleor_lengo.configurations import list_for
+
+        (config,) = await list_for(conn, inst.id)
+    assert config.channels == ("Q2hhbm5lbDoy",)
+
+    # A paid payment (and an older unpaid one) are found by their pay_id.
+    paid_pay_id = "Lk9yYW5nZU1vbmV5Cg=="
+    paid = await insert_payment(
+        services.db, installation_id=inst.id, configuration_id=config.id, pay_id=paid_pay_id, amount="250000",
+        confirmed_amount="250000",
+    )
+    await insert_payment(
+        services.db, installation_id=inst.id, configuration_id=config.id, state="action_required", now=time.time() - 60
+    )
+    page.el("#nav-payments").click()
+    page.text_in("#payments-count", "2 paiement")
+    page.fill("#search", paid_pay_id)
+    page.el("#search-button").click()
+    page.text_in("#payments-count", "1 paiement")
+    row = page.visible(f'tr[data-payment="{paid}"]')
+    assert "Payé" in row.text and "250\u202f000 GNF" in row.text
+    page.text_in("#health", "Paiements en cours")
+    page.shot("03-payments")
+
+    # Its timeline, then a refund staff made by hand.
+    row.find_element(page.By.CSS_SELECTOR, "button.open-payment").click()
+    page.visible("#timeline li")
+    page.text_in("#payment-facts", paid_pay_id)
+    page.text_in("#payment-facts", "Boutique Conakry")
+    page.text_in("#payment-facts", "Bac à sable")
+    assert page.el("#timeline li").get_attribute("data-kind") == "CREATED"
+    page.visible("#refund-form")
+    page.text_in("#refund-max", "250\u202f000 GNF")
+    page.shot("04-payment")
+    page.fill("#refund-amount", "50000")
+    page.fill("#refund-note", "Remboursé en espèces")
+    page.el("#refund-submit").click()
+    page.text_in("#notice-ok", "Remboursement de 50\u202f000 GNF enregistré")
+    page.text_in("#timeline", "REFUND_SUCCESS")
+    async with services.db.read() as conn:
+        refunded = (await conn.execute(select(payments.c.refunded_amount).where(payments.c.id == paid))).scalar_one()
+        events = (await conn.execute(select(outbox).where(outbox.c.payment_id == paid))).all()
+    assert refunded == "50000"
+    assert [(e.event_type, e.psp_reference, e.amount) for e in events] == [
+        ("REFUND_SUCCESS", f"{paid_pay_id}:manual-refund:1", "50000")
+    ]
+
+    # A dead event is retried from the list.
+    async with services.db.write() as conn:
+        await conn.execute(outbox.update().where(outbox.c.id == events[0].id).values(state="dead", attempts=9, last_error="Saleor answered HTTP 503"))
+    page.el("#nav-dead").click()
+    page.text_in("#dead-table", "Saleor answered HTTP 503")
+    page.shot("05-dead-letters")
+    page.visible("button.retry").click()
+    page.text_in("#notice-ok", "renvoyé")
+    page.text_in("#dead-table", "Tous les événements")
+    async with services.db.read() as conn:
+        assert (await conn.execute(select(outbox.c.state).where(outbox.c.id == events[0].id))).scalar_one() == "pending"
+
+    # Keyboard: the sections are real buttons reached with Tab, with a visible focus style.
+    from selenium.webdriver.common.keys import Keys
+
+    page.el("#nav-payments").send_keys(Keys.TAB)
+    focused = d.switch_to.active_element
+    assert focused.get_attribute("id") == "nav-settings"
+    assert d.execute_script("return getComputedStyle(arguments[0]).outlineStyle", focused) != "none"
+
+    # The parent (Dashboard) heard notifyReady the way app-bridge sends it.
+    d.switch_to.default_content()
+    received = d.execute_script("return window.received")
+    assert received and received[0]["type"] == "notifyReady" and received[0]["payload"]["actionId"]
+    for name in ("01-payments-empty", "02-settings", "03-payments", "04-payment", "05-dead-letters"):
+        assert (page.shots / f"{name}.png").stat().st_size > 1000
+
+
+async def test_the_page_ignores_a_handshake_from_another_origin(
+    browser: Any, served: tuple[str, str], installed: FakeSaleor
+) -> None:
+    _app_url, parent_url = served
+    d = browser
+    # This parent frames the page but stays silent; a sandboxed frame (opaque
+    # origin, not the referrer's) offers a valid token: the page must not take it.
+    d.get(parent_url + "/silent")
+    d.execute_script(
+        """
+        var forger = document.createElement('iframe');
+        forger.setAttribute('sandbox', 'allow-scripts');
+        forger.srcdoc = '<script>setTimeout(function () { parent.frames[0].postMessage(' +
+          '{type: "handshake", payload: {token: ' + JSON.stringify(arguments[0]) + ', version: 1}}, "*"); }, 300);<\\/script>';
+        document.body.appendChild(forger);
+        """,
+        dashboard_token(installed),
+    )
+    await asyncio.sleep(2)
+    d.switch_to.frame(d.find_element("css selector", "iframe#app"))
+    assert not d.find_element("css selector", "#nav").is_displayed()
+    assert "Waiting for the Saleor Dashboard" in d.find_element("css selector", "#status").text
