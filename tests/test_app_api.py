@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from saleor_lengo import installations
 from saleor_lengo.db.schema import (
+    action_answers,
     callbacks,
     lengo_requests,
     outbox,
@@ -304,7 +305,10 @@ async def test_a_payment_timeline_tells_everything_with_the_phone_masked(
 ) -> None:
     inst_id, config_id, _ = await seeded(services, installed)
     t0 = datetime(2025, 4, 1, tzinfo=UTC).timestamp()
-    pid = await insert_payment(services.db, installation_id=inst_id, configuration_id=config_id, id="pay_t", now=t0)
+    tx_id = "VHJhbnNhY3Rpb25JdGVtOjE="
+    pid = await insert_payment(
+        services.db, installation_id=inst_id, configuration_id=config_id, id="pay_t", now=t0, saleor_transaction_id=tx_id
+    )
     async with services.db.write() as conn:
         await conn.execute(
             lengo_requests.insert().values(
@@ -335,14 +339,21 @@ async def test_a_payment_timeline_tells_everything_with_the_phone_masked(
                 event_time=t0 + 61, state="delivered", attempts=1, next_attempt_at=t0 + 61, created_at=t0 + 61, delivered_at=t0 + 62,
             )
         )
+        await conn.execute(
+            action_answers.insert().values(
+                installation_id=inst_id, saleor_transaction_id=tx_id, action="REFUND", issued_at="2025-04-01T00:02:00+00:00",
+                payment_id=pid, psp_reference="abc:refund:0123456789ab", created_at=t0 + 120,
+                response=json.dumps({"result": "REFUND_FAILURE", "message": "Lengo Pay has no refund API."}),
+            )
+        )
     query = """query($id: ID!) { payment(id: $id) { id state configurationName timeline {
         kind at operation httpStatus outcome durationMs status amount currency gateway source phone
-        fromState toState eventType pspReference outboxId outboxState attempts deliveredAt detail error } } }"""
+        fromState toState eventType pspReference outboxState attempts deliveredAt detail error } } }"""
     data = await api.ok(query, {"id": pid})
     assert data["payment"]["configurationName"] == "channel-gnf"
     timeline = data["payment"]["timeline"]
     assert [e["kind"] for e in timeline] == [
-        "CREATED", "LENGO_REQUEST", "TRANSITION", "CALLBACK", "STATUS_CHECK", "TRANSITION", "EVENT",
+        "CREATED", "LENGO_REQUEST", "TRANSITION", "CALLBACK", "STATUS_CHECK", "TRANSITION", "EVENT", "ACTION_REQUEST",
     ]
     assert timeline[1]["operation"] == "create_payment" and timeline[1]["httpStatus"] == 200
     assert timeline[3]["phone"] == "••••7845" and timeline[3]["status"] == "SUCCESS"
@@ -350,6 +361,7 @@ async def test_a_payment_timeline_tells_everything_with_the_phone_masked(
     assert timeline[5]["toState"] == "succeeded"
     assert timeline[6]["eventType"] == "CHARGE_SUCCESS" and timeline[6]["outboxState"] == "delivered"
     assert timeline[6]["deliveredAt"] == "2025-04-01T00:01:02+00:00"
+    assert timeline[7]["operation"] == "REFUND" and timeline[7]["outcome"] == "REFUND_FAILURE"
     assert "624897845" not in api.answers[-1]
     assert (await api.ok(query, {"id": "pay_unknown"}))["payment"] is None
 

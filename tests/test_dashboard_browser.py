@@ -13,6 +13,7 @@ output directory.
 from __future__ import annotations
 
 import asyncio
+import re
 import json
 import shutil
 import socket
@@ -32,7 +33,7 @@ from starlette.responses import HTMLResponse
 from starlette.routing import Route
 
 from saleor_lengo import installations
-from saleor_lengo.db.schema import outbox, payments
+from saleor_lengo.db.schema import callbacks, outbox, payments
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings
 from saleor_lengo.web.app import create_app
@@ -324,6 +325,14 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     await insert_payment(
         services.db, installation_id=inst.id, configuration_id=config.id, state="action_required", now=time.time() - 60
     )
+    async with services.db.write() as conn:
+        await conn.execute(
+            callbacks.insert().values(
+                payment_id=paid, received_at=time.time(), pay_id=paid_pay_id, status="SUCCESS", amount="250000",
+                message="Transaction Successful", client_enc=services.cipher.encrypt("624897845"),
+                client_masked="••••7845", outcome="confirmed",
+            )
+        )
     page.el("#nav-payments").click()
     page.text_in("#payments-count", "2 paiement")
     page.fill("#search", paid_pay_id)
@@ -338,6 +347,9 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     row.find_element(page.By.CSS_SELECTOR, "button.open-payment").click()
     page.visible("#timeline li")
     page.text_in("#payment-facts", paid_pay_id)
+    page.text_in("#timeline", "Rappel de Lengo")
+    page.text_in("#timeline", "••••7845")
+    assert "624897845" not in page.html()
     page.text_in("#payment-facts", "Boutique Conakry")
     page.text_in("#payment-facts", "Bac à sable")
     assert page.el("#timeline li").get_attribute("data-kind") == "CREATED"
@@ -407,3 +419,40 @@ async def test_the_page_ignores_a_handshake_from_another_origin(
     d.switch_to.frame(d.find_element("css selector", "iframe#app"))
     assert not d.find_element("css selector", "#nav").is_displayed()
     assert "Waiting for the Saleor Dashboard" in d.find_element("css selector", "#status").text
+
+
+# --- The page's words (no browser needed) ------------------------------------------------
+
+STATIC = Path(__file__).resolve().parents[1] / "saleor_lengo" / "static" / "app"
+KEY = re.compile(r'(?:^|[{,])\s*(?:"([\w.]+)"|([A-Za-z]\w*))\s*:\s*"', re.MULTILINE)
+
+
+def dictionaries() -> dict[str, set[str]]:
+    source = (STATIC / "app.js").read_text()
+    en_at, fr_at, end = source.index("    en: {"), source.index("    fr: {"), source.index("  var STATES")
+    return {
+        lang: {a or b for a, b in KEY.findall(block)}
+        for lang, block in (("en", source[en_at + 9 : fr_at]), ("fr", source[fr_at + 9 : end]))
+    }
+
+
+def test_french_and_english_have_the_same_words() -> None:
+    words = dictionaries()
+    assert len(words["en"]) > 150
+    assert words["en"] ^ words["fr"] == set()
+
+
+def test_every_visible_string_comes_from_the_dictionary() -> None:
+    words = dictionaries()["en"]
+    html = (STATIC / "index.html").read_text()
+    source = (STATIC / "app.js").read_text()
+    used = set(re.findall(r'data-i18n(?:-aria)?="([\w.]+)"', html)) | set(re.findall(r'\bt\("([\w.]*\w)"', source))
+    states = {f"state.{s}" for s in ("CREATING", "ACTION_REQUEST", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED")}
+    states = {s.replace("ACTION_REQUEST", "ACTION_REQUIRED") for s in states}
+    kinds = {f"tl.{k}" for k in ("CREATED", "LENGO_REQUEST", "CALLBACK", "STATUS_CHECK", "TRANSITION", "EVENT", "ACTION_REQUEST")}
+    dynamic = states | kinds | {f"outbox.{s}" for s in ("pending", "delivered", "dead")}
+    dynamic |= {f"env.{e}" for e in ("production", "sandbox", "simulator", "custom")}
+    assert used | dynamic <= words, sorted((used | dynamic) - words)
+    # Every element with text in the HTML is translated.
+    for tag in re.findall(r"<(?:label|button|h[1-3]|p|th|span|option|caption)\b[^>]*>[^<]+<", html):
+        assert "data-i18n" in tag or 'aria-hidden="true"' in tag, tag

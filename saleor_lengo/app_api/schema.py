@@ -92,6 +92,7 @@ class TimelineKind(Enum):
     STATUS_CHECK = "STATUS_CHECK"
     TRANSITION = "TRANSITION"
     EVENT = "EVENT"
+    ACTION_REQUEST = "ACTION_REQUEST"
 
 
 @strawberry.type(description="Who is using the page, and what they may do.")
@@ -163,7 +164,6 @@ class TimelineEntry:
     to_state: str | None = None
     event_type: str | None = None
     psp_reference: str | None = None
-    outbox_id: strawberry.ID | None = None
     outbox_state: str | None = None
     attempts: int | None = None
     delivered_at: datetime | None = None
@@ -175,7 +175,7 @@ class TimelineEntry:
         f = e.fields
         return cls(
             kind=TimelineKind(e.kind),
-            at=datetime.fromtimestamp(e.at, UTC),
+            at=e.at,
             operation=f.get("operation"),
             http_status=f.get("http_status"),
             outcome=f.get("outcome"),
@@ -190,10 +190,9 @@ class TimelineEntry:
             to_state=f.get("to_state"),
             event_type=f.get("event_type"),
             psp_reference=f.get("psp_reference"),
-            outbox_id=strawberry.ID(str(f["outbox_id"])) if f.get("outbox_id") is not None else None,
             outbox_state=f.get("outbox_state"),
             attempts=f.get("attempts"),
-            delivered_at=_time(f.get("delivered_at")),
+            delivered_at=f.get("delivered_at"),
             detail=f.get("detail"),
             error=f.get("error"),
         )

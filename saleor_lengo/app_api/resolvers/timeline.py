@@ -1,106 +1,121 @@
-"""One payment's whole story, oldest first, from the audit tables.
+"""One payment's whole story, oldest first, built on `payments.history`.
 
 Created, every Lengo request, every callback (the payer's phone only
-masked), every status check, every state transition, and every event
-reported to Saleor with its outbox state.
+masked), every status check, every state transition, every event reported
+to Saleor with its outbox state, and every action Saleor requested.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
-
-from sqlalchemy import select
 
 from saleor_lengo.app_api.context import ApiContext
 from saleor_lengo.app_api.resolvers.payments import get_payment
-from saleor_lengo.db.schema import callbacks, lengo_requests, outbox, payment_transitions, status_checks
+from saleor_lengo.payments.history import history
 from saleor_lengo.payments.model import Payment
+
+# Within one second (history's precision), cause before effect: a callback
+# makes a status check, which makes a transition, which makes an event.
+ORDER = ("CREATED", "LENGO_REQUEST", "CALLBACK", "STATUS_CHECK", "ACTION_REQUEST", "TRANSITION", "EVENT")
 
 
 @dataclass(frozen=True)
 class Entry:
-    kind: str  # CREATED | LENGO_REQUEST | CALLBACK | STATUS_CHECK | TRANSITION | EVENT
-    at: float
+    kind: str
+    at: datetime
     fields: dict[str, Any] = field(default_factory=dict)
 
 
-def _created(payment: Payment) -> Entry:
-    return Entry(
-        "CREATED",
-        payment.created_at,
-        {"amount": payment.amount, "currency": payment.currency, "source": payment.source_type, "detail": payment.source_id},
-    )
+def _at(iso: str | None) -> datetime:
+    if not iso:
+        return datetime.fromtimestamp(0, UTC)
+    return datetime.fromisoformat(iso.replace("Z", "+00:00"))
+
+
+def _optional_at(iso: str | None) -> datetime | None:
+    return _at(iso) if iso else None
 
 
 async def timeline(ctx: ApiContext, payment_id: str) -> tuple[Payment, list[Entry]]:
     payment = await get_payment(ctx, payment_id)  # scoped to the caller's installation
-    entries = [_created(payment)]
     async with ctx.services.db.read() as conn:
-        for r in (await conn.execute(select(lengo_requests).where(lengo_requests.c.payment_id == payment.id))).all():
-            entries.append(
-                Entry(
-                    "LENGO_REQUEST",
-                    r.started_at,
-                    {
-                        "operation": r.operation,
-                        "http_status": r.http_status,
-                        "outcome": r.outcome,
-                        "duration_ms": r.duration_ms,
-                        "detail": r.detail,
-                    },
-                )
-            )
-        for r in (await conn.execute(select(callbacks).where(callbacks.c.payment_id == payment.id))).all():
-            entries.append(
-                Entry(
-                    "CALLBACK",
-                    r.received_at,
-                    {
-                        "status": r.status,
-                        "amount": r.amount,
-                        "detail": r.message,
-                        "phone": r.client_masked,  # never client_enc
-                        "outcome": r.outcome,
-                        "error": r.last_error,
-                    },
-                )
-            )
-        for r in (await conn.execute(select(status_checks).where(status_checks.c.payment_id == payment.id))).all():
-            entries.append(
-                Entry(
-                    "STATUS_CHECK",
-                    r.checked_at,
-                    {"source": r.source, "status": r.lengo_status, "amount": r.amount, "gateway": r.gateway, "error": r.error},
-                )
-            )
-        for r in (
-            await conn.execute(select(payment_transitions).where(payment_transitions.c.payment_id == payment.id))
-        ).all():
-            entries.append(
-                Entry("TRANSITION", r.at, {"from_state": r.from_state, "to_state": r.to_state, "detail": r.reason})
-            )
-        for r in (await conn.execute(select(outbox).where(outbox.c.payment_id == payment.id))).all():
-            entries.append(
-                Entry(
-                    "EVENT",
-                    r.event_time,
-                    {
-                        "event_type": r.event_type,
-                        "psp_reference": r.psp_reference,
-                        "amount": r.amount,
-                        "currency": r.currency,
-                        "detail": r.message,
-                        "outbox_id": r.id,
-                        "outbox_state": r.state,
-                        "attempts": r.attempts,
-                        "error": r.last_error,
-                        "delivered_at": r.delivered_at,
-                        "available_actions": json.loads(r.available_actions or "[]"),
-                    },
-                )
-            )
-    order = {"CREATED": 0, "LENGO_REQUEST": 1, "CALLBACK": 2, "STATUS_CHECK": 3, "TRANSITION": 4, "EVENT": 5}
-    entries.sort(key=lambda e: (e.at, order[e.kind]))
+        h = await history(conn, payment)
+    entries = [
+        Entry(
+            "CREATED",
+            _at(h.payment["createdAt"]),  # at history's precision, so it sorts first within its second
+            {"amount": payment.amount, "currency": payment.currency, "detail": h.payment.get("source")},
+        )
+    ]
+    entries += [
+        Entry(
+            "LENGO_REQUEST",
+            _at(r["at"]),
+            {
+                "operation": r["operation"],
+                "http_status": r["httpStatus"],
+                "outcome": r["outcome"],
+                "duration_ms": r["durationMs"],
+                "detail": r["detail"],
+            },
+        )
+        for r in h.lengo_requests
+    ]
+    entries += [
+        Entry(
+            "CALLBACK",
+            _at(c["at"]),
+            {
+                "status": c["status"],
+                "amount": c["amount"],
+                "detail": c["message"],
+                "phone": c["client"],  # masked by history; the encrypted copy is never read
+                "outcome": c["outcome"],
+                "attempts": c["attempts"],
+                "error": c["lastError"],
+            },
+        )
+        for c in h.callbacks
+    ]
+    entries += [
+        Entry(
+            "STATUS_CHECK",
+            _at(s["at"]),
+            {"source": s["source"], "status": s["lengoStatus"], "amount": s["amount"], "gateway": s["gateway"], "error": s["error"]},
+        )
+        for s in h.status_checks
+    ]
+    entries += [
+        Entry("TRANSITION", _at(t["at"]), {"from_state": t["from"], "to_state": t["to"], "detail": t["reason"]})
+        for t in h.transitions
+    ]
+    entries += [
+        Entry(
+            "EVENT",
+            _at(e["at"]),
+            {
+                "event_type": e["type"],
+                "psp_reference": e["pspReference"],
+                "amount": e["amount"],
+                "currency": e["currency"],
+                "detail": e["message"],
+                "outbox_state": e["delivery"],
+                "attempts": e["attempts"],
+                "error": e["lastError"],
+                "delivered_at": _optional_at(e["deliveredAt"]),
+            },
+        )
+        for e in h.events
+    ]
+    entries += [
+        Entry(
+            "ACTION_REQUEST",
+            _at(a["at"]),
+            {"operation": a["action"], "outcome": a["result"], "psp_reference": a["pspReference"], "detail": a["message"]},
+        )
+        for a in h.action_requests
+    ]
+    entries.sort(key=lambda e: (e.at, ORDER.index(e.kind)))  # stable: each list is already in id order
     return payment, entries

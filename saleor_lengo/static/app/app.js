@@ -46,6 +46,7 @@
       "timeline.title": "Timeline", "timeline.empty": "Nothing recorded yet.",
       "tl.CREATED": "Payment created", "tl.LENGO_REQUEST": "Request to Lengo", "tl.CALLBACK": "Callback from Lengo",
       "tl.STATUS_CHECK": "Status asked from Lengo", "tl.TRANSITION": "Status changed", "tl.EVENT": "Event for Saleor",
+      "tl.ACTION_REQUEST": "Request from Saleor", "tl.action": "Action",
       "tl.operation": "Operation", "tl.http": "HTTP", "tl.outcome": "Result", "tl.duration": "Duration",
       "tl.status": "Lengo status", "tl.amount": "Amount", "tl.gateway": "Gateway", "tl.source": "Asked by",
       "tl.phone": "Payer", "tl.change": "Change", "tl.event": "Event", "tl.psp": "pspReference",
@@ -118,6 +119,7 @@
       "timeline.title": "Historique", "timeline.empty": "Rien d'enregistré pour l'instant.",
       "tl.CREATED": "Paiement créé", "tl.LENGO_REQUEST": "Requête à Lengo", "tl.CALLBACK": "Rappel de Lengo",
       "tl.STATUS_CHECK": "Statut demandé à Lengo", "tl.TRANSITION": "Changement de statut", "tl.EVENT": "Événement pour Saleor",
+      "tl.ACTION_REQUEST": "Demande de Saleor", "tl.action": "Action",
       "tl.operation": "Opération", "tl.http": "HTTP", "tl.outcome": "Résultat", "tl.duration": "Durée",
       "tl.status": "Statut Lengo", "tl.amount": "Montant", "tl.gateway": "Moyen", "tl.source": "Demandé par",
       "tl.phone": "Payeur", "tl.change": "Changement", "tl.event": "Événement", "tl.psp": "pspReference",
@@ -543,6 +545,7 @@
       add("tl.outbox", e.outboxState ? t("outbox." + e.outboxState) : null); add("tl.attempts", e.attempts);
       if (e.deliveredAt) add("tl.delivered", when(e.deliveredAt));
     }
+    if (e.kind === "ACTION_REQUEST") { add("tl.action", e.operation); add("tl.outcome", e.outcome); add("tl.psp", e.pspReference); }
     add("tl.detail", e.detail);
     add("tl.error", e.error);
     return h("li", { "class": "tl tl-" + e.kind.toLowerCase(), "data-kind": e.kind },
