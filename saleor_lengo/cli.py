@@ -14,6 +14,8 @@ from saleor_lengo.settings import SettingsError
 COMMANDS = [
     "serve",
     "migrate",
+    "configure",
+    "configurations",
     "rotate_secrets",
     "simulator",
     "reconcile",

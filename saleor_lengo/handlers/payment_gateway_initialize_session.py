@@ -1,20 +1,31 @@
-"""PAYMENT_GATEWAY_INITIALIZE_SESSION: tell the storefront whether Lengo can take this checkout."""
+"""PAYMENT_GATEWAY_INITIALIZE_SESSION: tell the storefront whether Lengo can take this checkout.
+
+Always `{"data": {...}}` with HTTP 200: an unconfigured channel or an
+unsupported currency is `available: false` with an error code, which is
+what a storefront can show or act on.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from saleor_lengo import configurations
 from saleor_lengo.handlers import WebhookContext
+from saleor_lengo.payments import answers
+from saleor_lengo.payments.initialize import check_amount, check_currency, not_configured
+from saleor_lengo.saleor.payloads import GatewayInitialize
 
 
 async def handle(ctx: WebhookContext) -> dict[str, Any]:
-    return {
-        "data": {
-            "available": False,
-            "environment": None,
-            "currencies": [],
-            "minAmount": None,
-            "maxAmount": None,
-            "error": {"code": "NOT_CONFIGURED", "message": "Lengo Pay is not configured for this channel."},
-        }
-    }
+    request = GatewayInitialize.parse(ctx.body)
+    channel = request.source.channel
+    async with ctx.services.db.read() as conn:
+        config = await configurations.for_channel(conn, ctx.installation.id, channel.id, channel.slug)
+    if config is None:
+        return answers.gateway_initialize(None, not_configured(channel.slug or channel.id))
+    refusal = check_currency(config, channel.currency)
+    if refusal is None and request.amount is not None and channel.currency is not None:
+        # The checkout total may still be 0 while the cart fills: only the
+        # configured bounds and the currency's precision are checked here.
+        refusal = check_amount(config, request.amount, channel.currency, positive=False)
+    return answers.gateway_initialize(config, refusal)

@@ -1,11 +1,13 @@
-"""TRANSACTION_PROCESS_SESSION."""
+"""TRANSACTION_PROCESS_SESSION: tell Saleor where the shopper's Lengo payment stands."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
+from saleor_lengo.payments import process
+from saleor_lengo.saleor.payloads import Session
 
 
 async def handle(ctx: WebhookContext) -> dict[str, Any]:
-    return {"result": "CHARGE_FAILURE", "message": "Lengo Pay is not configured for this channel."}
+    return await process.execute(ctx.services, ctx.installation, Session.parse(ctx.body))

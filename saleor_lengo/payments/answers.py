@@ -1,0 +1,192 @@
+"""The exact sync-response JSON of the checkout webhooks, and nothing else.
+
+Every answer about a stored payment is rendered from the payment row alone
+(`for_payment`), so a repeated initialize, a process call and the first
+answer can never disagree. Amounts are Decimals quantized to the currency:
+the route writes them with `jsonutil`, so 176500 GNF goes out as `176500`.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from saleor_lengo.configurations import Configuration
+from saleor_lengo.money import Money
+from saleor_lengo.outbox.writer import clip
+from saleor_lengo.payments.errors import ErrorCode, Refusal, from_reason
+from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.payments.state_machine import success_message
+
+# What the Dashboard may offer: Lengo can let a link lapse (cancel on our side)
+# but has no refund and no separate capture.
+OPEN_ACTIONS: tuple[str, ...] = ("CANCEL",)
+FINAL_ACTIONS: tuple[str, ...] = ()
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def amount_of(amount: Decimal, currency: str) -> Decimal:
+    """The amount as Saleor should read it: quantized when it fits the currency, else as given."""
+    money = Money(amount, currency.upper())
+    return money.quantized() if money.fits_precision() else amount
+
+
+def _money(payment: Payment, amount: Decimal | None = None) -> Money:
+    return Money(payment.amount if amount is None else amount, payment.currency)
+
+
+def _test_note(payment: Payment) -> str | None:
+    return f"TEST PAYMENT ({payment.environment}): no real money." if payment.is_test_money else None
+
+
+def _message(*parts: str | None) -> str:
+    return clip(" ".join(p for p in parts if p))
+
+
+def _method(payment: Payment) -> dict[str, str] | None:
+    if not payment.gateway:
+        return None
+    return {"type": "OTHER", "name": _CONTROL.sub(" ", payment.gateway).strip()[:256]}
+
+
+def _status_word(status: str) -> str:
+    return _CONTROL.sub(" ", status).strip()[:40]
+
+
+# --- PAYMENT_GATEWAY_INITIALIZE_SESSION -------------------------------------
+
+
+def gateway_initialize(config: Configuration | None, refusal: Refusal | None) -> dict[str, Any]:
+    return {
+        "data": {
+            "available": refusal is None,
+            "environment": config.environment if config else None,
+            "currencies": list(config.currencies) if config else [],
+            "minAmount": config.min_amount if config else None,
+            "maxAmount": config.max_amount if config else None,
+            "error": refusal.error() if refusal else None,
+        }
+    }
+
+
+# --- Sessions (initialize and process) ----------------------------------------
+
+
+def refused(refusal: Refusal, *, amount: Decimal, currency: str) -> dict[str, Any]:
+    """A payment that never started: nothing was stored, nothing sent to Lengo."""
+    return {
+        "result": "CHARGE_FAILURE",
+        "amount": amount_of(amount, currency),
+        "message": _message(refusal.staff_message),
+        "data": {"error": refusal.error()},
+        "actions": list(FINAL_ACTIONS),
+    }
+
+
+def unknown_transaction() -> dict[str, Any]:
+    return {
+        "result": "CHARGE_FAILURE",
+        "message": (
+            "No Lengo Pay payment is known for this transaction: it was not started through this app "
+            "(TRANSACTION_INITIALIZE_SESSION), or the app's database lost it."
+        ),
+        "actions": list(FINAL_ACTIONS),
+    }
+
+
+def for_payment(payment: Payment, *, note: str | None = None, paid_from: State | None = None) -> dict[str, Any]:
+    """The answer that says where `payment` stands; `note` adds why it may be stale.
+
+    `paid_from` is the state a succeeded payment left: a late payment says
+    so, in the very words of the outbox report, since Saleor keeps whichever
+    of the two arrives first.
+    """
+    if payment.state == State.SUCCEEDED:
+        return _succeeded(payment, paid_from or State.ACTION_REQUIRED)
+    if payment.state == State.ACTION_REQUIRED:
+        return _action_required(payment, note)
+    if payment.state == State.CREATING:
+        return still_creating(payment)
+    return _failed(payment, note)
+
+
+def still_creating(payment: Payment) -> dict[str, Any]:
+    refusal = Refusal.of(
+        ErrorCode.OUTCOME_UNKNOWN,
+        "An earlier request for this transaction is still waiting for Lengo Pay to create the payment, "
+        "so its outcome is not known yet. Check the Lengo portal before the shopper pays again.",
+    )
+    return {
+        "result": "CHARGE_FAILURE",
+        "amount": payment.amount,
+        "message": _message(refusal.staff_message, _test_note(payment)),
+        "data": {"error": refusal.error()},
+        "actions": list(FINAL_ACTIONS),
+    }
+
+
+def _action_required(payment: Payment, note: str | None) -> dict[str, Any]:
+    assert payment.pay_id is not None and payment.payment_url is not None
+    if payment.lengo_status:
+        head = f"Waiting for the shopper to pay {_money(payment)} on Lengo Pay (Lengo status {_status_word(payment.lengo_status)})."
+    else:
+        head = f"Lengo Pay payment page created for {_money(payment)}; waiting for the shopper to pay."
+    answer: dict[str, Any] = {
+        "result": "CHARGE_ACTION_REQUIRED",
+        "pspReference": payment.pay_id,
+        "amount": payment.amount,
+        "data": {"paymentUrl": payment.payment_url, "payId": payment.pay_id},
+        "externalUrl": payment.payment_url,
+        "message": _message(head, note, _test_note(payment)),
+        "actions": list(OPEN_ACTIONS),
+    }
+    method = _method(payment)
+    if method:
+        answer["paymentMethodDetails"] = method
+    return answer
+
+
+def _succeeded(payment: Payment, paid_from: State) -> dict[str, Any]:
+    assert payment.pay_id is not None
+    amount = payment.charged_amount
+    answer: dict[str, Any] = {
+        "result": "CHARGE_SUCCESS",
+        "pspReference": payment.pay_id,
+        # The confirmed amount: the callback's later report uses the very same
+        # (pspReference, amount), so Saleor counts the payment once.
+        "amount": amount_of(amount, payment.currency),
+        # Same wording as the outbox report (it includes the test-money note).
+        "message": _message(success_message(payment, paid_from, amount, payment.gateway)),
+        "actions": list(FINAL_ACTIONS),
+    }
+    if payment.payment_url:
+        answer["externalUrl"] = payment.payment_url
+    method = _method(payment)
+    if method:
+        answer["paymentMethodDetails"] = method
+    return answer
+
+
+def _failed(payment: Payment, note: str | None) -> dict[str, Any]:
+    refusal = from_reason(payment.failure_reason)
+    data: dict[str, Any] = {}
+    if refusal is not None:
+        head = refusal.staff_message
+        data["error"] = refusal.error()
+    else:
+        head = payment.failure_reason or f"The Lengo Pay payment is {payment.state.value}."
+    answer: dict[str, Any] = {"result": "CHARGE_FAILURE", "amount": payment.amount}
+    if payment.pay_id:
+        answer["pspReference"] = payment.pay_id
+        data["payId"] = payment.pay_id
+    if payment.payment_url:
+        answer["externalUrl"] = payment.payment_url
+    answer["message"] = _message(head, note, _test_note(payment))
+    answer["data"] = data
+    answer["actions"] = list(FINAL_ACTIONS)
+    method = _method(payment)
+    if method:
+        answer["paymentMethodDetails"] = method
+    return answer

@@ -1,0 +1,399 @@
+"""TRANSACTION_INITIALIZE_SESSION: from a Saleor transaction to a Lengo payment page.
+
+1. A repeat of a known Saleor transaction answers the stored payment (one
+   Lengo payment per transaction; Saleor repeats an initialize with the same
+   idempotencyKey).
+2. Find the channel's configuration; check currency, amount and return URL.
+3. Store the payment *before* calling Lengo, in "creating", in a short
+   transaction of its own: no lock is held while Lengo thinks, and a payment
+   Lengo may create is never unknown to us. Only a digest of the callback
+   token is stored.
+4. Create it at Lengo (never retried: Lengo has no idempotency key), then in
+   another short transaction record `pay_id` and move creating →
+   action_required, or creating → failed with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
+from uuid import uuid4
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from saleor_lengo import configurations
+from saleor_lengo.configurations import Configuration
+from saleor_lengo.crypto import token_digest
+from saleor_lengo.db.schema import payment_transitions, payments
+from saleor_lengo.installations import Installation
+from saleor_lengo.lengo.client import CreatedPayment, LengoClient
+from saleor_lengo.lengo.errors import (
+    LengoError,
+    LengoRefused,
+    LengoUnauthorized,
+    LengoUnavailable,
+)
+from saleor_lengo.logs import get_logger
+from saleor_lengo.money import Money, minor_units
+from saleor_lengo.payments import answers, store
+from saleor_lengo.payments.errors import ErrorCode, Refusal
+from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.payments.state_machine import transition
+from saleor_lengo.saleor.payloads import Session
+from saleor_lengo.services import Services
+
+log = get_logger(__name__)
+
+# Saleor gives a sync webhook 20 s; every Lengo call in one stays inside 15 s.
+CREATE_BUDGET_SECONDS = 12.0
+# httpx's own timeout fires a little earlier, so the audit log records it.
+HTTP_TIMEOUT_MARGIN = 0.5
+# A repeat waits this long for the first request to finish creating.
+REPEAT_WAIT_SECONDS = 13.0
+REPEAT_POLL_SECONDS = 0.2
+# A "creating" row whose lease ran out belongs to a request that died.
+LEASE_MARGIN_SECONDS = 5.0
+# The query parameter the storefront finds on its return URL (see the README).
+RETURN_PARAMETER = "transactionId"
+CALLBACK_PATH = "/api/lengo/callback/"
+MAX_RETURN_URL = 1800
+
+
+# --- Checks shared with PAYMENT_GATEWAY_INITIALIZE_SESSION --------------------
+
+
+def not_configured(channel: str | None) -> Refusal:
+    return Refusal.of(
+        ErrorCode.NOT_CONFIGURED,
+        f"No Lengo Pay configuration is mapped to channel {channel!r}: "
+        "run `saleor-lengo configure --channel …` (or map it in the Dashboard).",
+    )
+
+
+def check_currency(config: Configuration, currency: str | None) -> Refusal | None:
+    if currency is None or currency.upper() in config.currencies:
+        return None
+    text = f"Lengo Pay accepts {', '.join(config.currencies)} here, not {currency}."
+    return Refusal.of(ErrorCode.CURRENCY_NOT_SUPPORTED, text, text)
+
+
+def check_amount(config: Configuration, amount: Decimal, currency: str, *, positive: bool = True) -> Refusal | None:
+    money = Money(amount, currency.upper())
+    if not money.fits_precision():
+        digits = minor_units(money.currency)
+        rule = "must be whole" if digits == 0 else f"have at most {digits} decimals"
+        text = f"Amounts in {money.currency} {rule}: {format(amount, 'f')} {money.currency} cannot be paid."
+        return Refusal.of(ErrorCode.AMOUNT_NOT_WHOLE, text, text)
+    low, high = config.min_amount, config.max_amount
+    too_low = (positive and amount <= 0) or (low is not None and amount < low)
+    if too_low or (high is not None and amount > high):
+        if low is not None and high is not None:
+            bounds = f"between {Money(low, money.currency)} and {Money(high, money.currency)}"
+        elif low is not None:
+            bounds = f"of at least {Money(low, money.currency)}"
+        elif high is not None:
+            bounds = f"of at most {Money(high, money.currency)}"
+        else:
+            bounds = "above zero"
+        text = f"Lengo Pay takes amounts {bounds}, not {money}."
+        return Refusal.of(ErrorCode.AMOUNT_OUT_OF_RANGE, text, text)
+    return None
+
+
+def return_url_for(config: Configuration, data: Any) -> tuple[str | None, Refusal | None]:
+    """The storefront's `data.returnUrl` (or the configured default) once allowed."""
+    raw = data.get("returnUrl") if isinstance(data, dict) else None
+    if raw is None:
+        if config.default_return_url:
+            # Set by staff, not by an anonymous client: trusted as is.
+            return config.default_return_url, None
+        return None, Refusal.of(
+            ErrorCode.RETURN_URL_NOT_ALLOWED,
+            f"The storefront sent no data.returnUrl and configuration {config.name!r} has no default return URL "
+            "(--default-return-url or the Dashboard's 'Default return URL').",
+        )
+    if not isinstance(raw, str) or len(raw) > MAX_RETURN_URL:
+        return None, Refusal.of(
+            ErrorCode.RETURN_URL_NOT_ALLOWED, f"data.returnUrl must be a URL of at most {MAX_RETURN_URL} characters."
+        )
+    why = config.return_url_refusal(raw)
+    if why is not None:
+        return None, Refusal.of(ErrorCode.RETURN_URL_NOT_ALLOWED, why)
+    return raw, None
+
+
+def with_transaction_id(url: str, transaction_id: str) -> str:
+    """`url` with `transactionId=<id>` added; its other query parameters are kept byte for byte."""
+    parts = urlsplit(url)
+    kept = [p for p in parts.query.split("&") if p and unquote_plus(p.split("=", 1)[0]) != RETURN_PARAMETER]
+    kept.append(urlencode({RETURN_PARAMETER: transaction_id}))
+    return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+# --- The use case ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Checked:
+    config: Configuration
+    money: Money
+    return_url: str
+
+
+async def execute(services: Services, installation: Installation, session: Session) -> dict[str, Any]:
+    existing = await find(services, installation.id, session.transaction.id)
+    if existing is not None:
+        return await answer_repeat(services, existing)
+
+    checked = await _check(services, installation, session)
+    if isinstance(checked, Refusal):
+        log.info("initialize_refused", code=checked.code.value)
+        return answers.refused(checked, amount=session.action.amount, currency=session.action.currency)
+
+    payment_id = uuid4().hex
+    try:
+        # Built before anything is stored: a key that cannot be read (503)
+        # must not leave a payment stuck in "creating".
+        client = lengo_client(services, checked.config, payment_id)
+    except ValueError as exc:
+        refusal = Refusal.of(
+            ErrorCode.NOT_CONFIGURED, f"Configuration {checked.config.name!r} cannot be used to call Lengo Pay: {exc}."
+        )
+        return answers.refused(refusal, amount=session.action.amount, currency=session.action.currency)
+
+    # At least 128 bits; the database keeps only its digest.
+    token = secrets.token_urlsafe(24)
+    try:
+        await _store_creating(services, installation, session, checked, payment_id, token)
+    except IntegrityError:
+        # Another request for the same transaction stored its payment first.
+        existing = await find(services, installation.id, session.transaction.id)
+        if existing is None:
+            raise
+        return await answer_repeat(services, existing)
+
+    payment = await _create_at_lengo(services, client, payment_id, token, checked, session.transaction.id)
+    return await render(services, payment)
+
+
+async def find(services: Services, installation_id: int, transaction_id: str) -> Payment | None:
+    async with services.db.read() as conn:
+        return await store.get_by_transaction(conn, installation_id, transaction_id)
+
+
+async def render(services: Services, payment: Payment, *, note: str | None = None) -> dict[str, Any]:
+    """`answers.for_payment`, with what a succeeded payment's message needs from its history."""
+    paid_from: State | None = None
+    if payment.state == State.SUCCEEDED:
+        async with services.db.read() as conn:
+            previous = (
+                await conn.execute(
+                    select(payment_transitions.c.from_state)
+                    .where(
+                        payment_transitions.c.payment_id == payment.id,
+                        payment_transitions.c.to_state == State.SUCCEEDED.value,
+                    )
+                    .order_by(payment_transitions.c.id)
+                    .limit(1)
+                )
+            ).scalar()
+        paid_from = State(previous) if previous is not None else None
+    return answers.for_payment(payment, note=note, paid_from=paid_from)
+
+
+async def _check(services: Services, installation: Installation, session: Session) -> _Checked | Refusal:
+    channel = session.source.channel
+    async with services.db.read() as conn:
+        config = await configurations.for_channel(conn, installation.id, channel.id, channel.slug)
+    if config is None:
+        return not_configured(channel.slug or channel.id)
+    action = session.action
+    refusal = check_currency(config, action.currency) or check_amount(config, action.amount, action.currency)
+    if refusal:
+        return refusal
+    return_url, refusal = return_url_for(config, session.data)
+    if refusal:
+        return refusal
+    assert return_url is not None
+    money = Money(answers.amount_of(action.amount, action.currency), action.currency.upper())
+    return _Checked(config, money, return_url)
+
+
+async def _store_creating(
+    services: Services,
+    installation: Installation,
+    session: Session,
+    checked: _Checked,
+    payment_id: str,
+    token: str,
+) -> None:
+    settings = services.settings
+    now = services.clock()
+    expires_at = now + settings.payment_ttl_seconds
+    async with services.db.write() as conn:
+        await conn.execute(
+            payments.insert().values(
+                id=payment_id,
+                installation_id=installation.id,
+                configuration_id=checked.config.id,
+                saleor_transaction_id=session.transaction.id,
+                idempotency_key=session.idempotency_key[:512] if session.idempotency_key else None,
+                callback_token_digest=token_digest(token),
+                state=State.CREATING.value,
+                amount=checked.money.to_saleor(),
+                currency=checked.money.currency,
+                environment=checked.config.environment,
+                channel_id=session.source.channel.id,
+                channel_slug=session.source.channel.slug,
+                source_type=session.source.type,
+                source_id=session.source.id,
+                return_url=checked.return_url,
+                action_type=session.action.action_type[:32],
+                created_at=now,
+                updated_at=now,
+                expires_at=expires_at,
+                watch_until=expires_at + settings.payment_watch_seconds,
+                next_check_at=now + settings.reconcile_interval_seconds,
+                check_attempts=0,
+                # Who creates holds the row until then; a repeat that finds
+                # the lease run out knows that request died.
+                lease_until=now + CREATE_BUDGET_SECONDS + LEASE_MARGIN_SECONDS,
+            )
+        )
+    log.info("payment_stored", payment_id=payment_id, amount=str(checked.money), environment=checked.config.environment)
+
+
+async def _create_at_lengo(
+    services: Services, client: LengoClient, payment_id: str, token: str, checked: _Checked, transaction_id: str
+) -> Payment:
+    callback_url = services.settings.url(CALLBACK_PATH + token)
+    return_url = with_transaction_id(checked.return_url, transaction_id)
+    try:
+        # httpx bounds each phase only (and in-process transports ignore it):
+        # this bounds the whole call.
+        async with asyncio.timeout(CREATE_BUDGET_SECONDS):
+            created = await client.create_payment(
+                checked.money,
+                return_url=return_url,
+                callback_url=callback_url,
+                timeout=max(CREATE_BUDGET_SECONDS - HTTP_TIMEOUT_MARGIN, 0.1),
+            )
+    except TimeoutError:
+        return await _fail(services, payment_id, _unknown_outcome(f"Lengo Pay did not answer within {CREATE_BUDGET_SECONDS:g} s", checked))
+    except LengoError as exc:
+        return await _fail(services, payment_id, _refusal_for(exc, checked))
+    return await _created(services, payment_id, created)
+
+
+def _unknown_outcome(what: str, checked: _Checked) -> Refusal:
+    return Refusal.of(
+        ErrorCode.OUTCOME_UNKNOWN,
+        f"{what}; a payment of {checked.money} may or may not exist on Lengo's side. "
+        "This attempt is marked failed and its link was never shown to anyone: "
+        f"check the Lengo portal (site {checked.config.website_id}) before the shopper pays again.",
+    )
+
+
+def _refusal_for(exc: LengoError, checked: _Checked) -> Refusal:
+    name = checked.config.name
+    if isinstance(exc, LengoUnauthorized):
+        return Refusal.of(
+            ErrorCode.LENGO_REFUSED,
+            f"Lengo Pay refused the license key of configuration {name!r} (HTTP {exc.http_status}): "
+            "check its site id, license key and environment. No payment was created.",
+        )
+    if isinstance(exc, LengoRefused):
+        return Refusal.of(
+            ErrorCode.LENGO_REFUSED,
+            f"Lengo Pay refused to create a payment of {checked.money}: "
+            f"{exc.message or f'HTTP {exc.http_status}'}. No payment was created.",
+        )
+    if isinstance(exc, LengoUnavailable):
+        return Refusal.of(
+            ErrorCode.LENGO_UNAVAILABLE,
+            f"Lengo Pay could not be reached ({exc.safe_message}); no payment was created. The shopper may try again.",
+        )
+    # LengoOutcomeUnknown, LengoProtocolError: an answer was lost or unusable.
+    # Their texts end with "; the payment may or may not…", which we say below.
+    what = exc.safe_message.split(";", 1)[0]
+    return _unknown_outcome(what[:1].upper() + what[1:], checked)
+
+
+async def _fail(services: Services, payment_id: str, refusal: Refusal) -> Payment:
+    log.warning("payment_create_failed", payment_id=payment_id, code=refusal.code.value)
+    async with services.db.write() as conn:
+        payment = await store.get(conn, payment_id, lock=True)
+        assert payment is not None
+        await store.update_fields(conn, payment_id, lease_until=None)
+        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), now=services.clock())
+        return outcome.payment
+
+
+async def _created(services: Services, payment_id: str, created: CreatedPayment) -> Payment:
+    now = services.clock()
+    async with services.db.write() as conn:
+        payment = await store.get(conn, payment_id, lock=True)
+        assert payment is not None
+        # Kept whatever the state: if a repeat gave this attempt up meanwhile,
+        # the watcher still needs the pay_id to notice a late payment.
+        await store.update_fields(
+            conn, payment_id, pay_id=created.pay_id, payment_url=created.payment_url, lease_until=None, updated_at=now
+        )
+        payment = await store.get(conn, payment_id)
+        assert payment is not None
+        outcome = await transition(
+            conn, payment, State.ACTION_REQUIRED, reason=f"Lengo payment created (pay_id {created.pay_id}).", now=now
+        )
+        return outcome.payment
+
+
+# --- Repeats ---------------------------------------------------------------------
+
+
+async def settle(services: Services, payment: Payment) -> Payment:
+    """Wait a bounded time for a payment another request is creating."""
+    deadline = time.monotonic() + REPEAT_WAIT_SECONDS
+    while payment.state == State.CREATING:
+        lease = payment.lease_until
+        if lease is not None and lease < services.clock():
+            return await _abandon(services, payment.id)
+        if time.monotonic() + REPEAT_POLL_SECONDS > deadline:
+            return payment
+        await asyncio.sleep(REPEAT_POLL_SECONDS)
+        async with services.db.read() as conn:
+            found = await store.get(conn, payment.id)
+        assert found is not None
+        payment = found
+    return payment
+
+
+async def answer_repeat(services: Services, payment: Payment) -> dict[str, Any]:
+    log.info("initialize_repeat", payment_id=payment.id, state=payment.state.value)
+    return await render(services, await settle(services, payment))
+
+
+async def _abandon(services: Services, payment_id: str) -> Payment:
+    """The request creating this payment died: say so once, and stop waiting for it."""
+    async with services.db.write() as conn:
+        payment = await store.get(conn, payment_id, lock=True)
+        assert payment is not None
+        if payment.state != State.CREATING or (payment.lease_until or 0) >= services.clock():
+            return payment
+        refusal = Refusal.of(
+            ErrorCode.OUTCOME_UNKNOWN,
+            "The request creating this payment at Lengo Pay never finished (the app may have restarted); "
+            f"a payment of {Money(payment.amount, payment.currency)} may or may not exist on Lengo's side. "
+            "Check the Lengo portal before the shopper pays again.",
+        )
+        await store.update_fields(conn, payment_id, lease_until=None)
+        payment = await store.get(conn, payment_id)
+        assert payment is not None
+        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), now=services.clock())
+        return outcome.payment
