@@ -17,6 +17,8 @@ COMMANDS = [
     "configure",
     "configurations",
     "rotate_secrets",
+    "relay",
+    "outbox",
     "simulator",
     "reconcile",
     "payments",

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
+from saleor_lengo.callbacks import confirm as callback_confirmation
 from saleor_lengo.logs import get_logger
+from saleor_lengo.outbox import relay
 from saleor_lengo.payments import reconcile
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
 
 # Each entry: a coroutine function that loops until cancelled.
-LOOPS: list[Callable[[Services], Awaitable[None]]] = [
+LOOPS: list[Callable[[Services], Coroutine[Any, Any, None]]] = [
+    # Sends committed outbox rows to Saleor (woken by `services.outbox_signal`).
+    relay.run_forever,
+    # Confirms callbacks whose status check failed, or that waited for their pay_id.
+    callback_confirmation.run_forever,
     reconcile.run_forever,
 ]
 

@@ -1,18 +1,64 @@
-"""Lengo's callback: `POST /api/lengo/callback/<token>` (filled in by the callback issue)."""
+"""Lengo's callback: `POST /api/lengo/callback/<token>`, with or without a trailing slash.
+
+Glue only: read the (capped) body, record it, answer, then confirm in the
+background. 200 as soon as the callback is recorded, whatever it says;
+503 only when it could not be recorded, so that Lengo sends it again.
+No redirect (the app turns `redirect_slashes` off: a redirect drops the
+body) and no rate limit.
+"""
 
 from __future__ import annotations
 
+import structlog
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from saleor_lengo.callbacks import confirm, receive
+from saleor_lengo.logs import get_logger
+from saleor_lengo.services import Services
+from saleor_lengo.web.responses import BodyTooLarge, error, json_response, read_body
 
-async def callback(_request: Request) -> Response:
-    return Response(status_code=404)
+log = get_logger(__name__)
+
+# Lengo's callback is five short fields; anything near this is not Lengo.
+MAX_CALLBACK_BYTES = 16 * 1024
+CALLBACK_PATH = "/api/lengo/callback/{token}"
+
+
+async def callback(request: Request) -> Response:
+    services: Services = request.app.state.services
+    # The token is what lets anyone post for this payment: keep it out of
+    # the request's log lines (and the confirmation's, which inherit them).
+    structlog.contextvars.bind_contextvars(path=CALLBACK_PATH)
+    try:
+        raw = await read_body(request, MAX_CALLBACK_BYTES)
+    except BodyTooLarge:
+        return error(413, "Body too large.")
+    try:
+        receipt = await receive.record(
+            services,
+            request.path_params["token"],
+            raw,
+            content_type=request.headers.get("content-type"),
+            remote_addr=request.client.host if request.client else None,
+        )
+    except receive.UnknownToken:
+        log.info("callback_unknown_token")
+        return Response(status_code=404)
+    except receive.CallbackRejected as exc:
+        return error(400, exc.reason)
+    except (SQLAlchemyError, OSError):
+        log.exception("callback_not_recorded")
+        return error(503, "Could not record the callback; send it again.")
+    if receipt.needs_confirmation:
+        services.spawn(confirm.confirm_callback(services, receipt.callback_id), name="callback_confirmation")
+    return json_response({"received": True})
 
 
 def routes() -> list[Route]:
     return [
-        Route("/api/lengo/callback/{token}", callback, methods=["POST"]),
-        Route("/api/lengo/callback/{token}/", callback, methods=["POST"]),
+        Route(CALLBACK_PATH, callback, methods=["POST"]),
+        Route(CALLBACK_PATH + "/", callback, methods=["POST"]),
     ]

@@ -1,0 +1,17 @@
+"""Lengo's callbacks: recorded first (`receive`), then confirmed with Lengo's status endpoint (`confirm`).
+
+A callback is unsigned, so it is only ever a hint that a payment may have
+moved. What changes a payment is what Lengo's status endpoint reports,
+asked with the payment's own configuration; the callback row is the
+merchant's audit trail of what was received and what came of it.
+
+Life of a `callbacks` row (`outcome`):
+
+    recorded ──▶ confirmed      Lengo's status agrees with the callback (and was applied)
+       │    ──▶ unconfirmed    Lengo's status disagrees (forged or early): applied as Lengo says, logged
+       │    ──▶ ignored        nothing to confirm (the payment already succeeded, or never reached Lengo)
+       │    ──▶ abandoned      the status endpoint stayed unreachable through every retry
+    waiting_pay_id ──▶ recorded | mismatch | ignored   once the create's answer is stored
+    mismatch                   its pay_id is not the payment's: suspicious, never confirmed
+    malformed                  the body could not be read: kept for the audit trail only
+"""

@@ -1,0 +1,259 @@
+"""Confirming a recorded callback with Lengo's status endpoint, durably.
+
+The callback route spawns `confirm_callback` right after recording. What
+Lengo's status endpoint reports — asked with the payment's own
+configuration — is applied through `payments.confirm.apply_status`; the
+callback's own claim never changes anything. When the endpoint cannot be
+reached, the row gets `next_attempt_at` (exponential backoff with jitter)
+and the retry loop (`run_forever`, a background task of `serve`) picks it
+up from the table, so a restart forgets nothing.
+
+Callbacks that arrived before the checkout stored the pay_id wait as
+`waiting_pay_id`: the checkout calls `confirm_waiting_callbacks` once the
+pay_id is committed, and the retry loop looks at them every
+`WAITING_RECHECK_SECONDS` in case it did not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from saleor_lengo import configurations
+from saleor_lengo.callbacks.receive import (
+    ABANDONED,
+    CLAIM_SECONDS,
+    CONFIRMED,
+    IGNORED,
+    MISMATCH,
+    RECORDED,
+    UNCONFIRMED,
+    WAITING_PAY_ID,
+    WAITING_RECHECK_SECONDS,
+)
+from saleor_lengo.crypto import DecryptionError
+from saleor_lengo.db.schema import callbacks
+from saleor_lengo.lengo import vocabulary
+from saleor_lengo.lengo.errors import LengoError
+from saleor_lengo.logs import get_logger
+from saleor_lengo.payments import store
+from saleor_lengo.payments.confirm import apply_status, record_check_error
+from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.services import Services
+
+log = get_logger(__name__)
+
+# Time given to one confirmation's status call, its own quick retries
+# included; beyond it the durable retry below takes over, so a background
+# task never lingers on an unreachable Lengo.
+STATUS_BUDGET_SECONDS = 1.0
+FIRST_RETRY_SECONDS = 15.0
+MAX_RETRY_SECONDS = 3600.0
+# About a day of retries; after that the reconciler's polling is what is left.
+MAX_ATTEMPTS = 30
+# A callback still waiting for its pay_id after this long belongs to a create
+# that never finished: it is set aside.
+WAITING_GIVE_UP_SECONDS = 86400.0
+POLL_SECONDS = 10.0
+BATCH = 50
+
+_OPEN = (RECORDED, WAITING_PAY_ID)
+
+
+def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: ~15 s, 30 s, 1 min … capped at an hour."""
+    base = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** max(0, attempts - 1))
+    draw = rng.random() if rng is not None else random.random()
+    return base * (0.5 + draw / 2)
+
+
+async def confirm_callback(services: Services, callback_id: int) -> str | None:
+    """Confirm one `recorded` callback; its new outcome, or None when it stays open (retry or wait)."""
+    async with services.db.read() as conn:
+        row = (await conn.execute(select(callbacks).where(callbacks.c.id == callback_id))).first()
+        if row is None or row.outcome != RECORDED:
+            return None  # finished meanwhile by another worker
+        payment = await store.get(conn, row.payment_id)
+        config = await configurations.get_by_id(conn, payment.configuration_id) if payment else None
+    if payment is None:
+        return None
+    if payment.pay_id is None or payment.state == State.CREATING:
+        # Only reachable through a direct call: the pay_id (or the move out
+        # of `creating`) is not committed yet. A transition now would be refused.
+        async with services.db.write() as conn:
+            await _set(conn, callback_id, RECORDED, outcome=WAITING_PAY_ID,
+                       next_attempt_at=services.clock() + WAITING_RECHECK_SECONDS)
+        return None
+    if row.pay_id != payment.pay_id:
+        return await _finish(services, row, MISMATCH, "pay_id differs from the payment's pay_id")
+    if payment.state == State.SUCCEEDED:
+        # Nothing can change a succeeded payment: no need to ask Lengo.
+        return await _finish(services, row, IGNORED, "the payment had already succeeded")
+
+    try:
+        if config is None:
+            raise LookupError("the payment's configuration is gone")
+        client = lengo_client(services, config, payment.id)
+        status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
+    except (LengoError, DecryptionError, LookupError, ValueError) as exc:
+        reason = exc.safe_message if isinstance(exc, LengoError) else str(exc)
+        await record_check_error(services, payment.id, source="callback", error=reason)
+        return await _retry_later(services, row, reason)
+
+    result = await apply_status(services, payment.id, status, source="callback")
+    if result.outbox_id:
+        services.outbox_signal.set()
+    if vocabulary.classify(status.status) == vocabulary.classify(row.status):
+        return await _finish(services, row, CONFIRMED, None)
+    # Forged, or sent before Lengo's own status moved: either way only what
+    # Lengo reports was applied (here: to a payment now `result.payment.state`).
+    log.warning(
+        "callback_unconfirmed",
+        callback_id=row.id,
+        payment_id=payment.id,
+        callback_status=row.status,
+        lengo_status=status.status[:64],
+        state=result.payment.state.value,
+    )
+    return await _finish(
+        services, row, UNCONFIRMED, f"the callback said {row.status}, Lengo's status endpoint says {status.status[:64]}"
+    )
+
+
+async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
+    """Confirm the callbacks that arrived before this payment's pay_id was stored.
+
+    For the checkout code, to call right after the transaction that stored
+    the pay_id has committed (not inside it: this opens its own). Cheap: one
+    short transaction; the Lengo calls run in the background. Returns how
+    many callbacks were scheduled.
+    """
+    now = services.clock()
+    async with services.db.write() as conn:
+        payment = await store.get(conn, payment_id, lock=True)
+        if payment is None or payment.pay_id is None:
+            return 0
+        query = select(callbacks).where(callbacks.c.payment_id == payment_id, callbacks.c.outcome == WAITING_PAY_ID)
+        rows = (await conn.execute(_locked(services, query))).all()
+        ids = [row.id for row in rows if await _promote(conn, row, payment, now)]
+    for callback_id in ids:
+        services.spawn(confirm_callback(services, callback_id), name="callback_confirmation")
+    return len(ids)
+
+
+async def run_due_once(services: Services) -> int:
+    """Claim the callbacks due for (another) confirmation and confirm them; how many were tried."""
+    now = services.clock()
+    claimed: list[int] = []
+    async with services.db.write() as conn:
+        query = (
+            select(callbacks)
+            .where(callbacks.c.outcome.in_(_OPEN), callbacks.c.next_attempt_at <= now)
+            .order_by(callbacks.c.next_attempt_at, callbacks.c.id)
+            .limit(BATCH)
+        )
+        for row in (await conn.execute(_locked(services, query))).all():
+            if row.outcome == WAITING_PAY_ID:
+                payment = await store.get(conn, row.payment_id, lock=True)
+                if payment is None or not await _promote(conn, row, payment, now):
+                    continue
+            else:
+                # Ours for CLAIM_SECONDS: another replica's loop will not take it meanwhile.
+                await _set(conn, row.id, RECORDED, next_attempt_at=now + CLAIM_SECONDS)
+            claimed.append(row.id)
+    for callback_id in claimed:
+        try:
+            await confirm_callback(services, callback_id)
+        except Exception:
+            # The claim expires and the row is tried again; one bad row must
+            # not stop the others.
+            log.exception("callback_confirmation_failed", callback_id=callback_id)
+    return len(claimed)
+
+
+async def run_forever(services: Services) -> None:
+    """The durable retry loop (a background task of `serve`)."""
+    while True:
+        try:
+            tried = await run_due_once(services)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("callback_retry_loop_failed")
+            tried = 0
+        if tried < BATCH:
+            await asyncio.sleep(POLL_SECONDS)
+
+
+# --- Row updates -------------------------------------------------------------
+
+
+def _locked(services: Services, query: Any) -> Any:
+    # PostgreSQL: replicas skip each other's rows. SQLite: BEGIN IMMEDIATE
+    # already makes this transaction the only writer.
+    return query if services.db.is_sqlite else query.with_for_update(skip_locked=True, of=callbacks)
+
+
+async def _promote(conn: AsyncConnection, row: Any, payment: Payment, now: float) -> bool:
+    """A waiting callback whose payment may now have a pay_id: True when it is ready to confirm."""
+    if payment.pay_id is None or payment.state == State.CREATING:
+        if payment.state != State.CREATING:
+            await _set(conn, row.id, WAITING_PAY_ID, outcome=IGNORED, processed_at=now,
+                       last_error="the payment was never created on Lengo Pay")
+        elif now - row.received_at > WAITING_GIVE_UP_SECONDS:
+            await _set(conn, row.id, WAITING_PAY_ID, outcome=IGNORED, processed_at=now,
+                       last_error="no pay_id was ever stored for this payment")
+        else:
+            await _set(conn, row.id, WAITING_PAY_ID, next_attempt_at=now + WAITING_RECHECK_SECONDS)
+        return False
+    if row.pay_id != payment.pay_id:
+        await _set(conn, row.id, WAITING_PAY_ID, outcome=MISMATCH, processed_at=now, next_attempt_at=None,
+                   last_error="pay_id differs from the payment's pay_id")
+        log.warning("callback_suspicious", reason="pay_id mismatch", callback_id=row.id, payment_id=payment.id,
+                    received_pay_id=(row.pay_id or "")[:64], stored_pay_id=payment.pay_id)
+        return False
+    await _set(conn, row.id, WAITING_PAY_ID, outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS)
+    return True
+
+
+async def _set(conn: AsyncConnection, callback_id: int, expected: str, **values: Any) -> bool:
+    """Update a row only if it still has the outcome we read: never overwrite another worker's result."""
+    result = await conn.execute(
+        update(callbacks).where(callbacks.c.id == callback_id, callbacks.c.outcome == expected).values(**values)
+    )
+    return bool(result.rowcount)
+
+
+async def _finish(services: Services, row: Any, outcome: str, error: str | None) -> str:
+    async with services.db.write() as conn:
+        await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=services.clock(), next_attempt_at=None,
+                   attempts=callbacks.c.attempts + 1, last_error=error)
+    log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
+    return outcome
+
+
+async def _retry_later(services: Services, row: Any, reason: str) -> str | None:
+    now = services.clock()
+    async with services.db.write() as conn:
+        attempts = (
+            await conn.execute(select(callbacks.c.attempts).where(callbacks.c.id == row.id))
+        ).scalar_one() + 1
+        if attempts >= MAX_ATTEMPTS:
+            await _set(conn, row.id, RECORDED, outcome=ABANDONED, attempts=attempts, processed_at=now,
+                       next_attempt_at=None, last_error=reason[:500])
+            log.error("callback_confirmation_abandoned", callback_id=row.id, payment_id=row.payment_id,
+                      attempts=attempts, reason=reason)
+            return ABANDONED
+        due = now + retry_delay(attempts)
+        await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500])
+    log.warning("callback_confirmation_retry", callback_id=row.id, payment_id=row.payment_id,
+                attempts=attempts, retry_in=round(due - now, 1), reason=reason)
+    return None
+
+
+__all__ = ["confirm_callback", "confirm_waiting_callbacks", "retry_delay", "run_due_once", "run_forever"]

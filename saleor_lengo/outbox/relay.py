@@ -1,0 +1,268 @@
+"""The relay: sends committed outbox rows to Saleor as `transactionEventReport`.
+
+Exactly once, as Saleor sees it: a row is sent at least once, and Saleor
+deduplicates on (transaction, pspReference, type, amount), answering
+`alreadyProcessed: true` to a repeat — which counts as delivered. So a
+crash between Saleor's answer and our commit costs one harmless repeat.
+
+Claiming. A row is taken by one relay at a time with a lease
+(`lease_owner`, `lease_until`) written in a short claim transaction: on
+PostgreSQL the claim's SELECT is `FOR UPDATE SKIP LOCKED`, so replicas never
+wait on or take each other's rows; on SQLite the claim runs under
+`BEGIN IMMEDIATE`, which makes it the only writer. A relay that dies
+mid-delivery leaves a lease that expires after `LEASE_SECONDS`.
+
+Order. Within a payment, a row is only claimed when no earlier row of that
+payment is still pending (a failure must not overtake the late success that
+followed it in Saleor's timeline). Payments do not wait for each other.
+
+Failures. Network errors, 5xx and transient GraphQL errors: retried with
+exponential backoff and jitter, without limit (Saleor can be down for
+hours; nothing is ever dropped). Permanent ones — `NOT_FOUND`,
+`INCORRECT_DETAILS`, `INVALID`, `REQUIRED`, permission denied (an
+uninstalled app's token is anonymous to Saleor), an installation gone or a
+token that cannot be decrypted — go to the dead-letter state with the
+reason; `saleor-lengo outbox retry` sends them again once the cause is fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists, or_, select, update
+
+from saleor_lengo import installations
+from saleor_lengo.crypto import DecryptionError
+from saleor_lengo.db.schema import outbox
+from saleor_lengo.logs import get_logger
+from saleor_lengo.saleor.client import SaleorError, SaleorPermissionDenied
+from saleor_lengo.services import Services
+
+log = get_logger(__name__)
+
+DOCUMENT = "mutations/transaction-event-report.graphql"
+# Longer than one delivery can take (Saleor's GraphQL timeout is 10 s) times a batch.
+LEASE_SECONDS = 300.0
+BATCH = 20
+FIRST_RETRY_SECONDS = 5.0
+MAX_RETRY_SECONDS = 900.0
+POLL_SECONDS = 5.0
+# A guard against a claim loop that never empties; each round delivers or defers rows.
+MAX_ROUNDS = 1000
+PERMANENT_CODES = frozenset({"NOT_FOUND", "INCORRECT_DETAILS", "INVALID", "REQUIRED"})
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+
+@dataclass(frozen=True)
+class Delivered:
+    already_processed: bool
+    event_id: str | None
+
+
+@dataclass(frozen=True)
+class Retry:
+    reason: str
+    unreachable: bool = False  # Saleor itself did not answer (network, 5xx), not just this row
+
+
+@dataclass(frozen=True)
+class Dead:
+    reason: str
+
+
+Verdict = Delivered | Retry | Dead
+
+
+def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
+    """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 15 minutes."""
+    base = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** max(0, attempts - 1))
+    draw = rng.random() if rng is not None else random.random()
+    return base * (0.5 + draw / 2)
+
+
+def new_owner() -> str:
+    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+
+
+async def run_once(services: Services, *, owner: str | None = None) -> int:
+    """Deliver every row that is due now, in order per payment; how many were delivered."""
+    owner = owner or new_owner()
+    delivered = 0
+    for _ in range(MAX_ROUNDS):
+        rows = await _claim(services, owner)
+        if not rows:
+            break
+        # Saleor instances found unreachable in this run: their other rows
+        # wait for the same retry instead of each timing out in turn.
+        unreachable: dict[int, float] = {}
+        for row in rows:
+            if row.installation_id in unreachable:
+                await _defer(services, row.id, owner, unreachable[row.installation_id])
+                continue
+            verdict = await _deliver(services, row)
+            retry_at = await _settle(services, row, owner, verdict)
+            if isinstance(verdict, Delivered):
+                delivered += 1
+            elif isinstance(verdict, Retry) and verdict.unreachable and retry_at is not None:
+                unreachable[row.installation_id] = retry_at
+    return delivered
+
+
+async def run_forever(services: Services) -> None:
+    """The relay loop of `serve` and `saleor-lengo relay`: woken by `outbox_signal`, else polls."""
+    owner = new_owner()
+    while True:
+        services.outbox_signal.clear()
+        try:
+            await run_once(services, owner=owner)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("outbox_relay_failed")
+        try:
+            await asyncio.wait_for(services.outbox_signal.wait(), timeout=POLL_SECONDS)
+        except TimeoutError:
+            pass
+
+
+# --- Claim -------------------------------------------------------------------
+
+
+async def _claim(services: Services, owner: str) -> list[Any]:
+    now = services.clock()
+    earlier = outbox.alias("earlier")
+    waits_for_earlier = (
+        exists()
+        .where(earlier.c.payment_id == outbox.c.payment_id, earlier.c.state == PENDING, earlier.c.id < outbox.c.id)
+        .correlate(outbox)
+    )
+    query = (
+        select(outbox)
+        .where(
+            outbox.c.state == PENDING,
+            outbox.c.next_attempt_at <= now,
+            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until <= now),
+            ~waits_for_earlier,
+        )
+        .order_by(outbox.c.id)
+        .limit(BATCH)
+    )
+    if not services.db.is_sqlite:
+        query = query.with_for_update(skip_locked=True, of=outbox)
+    async with services.db.write() as conn:
+        rows = (await conn.execute(query)).all()
+        if rows:
+            await conn.execute(
+                update(outbox)
+                .where(outbox.c.id.in_([r.id for r in rows]))
+                .values(lease_owner=owner, lease_until=now + LEASE_SECONDS)
+            )
+    return list(rows)
+
+
+# --- Delivery ----------------------------------------------------------------
+
+
+def variables(row: Any) -> dict[str, Any]:
+    """The mutation's variables for one outbox row."""
+    values: dict[str, Any] = {
+        "id": row.saleor_transaction_id,
+        "type": row.event_type,
+        # A decimal string: Saleor's PositiveDecimal takes it exactly.
+        "amount": row.amount,
+        "pspReference": row.psp_reference,
+        "time": datetime.fromtimestamp(row.event_time, UTC).isoformat(),
+        "message": row.message,
+    }
+    if row.external_url:
+        values["externalUrl"] = row.external_url
+    actions = json.loads(row.available_actions or "[]")
+    # Saleor replaces the transaction's actions with any list it is given,
+    # an empty one included; a row without actions leaves them as they are.
+    if actions:
+        values["availableActions"] = actions
+    return values
+
+
+async def _deliver(services: Services, row: Any) -> Verdict:
+    async with services.db.read() as conn:
+        inst = await installations.get_by_id(conn, row.installation_id)
+    if inst is None:
+        return Dead("the app is no longer installed on this Saleor")
+    try:
+        token = inst.token(services.cipher)
+    except DecryptionError:
+        return Dead("the app token cannot be decrypted: check SECRET_KEY and SECRET_KEY_FALLBACKS")
+    try:
+        data = await services.saleor.graphql(inst.saleor_api_url, token, DOCUMENT, variables(row))
+    except SaleorPermissionDenied as exc:
+        return Dead(f"permission denied (is the app still installed?): {exc}")
+    except SaleorError as exc:
+        return Retry(str(exc), unreachable=True) if exc.transient else Dead(str(exc))
+    report = data.get("transactionEventReport")
+    if not isinstance(report, dict):
+        return Retry("Saleor answered without a transactionEventReport result")
+    errors = [e for e in report.get("errors") or [] if isinstance(e, dict)]
+    if errors:
+        codes = {str(e.get("code")) for e in errors}
+        reason = "; ".join(f"{e.get('code')}: {str(e.get('message') or '')[:200]}" for e in errors)
+        return Dead(reason) if codes & PERMANENT_CODES else Retry(reason)
+    event = report.get("transactionEvent")
+    event_id = event.get("id") if isinstance(event, dict) and isinstance(event.get("id"), str) else None
+    return Delivered(report.get("alreadyProcessed") is True, event_id)
+
+
+async def _settle(services: Services, row: Any, owner: str, verdict: Verdict) -> float | None:
+    """Write the verdict (only while the lease is still ours); the retry time of a Retry."""
+    now = services.clock()
+    attempts = row.attempts + 1
+    common: dict[str, Any] = {"attempts": attempts, "lease_owner": None, "lease_until": None}
+    fields = {"outbox_id": row.id, "payment_id": row.payment_id, "event_type": row.event_type, "attempts": attempts}
+    retry_at: float | None = None
+    if isinstance(verdict, Delivered):
+        values = {
+            **common,
+            "state": DELIVERED,
+            "delivered_at": now,
+            "already_processed": verdict.already_processed,
+            "saleor_event_id": verdict.event_id,
+            "last_error": None,
+        }
+        log.info("outbox_delivered", already_processed=verdict.already_processed, **fields)
+    elif isinstance(verdict, Retry):
+        retry_at = now + retry_delay(attempts)
+        values = {**common, "next_attempt_at": retry_at, "last_error": verdict.reason[:1000]}
+        log.warning("outbox_delivery_retry", reason=verdict.reason, retry_in=round(retry_at - now, 1), **fields)
+    else:
+        values = {**common, "state": DEAD, "last_error": verdict.reason[:1000]}
+        log.error("outbox_dead_letter", reason=verdict.reason, **fields)
+    async with services.db.write() as conn:
+        result = await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == row.id, outbox.c.state == PENDING, outbox.c.lease_owner == owner)
+            .values(**values)
+        )
+    if not result.rowcount:
+        # Our lease ran out and another relay took the row: it records the
+        # outcome (a repeat is `alreadyProcessed` in Saleor).
+        log.warning("outbox_lease_lost", outbox_id=row.id)
+    return retry_at
+
+
+async def _defer(services: Services, row_id: int, owner: str, retry_at: float) -> None:
+    """Give a claimed row back unsent, due at `retry_at` (not an attempt: nothing was sent)."""
+    async with services.db.write() as conn:
+        await conn.execute(
+            update(outbox)
+            .where(outbox.c.id == row_id, outbox.c.state == PENDING, outbox.c.lease_owner == owner)
+            .values(next_attempt_at=retry_at, lease_owner=None, lease_until=None)
+        )

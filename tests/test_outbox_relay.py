@@ -1,0 +1,326 @@
+"""The outbox relay: every committed event reaches Saleor once, through outages, repeats, crashes and replicas.
+
+Outbox rows are made the real way — a Lengo status applied through the
+state machine — on payments put in the database directly. What counts is
+what the fake Saleor keeps (it deduplicates like Saleor).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import AsyncIterator
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import select, update
+
+from saleor_lengo.configurations import Configuration
+from saleor_lengo.db.schema import outbox
+from saleor_lengo.lengo.client import PaymentStatus
+from saleor_lengo.outbox import admin, relay
+from saleor_lengo.payments.confirm import apply_status
+from saleor_lengo.services import Services, build_services
+from saleor_lengo.simulator.api import LengoState
+from saleor_lengo import workers
+from saleor_lengo.callbacks import confirm as callback_confirm
+from tests.conftest import configure_channel
+from tests.fakes.factories import MadePayment, make_payment
+from tests.fakes.saleor import FakeSaleor
+
+
+@pytest.fixture
+async def config(services: Services, installed: FakeSaleor) -> Configuration:
+    return await configure_channel(services, installed)
+
+
+async def lengo_says(services: Services, made: MadePayment, status: str, amount: Decimal | None = None) -> None:
+    """Apply a Lengo status as the callback or the reconciler would: the outbox row is committed with it."""
+    await apply_status(
+        services,
+        made.id,
+        PaymentStatus(status=status, pay_id=made.pay_id, amount=amount or made.amount, date=None, gateway="Orange Money"),
+        source="test",
+    )
+
+
+async def paid_payment(
+    services: Services, fake: FakeSaleor, lengo: LengoState, config: Configuration, **kwargs: Any
+) -> MadePayment:
+    made = await make_payment(services, fake, lengo, config, **kwargs)
+    await lengo_says(services, made, "SUCCESS")
+    return made
+
+
+async def rows(services: Services, payment_id: str | None = None) -> list[Any]:
+    query = select(outbox).order_by(outbox.c.id)
+    if payment_id is not None:
+        query = query.where(outbox.c.payment_id == payment_id)
+    async with services.db.read() as conn:
+        return list((await conn.execute(query)).all())
+
+
+def later(services: Services, seconds: float) -> None:
+    t = services.clock() + seconds
+    services.clock = lambda: t
+
+
+def report_calls(fake: FakeSaleor) -> int:
+    return sum(1 for c in fake.graphql_calls if "transactionEventReport" in (c["query"] or ""))
+
+
+@pytest.fixture
+async def second_services(
+    services: Services, transports: dict[str, httpx.AsyncBaseTransport]
+) -> AsyncIterator[Services]:
+    """Another process on the same database: its own engine, HTTP client and memory."""
+    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False)
+    other = build_services(services.settings, http=http)
+    yield other
+    await other.aclose()
+
+
+async def test_while_saleor_is_down_nothing_is_lost_and_once_up_everything_is_delivered_in_order_per_payment(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    late = await make_payment(services, installed, lengo, config)
+    await lengo_says(services, late, "FAILED")
+    await lengo_says(services, late, "SUCCESS")  # paid after the failure was reported
+    paid = await paid_payment(services, installed, lengo, config, amount=Decimal("250000"))
+    declined = await make_payment(services, installed, lengo, config)
+    await lengo_says(services, declined, "FAILED")
+    installed.down = -1
+
+    assert await relay.run_once(services) == 0
+    assert await relay.run_once(services) == 0  # backing off: nothing is due again yet
+
+    assert [r.state for r in await rows(services)] == ["pending"] * 4
+    assert all("503" in r.last_error for r in await rows(services) if r.attempts)
+    assert installed.transactions[paid.transaction_id] == []
+
+    installed.down = 0
+    later(services, 3600)
+    assert await relay.run_once(services) == 4
+
+    assert [r.state for r in await rows(services)] == ["delivered"] * 4
+    assert [e.type for e in installed.events(late.transaction_id)] == ["CHARGE_FAILURE", "CHARGE_SUCCESS"]
+    assert installed.charged_amount(paid.transaction_id) == Decimal("250000")
+    assert [e.type for e in installed.events(declined.transaction_id)] == ["CHARGE_FAILURE"]
+
+
+async def test_a_later_event_waits_while_an_earlier_one_of_the_same_payment_is_pending_but_other_payments_do_not(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    late = await make_payment(services, installed, lengo, config)
+    await lengo_says(services, late, "FAILED")
+    installed.down = 1  # the failure's delivery hits an outage
+    assert await relay.run_once(services) == 0
+
+    await lengo_says(services, late, "SUCCESS")  # due now, but its payment's failure is not delivered yet
+    other = await paid_payment(services, installed, lengo, config)
+    assert await relay.run_once(services) == 1
+
+    assert installed.events(late.transaction_id) == []
+    assert len(installed.events(other.transaction_id, "CHARGE_SUCCESS")) == 1
+
+    later(services, 3600)
+    assert await relay.run_once(services) == 2
+    assert [e.type for e in installed.events(late.transaction_id)] == ["CHARGE_FAILURE", "CHARGE_SUCCESS"]
+
+
+async def test_already_processed_counts_as_delivered(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = await paid_payment(services, installed, lengo, config)
+    # Saleor already has it: the storefront's process call answered CHARGE_SUCCESS first.
+    installed.record_sync_answer(
+        made.transaction_id, {"result": "CHARGE_SUCCESS", "pspReference": made.pay_id, "amount": made.amount}
+    )
+
+    assert await relay.run_once(services) == 1
+
+    [row] = await rows(services, made.id)
+    assert (row.state, row.already_processed, row.last_error) == ("delivered", True, None)
+    assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+async def test_a_repeat_delivery_after_a_lost_commit_still_leaves_one_event_in_saleor(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = await paid_payment(services, installed, lengo, config)
+    assert await relay.run_once(services) == 1
+    # As if the process died after Saleor answered, before "delivered" was committed.
+    async with services.db.write() as conn:
+        await conn.execute(update(outbox).values(state="pending", delivered_at=None, already_processed=None))
+
+    assert await relay.run_once(services) == 1
+
+    assert report_calls(installed) == 2
+    assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
+    [row] = await rows(services, made.id)
+    assert (row.state, row.already_processed) == ("delivered", True)
+
+
+async def test_an_event_saleor_holds_with_another_amount_is_a_dead_letter_with_the_reason(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = await paid_payment(services, installed, lengo, config)
+    installed.record_sync_answer(
+        made.transaction_id, {"result": "CHARGE_SUCCESS", "pspReference": made.pay_id, "amount": Decimal("1000")}
+    )
+
+    assert await relay.run_once(services) == 0
+    later(services, 3600)
+    assert await relay.run_once(services) == 0  # a dead letter is not retried by itself
+
+    [row] = await rows(services, made.id)
+    assert row.state == "dead"
+    assert "INCORRECT_DETAILS" in row.last_error
+    assert report_calls(installed) == 1
+    assert [e.id for e in await admin.list_entries(services.db, state="dead")] == [row.id]
+
+
+async def test_an_unknown_transaction_is_a_dead_letter_and_a_retry_delivers_it_once_the_cause_is_fixed(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = await paid_payment(services, installed, lengo, config, open_in_saleor=False)
+
+    assert await relay.run_once(services) == 0
+    [row] = await rows(services, made.id)
+    assert row.state == "dead"
+    assert "NOT_FOUND" in row.last_error
+
+    installed.open_transaction(made.transaction_id)
+    retried = await admin.retry(services.db, row.id, now=services.clock())
+    assert (retried.state, retried.attempts) == ("pending", 0)
+    assert await relay.run_once(services) == 1
+
+    assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
+    [row] = await rows(services, made.id)
+    assert (row.state, row.last_error) == ("delivered", None)
+
+
+async def test_an_uninstalled_app_is_refused_as_permission_denied_and_retry_all_dead_delivers_after_reinstall(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    first = await paid_payment(services, installed, lengo, config)
+    second = await paid_payment(services, installed, lengo, config)
+    installed.installed = False
+
+    assert await relay.run_once(services) == 0
+    assert {r.state for r in await rows(services)} == {"dead"}
+    assert all("permission denied" in r.last_error.lower() for r in await rows(services))
+
+    installed.installed = True
+    assert await admin.retry_all_dead(services.db, now=services.clock()) == 2
+    assert await relay.run_once(services) == 2
+
+    assert len(installed.events(first.transaction_id, "CHARGE_SUCCESS")) == 1
+    assert len(installed.events(second.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+async def test_a_delivered_row_cannot_be_retried(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = await paid_payment(services, installed, lengo, config)
+    await relay.run_once(services)
+    [row] = await rows(services, made.id)
+
+    with pytest.raises(admin.NotRetryable):
+        await admin.retry(services.db, row.id, now=services.clock())
+    with pytest.raises(admin.NotRetryable):
+        await admin.retry(services.db, row.id + 1000, now=services.clock())
+
+
+async def test_a_row_committed_before_a_crash_is_delivered_by_a_new_process(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, second_services: Services
+) -> None:
+    made = await paid_payment(services, installed, lengo, config)  # committed; this process never relays it
+
+    assert await relay.run_once(second_services) == 1
+
+    assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+async def test_a_row_leased_by_a_relay_that_died_is_taken_over_once_the_lease_expires(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, second_services: Services
+) -> None:
+    made = await paid_payment(services, installed, lengo, config)
+    async with services.db.write() as conn:  # claimed by a relay that then died
+        await conn.execute(
+            update(outbox).values(lease_owner="dead-relay", lease_until=services.clock() + relay.LEASE_SECONDS)
+        )
+
+    assert await relay.run_once(second_services) == 0
+    later(second_services, relay.LEASE_SECONDS + 1)
+    assert await relay.run_once(second_services) == 1
+
+    assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+async def test_two_relays_on_one_database_deliver_each_row_once(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, second_services: Services
+) -> None:
+    made = [await paid_payment(services, installed, lengo, config) for _ in range(30)]
+
+    delivered = await asyncio.gather(relay.run_once(services), relay.run_once(second_services))
+
+    assert sum(delivered) == 30
+    assert report_calls(installed) == 30
+    assert all(len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1 for m in made)
+    assert {(r.state, r.already_processed, r.attempts) for r in await rows(services)} == {("delivered", False, 1)}
+
+
+async def test_the_relay_loop_is_woken_by_the_outbox_signal(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    loop = asyncio.create_task(relay.run_forever(services))
+    try:
+        await asyncio.sleep(0.05)  # the first pass found nothing and now waits
+        made = await paid_payment(services, installed, lengo, config)
+        services.outbox_signal.set()
+        for _ in range(100):
+            if [r.state for r in await rows(services)] == ["delivered"]:
+                break
+            await asyncio.sleep(0.02)  # far below the relay's poll interval
+        await asyncio.sleep(0.1)  # its pass ends with an empty claim: stop it while it waits, not mid-query
+    finally:
+        loop.cancel()
+        await asyncio.gather(loop, return_exceptions=True)
+
+    assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+async def test_the_report_carries_the_events_fields(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = await paid_payment(services, installed, lengo, config)
+
+    await relay.run_once(services)
+
+    [call] = [c for c in installed.graphql_calls if "transactionEventReport" in c["query"]]
+    sent = call["variables"]
+    assert call["token"] == installed.app_token
+    assert (sent["id"], sent["type"], sent["amount"], sent["pspReference"]) == (
+        made.transaction_id, "CHARGE_SUCCESS", "150000", made.pay_id,
+    )
+    assert sent["externalUrl"].endswith(made.pay_id)
+    assert sent["time"].endswith("+00:00")
+    assert "Paid on Lengo Pay" in sent["message"]
+
+
+def test_the_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
+    rng = random.Random(7)
+    delays = [relay.retry_delay(n, rng) for n in range(1, 20)]
+
+    assert relay.FIRST_RETRY_SECONDS / 2 <= delays[0] <= relay.FIRST_RETRY_SECONDS
+    assert relay.FIRST_RETRY_SECONDS * 4 <= delays[4] <= relay.FIRST_RETRY_SECONDS * 16
+    assert max(delays) <= relay.MAX_RETRY_SECONDS
+    assert len({round(d, 6) for d in delays[-5:]}) == 5  # jittered, not in lockstep
+
+
+def test_serve_runs_the_relay_and_the_callback_retry_loop() -> None:
+    assert relay.run_forever in workers.LOOPS
+    assert callback_confirm.run_forever in workers.LOOPS
