@@ -191,7 +191,7 @@ class ReturnServer:
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
                 parts = urlsplit(self.path)
-                tx = (parse_qs(parts.query).get("transactionId") or [None])[0]
+                tx = (parse_qs(parts.query).get("transactionId") or [""])[0]
                 if parts.path != RETURN_PATH or not tx:
                     self.send_error(404, "Not the return URL (or no transactionId in it)")
                     return
