@@ -410,3 +410,23 @@ async def test_a_success_after_a_cancel_is_still_reported_with_a_refund_due(
     assert event.amount == Decimal("150000")
     assert "refund due" in event.message
     assert (await get_payment(services, made.id)).state == State.SUCCEEDED
+
+
+@pytest.mark.parametrize("form", [False, True])
+async def test_the_body_format_is_read_from_the_body_not_from_a_wrong_content_type(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, made: MadePayment, form: bool
+) -> None:
+    lengo.pay(made.pay_id)
+    fields = {"pay_id": made.pay_id, "status": "SUCCESS", "amount": "150000", "Client": PHONE}
+    if form:
+        body, declared = str(httpx.QueryParams(fields)).encode(), "application/json"
+    else:
+        body, declared = jsonutil.dumps(fields).encode(), "application/x-www-form-urlencoded"
+
+    response = await client.post(made.callback_url, content=body, headers={"Content-Type": declared})
+    await settle(services)
+
+    assert response.status_code == 200
+    [row] = await callback_rows(services, made.id)
+    assert (row.pay_id, row.outcome, row.client_masked) == (made.pay_id, receive.CONFIRMED, "••••7845")
+    assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1

@@ -110,15 +110,14 @@ class Receipt:
         return self.outcome == RECORDED
 
 
-def parse(raw: bytes, content_type: str | None) -> CallbackBody:
+def parse(raw: bytes) -> CallbackBody:
     """The callback's fields from a JSON or form-encoded body; MalformedCallback otherwise.
 
-    The format is sniffed as well as declared: a body starting with `{` is
-    JSON whatever its Content-Type, since senders get that header wrong.
+    The format is sniffed, not taken from Content-Type (which senders get
+    wrong, and which is only recorded): a body starting with `{` or `[` is
+    JSON, anything else form data.
     """
-    text = raw.lstrip()
-    declared = (content_type or "").lower()
-    if text.startswith(b"{") or ("json" in declared and "form" not in declared):
+    if raw.lstrip()[:1] in (b"{", b"["):
         return _fields(_json_fields(raw), form=False)
     return _fields(_form_fields(raw), form=True)
 
@@ -198,7 +197,7 @@ async def record(
     body: CallbackBody | None
     problem: str | None = None
     try:
-        body = parse(raw, content_type)
+        body = parse(raw)
     except MalformedCallback as exc:
         body, problem = None, exc.reason
     now = services.clock()
