@@ -40,8 +40,55 @@ TEST_SECRET_KEY = "test-secret-key-0123456789-abcdefghijklmnop"
 POSTGRES_SKIP = "PostgreSQL tests skipped: set TEST_DATABASE_URL=postgresql://… to run them"
 
 
+_private_pg: dict[str, str] = {}
+
+
+def _in_thread(coro: Any) -> Any:
+    # Callable from inside a running event loop (async fixtures) as well.
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
+async def _admin(url: str, statement: str) -> None:
+    from saleor_lengo.settings import _async_database_url
+
+    engine = create_async_engine(_async_database_url(url), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as conn:
+        await conn.execute(text(statement))
+    await engine.dispose()
+
+
 def _postgres_url() -> str | None:
-    return os.environ.get("TEST_DATABASE_URL") or None
+    """A database of this test run's own, created beside TEST_DATABASE_URL's.
+
+    Each test resets the schema; a database per run keeps two runs on one
+    server (two engineers, or CI and a developer) from wiping each other's tables.
+    """
+    base = os.environ.get("TEST_DATABASE_URL") or None
+    if base is None:
+        return None
+    if base not in _private_pg:
+        from sqlalchemy.engine import make_url
+
+        parsed = make_url(base)
+        name = f"{parsed.database or 'test'}_run{os.getpid()}"
+        _in_thread(_admin(base, f'DROP DATABASE IF EXISTS "{name}"'))
+        _in_thread(_admin(base, f'CREATE DATABASE "{name}"'))
+        _private_pg[base] = parsed.set(database=name).render_as_string(hide_password=False)
+    return _private_pg[base]
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    for base, url in _private_pg.items():
+        from sqlalchemy.engine import make_url
+
+        try:
+            _in_thread(_admin(base, f'DROP DATABASE IF EXISTS "{make_url(url).database}" WITH (FORCE)'))
+        except Exception:  # best effort: a leftover database is harmless
+            pass
 
 
 async def _reset_postgres(url: str) -> None:
