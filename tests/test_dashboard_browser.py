@@ -428,11 +428,11 @@ KEY = re.compile(r'(?:^|[{,])\s*(?:"([\w.]+)"|([A-Za-z]\w*))\s*:\s*"', re.MULTIL
 
 
 def dictionaries() -> dict[str, set[str]]:
-    source = (STATIC / "app.js").read_text()
-    en_at, fr_at, end = source.index("    en: {"), source.index("    fr: {"), source.index("  var STATES")
+    source = (STATIC / "i18n.js").read_text()
+    en_at, fr_at = source.index("\n  en: {"), source.index("\n  fr: {")
     return {
         lang: {a or b for a, b in KEY.findall(block)}
-        for lang, block in (("en", source[en_at + 9 : fr_at]), ("fr", source[fr_at + 9 : end]))
+        for lang, block in (("en", source[en_at + 8 : fr_at]), ("fr", source[fr_at + 8 :]))
     }
 
 
@@ -456,3 +456,15 @@ def test_every_visible_string_comes_from_the_dictionary() -> None:
     # Every element with text in the HTML is translated.
     for tag in re.findall(r"<(?:label|button|h[1-3]|p|th|span|option|caption)\b[^>]*>[^<]+<", html):
         assert "data-i18n" in tag or 'aria-hidden="true"' in tag, tag
+
+
+async def test_the_page_and_its_assets_are_served_with_a_strict_policy(client: httpx.AsyncClient) -> None:
+    page = await client.get("/app?locale=fr&theme=dark")
+    assert page.status_code == 200 and "text/html" in page.headers["content-type"]
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    for name, kind in (("app.js", "javascript"), ("i18n.js", "javascript"), ("app.css", "css")):
+        asset = await client.get(f"/app/{name}")
+        assert asset.status_code == 200 and kind in asset.headers["content-type"], name
+        assert f'src="app/{name}"' in page.text or f'href="app/{name}"' in page.text
+    assert (await client.get("/app/index.html")).status_code == 404
+    assert (await client.get("/app/..%2Fsettings.py")).status_code == 404

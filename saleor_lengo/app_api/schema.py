@@ -1,9 +1,8 @@
-"""The app's GraphQL schema: strawberry types over the resolvers.
+"""The app's GraphQL schema: queries and mutations over the resolvers, and how a request runs.
 
 Imported on the first `/graphql` request only (strawberry is slow to
-import). Money is an exact decimal string, times are UTC ISO 8601.
-Errors worth showing are `ApiError`s, answered with their message and
-`extensions.code`; anything else is logged and answered as an internal
+import). Errors worth showing are `ApiError`s, answered with their message
+and `extensions.code`; anything else is logged and answered as an internal
 error, so a stack trace or a secret never reaches the page.
 """
 
@@ -11,8 +10,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal
-from enum import Enum
 from functools import cache
 from typing import Any
 
@@ -22,7 +19,6 @@ from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.types import Info
 
-from saleor_lengo import configurations as config_store
 from saleor_lengo.app_api.context import ApiContext, ApiError
 from saleor_lengo.app_api.resolvers import channels as channel_resolvers
 from saleor_lengo.app_api.resolvers import configurations as config_resolvers
@@ -31,26 +27,25 @@ from saleor_lengo.app_api.resolvers import outbox as outbox_resolvers
 from saleor_lengo.app_api.resolvers import payments as payment_resolvers
 from saleor_lengo.app_api.resolvers import recheck as recheck_resolvers
 from saleor_lengo.app_api.resolvers import refunds as refund_resolvers
-from saleor_lengo.app_api.resolvers import timeline as timeline_resolvers
+from saleor_lengo.app_api.types import (
+    Channel,
+    Configuration,
+    ConfigurationInput,
+    Health,
+    OutboxEvent,
+    Payment,
+    PaymentConnection,
+    PaymentFilter,
+    Viewer,
+    _time,
+)
 from saleor_lengo.logs import get_logger
-from saleor_lengo.payments.model import Payment as PaymentModel
-from saleor_lengo.payments.model import State
 
 log = get_logger(__name__)
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 15
-
-
-def _money(value: Decimal | str | None) -> str | None:
-    if value is None:
-        return None
-    return format(Decimal(value), "f")
-
-
-def _time(epoch: float | None) -> datetime | None:
-    return None if epoch is None else datetime.fromtimestamp(epoch, UTC)
 
 
 def _ctx(info: Info[ApiContext, None]) -> ApiContext:
@@ -69,303 +64,6 @@ def _int_id(value: strawberry.ID, what: str) -> int:
         return int(str(value))
     except ValueError:
         raise ApiError(f"No such {what}.", "NOT_FOUND") from None
-
-
-# --- Types -------------------------------------------------------------------
-
-
-@strawberry.enum(description="Where a payment is in its life.")
-class PaymentState(Enum):
-    CREATING = "creating"
-    ACTION_REQUIRED = "action_required"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-
-
-@strawberry.enum(description="What a timeline entry records.")
-class TimelineKind(Enum):
-    CREATED = "CREATED"
-    LENGO_REQUEST = "LENGO_REQUEST"
-    CALLBACK = "CALLBACK"
-    STATUS_CHECK = "STATUS_CHECK"
-    TRANSITION = "TRANSITION"
-    EVENT = "EVENT"
-    ACTION_REQUEST = "ACTION_REQUEST"
-
-
-@strawberry.type(description="Who is using the page, and what they may do.")
-class Viewer:
-    email: str | None
-    can_write: bool
-    saleor_api_url: str
-
-
-@strawberry.type(description="A Lengo Pay account connection. The license key is only ever shown masked.")
-class Configuration:
-    id: strawberry.ID
-    name: str
-    website_id: str
-    license_key: str = strawberry.field(description="Masked: the last 4 characters only.")
-    environment: str
-    lengo_url: str
-    currencies: list[str]
-    min_amount: str | None
-    max_amount: str | None
-    return_url_patterns: list[str]
-    default_return_url: str | None
-    channels: list[str] = strawberry.field(description="Saleor channel ids or slugs mapped to it.")
-
-    @classmethod
-    def of(cls, c: config_store.Configuration) -> Configuration:
-        public = c.public()
-        return cls(
-            id=strawberry.ID(str(c.id)),
-            name=c.name,
-            website_id=c.website_id,
-            license_key=public["licenseKey"],
-            environment=c.environment,
-            lengo_url=c.lengo_url,
-            currencies=list(c.currencies),
-            min_amount=public["minAmount"],
-            max_amount=public["maxAmount"],
-            return_url_patterns=list(c.return_url_patterns),
-            default_return_url=c.default_return_url,
-            channels=list(c.channels),
-        )
-
-
-@strawberry.type(description="A Saleor channel and the configuration that takes its payments.")
-class Channel:
-    id: strawberry.ID
-    slug: str
-    name: str
-    currency: str
-    configuration: Configuration | None
-    mapped_as: str | None = strawberry.field(description="The channel id or slug the mapping is stored under.")
-
-
-@strawberry.type(description="One entry of a payment's timeline; fields not relevant to its kind are null.")
-class TimelineEntry:
-    kind: TimelineKind
-    at: datetime
-    operation: str | None = None
-    http_status: int | None = None
-    outcome: str | None = None
-    duration_ms: float | None = None
-    status: str | None = None
-    amount: str | None = None
-    currency: str | None = None
-    gateway: str | None = None
-    source: str | None = None
-    phone: str | None = strawberry.field(default=None, description="The payer's phone, masked.")
-    from_state: str | None = None
-    to_state: str | None = None
-    event_type: str | None = None
-    psp_reference: str | None = None
-    outbox_state: str | None = None
-    attempts: int | None = None
-    delivered_at: datetime | None = None
-    detail: str | None = None
-    error: str | None = None
-
-    @classmethod
-    def of(cls, e: timeline_resolvers.Entry) -> TimelineEntry:
-        f = e.fields
-        return cls(
-            kind=TimelineKind(e.kind),
-            at=e.at,
-            operation=f.get("operation"),
-            http_status=f.get("http_status"),
-            outcome=f.get("outcome"),
-            duration_ms=f.get("duration_ms"),
-            status=f.get("status"),
-            amount=_money(f.get("amount")),
-            currency=f.get("currency"),
-            gateway=f.get("gateway"),
-            source=f.get("source"),
-            phone=f.get("phone"),
-            from_state=f.get("from_state"),
-            to_state=f.get("to_state"),
-            event_type=f.get("event_type"),
-            psp_reference=f.get("psp_reference"),
-            outbox_state=f.get("outbox_state"),
-            attempts=f.get("attempts"),
-            delivered_at=f.get("delivered_at"),
-            detail=f.get("detail"),
-            error=f.get("error"),
-        )
-
-
-@strawberry.type(description="A Lengo payment for one Saleor transaction.")
-class Payment:
-    id: strawberry.ID
-    pay_id: str | None
-    state: PaymentState
-    lengo_status: str | None
-    amount: str
-    currency: str
-    confirmed_amount: str | None
-    refunded_amount: str
-    refundable_amount: str = strawberry.field(description="Charged and not yet refunded; 0 unless paid.")
-    gateway: str | None
-    environment: str
-    is_test_money: bool
-    channel_id: str | None
-    channel_slug: str | None
-    source_type: str | None
-    source_id: str | None = strawberry.field(description="The Saleor checkout or order id.")
-    saleor_transaction_id: str
-    payment_url: str | None
-    failure_reason: str | None
-    configuration_id: strawberry.ID
-    configuration_name: str | None
-    created_at: datetime
-    updated_at: datetime
-    expires_at: datetime
-    last_status_at: datetime | None
-
-    @classmethod
-    def of(cls, p: PaymentModel, configuration_name: str | None = None) -> Payment:
-        return cls(
-            id=strawberry.ID(p.id),
-            pay_id=p.pay_id,
-            state=PaymentState(p.state.value),
-            lengo_status=p.lengo_status,
-            amount=format(p.amount, "f"),
-            currency=p.currency,
-            confirmed_amount=_money(p.confirmed_amount),
-            refunded_amount=format(p.refunded_amount, "f"),
-            refundable_amount=format(refund_resolvers.refundable(p), "f"),
-            gateway=p.gateway,
-            environment=p.environment,
-            is_test_money=p.is_test_money,
-            channel_id=p.channel_id,
-            channel_slug=p.channel_slug,
-            source_type=p.source_type,
-            source_id=p.source_id,
-            saleor_transaction_id=p.saleor_transaction_id,
-            payment_url=p.payment_url,
-            failure_reason=p.failure_reason,
-            configuration_id=strawberry.ID(str(p.configuration_id)),
-            configuration_name=configuration_name,
-            created_at=datetime.fromtimestamp(p.created_at, UTC),
-            updated_at=datetime.fromtimestamp(p.updated_at, UTC),
-            expires_at=datetime.fromtimestamp(p.expires_at, UTC),
-            last_status_at=_time(p.last_status_at),
-        )
-
-    @strawberry.field(description="Everything that happened to this payment, oldest first.")
-    async def timeline(self, info: Info[ApiContext, None]) -> list[TimelineEntry]:
-        _payment, entries = await timeline_resolvers.timeline(_ctx(info), str(self.id))
-        return [TimelineEntry.of(e) for e in entries]
-
-
-@strawberry.type
-class PaymentConnection:
-    items: list[Payment]
-    total_count: int
-    end_cursor: str | None
-    has_next_page: bool
-
-
-@strawberry.type(description="An event for Saleor, waiting in or gone through the outbox.")
-class OutboxEvent:
-    id: strawberry.ID
-    payment_id: strawberry.ID | None
-    saleor_transaction_id: str
-    event_type: str
-    psp_reference: str
-    amount: str
-    currency: str
-    message: str
-    state: str
-    attempts: int
-    last_error: str | None
-    created_at: datetime
-    next_attempt_at: datetime
-    delivered_at: datetime | None
-
-    @classmethod
-    def of(cls, r: Any) -> OutboxEvent:
-        return cls(
-            id=strawberry.ID(str(r.id)),
-            payment_id=strawberry.ID(r.payment_id) if r.payment_id else None,
-            saleor_transaction_id=r.saleor_transaction_id,
-            event_type=r.event_type,
-            psp_reference=r.psp_reference,
-            amount=format(Decimal(r.amount), "f"),
-            currency=r.currency,
-            message=r.message,
-            state=r.state,
-            attempts=r.attempts,
-            last_error=r.last_error,
-            created_at=datetime.fromtimestamp(r.created_at, UTC),
-            next_attempt_at=datetime.fromtimestamp(r.next_attempt_at, UTC),
-            delivered_at=_time(r.delivered_at),
-        )
-
-
-@strawberry.type(description="Is money flowing, and reaching Saleor?")
-class Health:
-    last_callback_at: datetime | None
-    open_payments: int
-    pending_events: int
-    dead_events: int
-    relay_lag_seconds: float | None = strawberry.field(description="Age of the oldest event not yet delivered.")
-    checked_at: datetime
-
-
-# --- Inputs ------------------------------------------------------------------
-
-
-@strawberry.input
-class ConfigurationInput:
-    name: str
-    website_id: str
-    license_key: str | None = strawberry.field(default=None, description="Null on update keeps the stored key.")
-    environment: str = "production"
-    lengo_url: str | None = None
-    currencies: list[str] = strawberry.field(default_factory=lambda: ["GNF"])
-    min_amount: str | None = None
-    max_amount: str | None = None
-    return_url_patterns: list[str] = strawberry.field(default_factory=list)
-    default_return_url: str | None = None
-
-    def to_domain(self) -> config_store.ConfigurationInput:
-        return config_store.ConfigurationInput(
-            name=self.name,
-            website_id=self.website_id,
-            license_key=self.license_key if self.license_key else None,
-            environment=self.environment,
-            lengo_url=self.lengo_url or None,
-            currencies=tuple(self.currencies),
-            min_amount=self.min_amount,
-            max_amount=self.max_amount,
-            return_url_patterns=tuple(p for p in self.return_url_patterns if p.strip()),
-            default_return_url=self.default_return_url or None,
-        )
-
-
-@strawberry.input
-class PaymentFilter:
-    states: list[PaymentState] | None = None
-    channel: str | None = strawberry.field(default=None, description="A channel id or slug.")
-    created_from: datetime | None = None
-    created_to: datetime | None = None
-    search: str | None = strawberry.field(
-        default=None, description="A Lengo pay_id, a Saleor transaction id, a checkout or order id, or a payment id."
-    )
-
-    def to_domain(self) -> payment_resolvers.PaymentFilter:
-        return payment_resolvers.PaymentFilter(
-            states=tuple(State(s.value) for s in self.states or ()),
-            channel=self.channel,
-            created_from=self.created_from,
-            created_to=self.created_to,
-            search=self.search,
-        )
 
 
 # --- Root types ----------------------------------------------------------------
