@@ -125,6 +125,12 @@ async def confirm_callback(services: Services, callback_id: int) -> str | None:
     )
 
 
+async def has_waiting_callbacks(conn: AsyncConnection, payment_id: str) -> bool:
+    """Cheap check inside the caller's transaction, so the common case opens no second one."""
+    query = select(callbacks.c.id).where(callbacks.c.payment_id == payment_id, callbacks.c.outcome == WAITING_PAY_ID)
+    return (await conn.execute(query.limit(1))).first() is not None
+
+
 async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
     """Confirm the callbacks that arrived before this payment's pay_id was stored.
 

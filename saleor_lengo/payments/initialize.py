@@ -41,6 +41,7 @@ from saleor_lengo.lengo.errors import (
 )
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import Money, minor_units
+from saleor_lengo.callbacks.confirm import confirm_waiting_callbacks, has_waiting_callbacks
 from saleor_lengo.payments import answers, store
 from saleor_lengo.payments.errors import ErrorCode, Refusal
 from saleor_lengo.payments.lengo_access import lengo_client
@@ -351,7 +352,12 @@ async def _created(services: Services, payment_id: str, created: CreatedPayment)
         outcome = await transition(
             conn, payment, State.ACTION_REQUIRED, reason=f"Lengo payment created (pay_id {created.pay_id}).", now=now
         )
-        return outcome.payment
+        early = await has_waiting_callbacks(conn, payment_id)
+    if early:
+        # A callback beat Lengo's answer to the create: confirm it now that
+        # the pay_id is known (after the commit — it opens its own transaction).
+        await confirm_waiting_callbacks(services, payment_id)
+    return outcome.payment
 
 
 # --- Repeats ---------------------------------------------------------------------
