@@ -302,6 +302,7 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     # Map the Guinean channel; the notice links to its settings in the Dashboard.
     page.visible("#map-channel-gnf")
     page.choose("#map-channel-gnf", text="Boutique Conakry")
+    page.el("#apply-channel-gnf").click()
     page.text_in("#notice-ok", "Guinée encaisse désormais via Boutique Conakry")
     link = page.visible("#notice-links a")
     assert link.get_attribute("href").endswith("/channels/Q2hhbm5lbDoy")

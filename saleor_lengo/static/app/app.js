@@ -489,9 +489,11 @@
       select.appendChild(h("option", { value: "", text: t("channels.noAccount") }));
       state.configurations.forEach(function (conf) { select.appendChild(h("option", { value: conf.id, text: conf.name })); });
       select.value = c.configuration ? c.configuration.id : "";
-      select.addEventListener("change", function () { mapChannel(c, select.value); });
+      // An explicit button: keyboard users move through a select's options without changing anything.
+      var apply = h("button", { type: "button", id: "apply-" + c.slug, "class": "write", text: t("channels.apply"),
+        "aria-label": t("channels.apply") + " " + c.name, onclick: function () { mapChannel(c, select.value); } });
       body.appendChild(h("tr", null, h("td", null, h("span", { text: c.name }), " ", h("span", { "class": "muted mono", text: c.slug })),
-        h("td", { text: c.currency }), h("td", null, select)));
+        h("td", { text: c.currency }), h("td", null, h("div", { "class": "inline" }, select, apply))));
     });
     var links = clear($("notice-links"));
     var mapped = state.channels.filter(function (c) { return c.configuration; });
@@ -630,7 +632,7 @@
     var can = !!(state.viewer && state.viewer.canWrite);
     $("readonly").hidden = can;
     document.querySelectorAll(".write, #config-form input, #config-form select, #config-form textarea, #config-form button, #refund-form input, #refund-form button, #recheck")
-      .forEach(function (el) { if (!can) el.disabled = true; else if (el.getAttribute("data-busy") !== "1") el.disabled = false; });
+      .forEach(function (el) { el.disabled = !can; });
   }
 
   // --- app-bridge -------------------------------------------------------------------------------
