@@ -7,6 +7,7 @@ everything in memory, and forgets it all when stopped.
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 
@@ -127,6 +128,9 @@ def run(args: argparse.Namespace) -> int:
     level = os.environ.get("LOG_LEVEL", "INFO").upper()
     fmt = os.environ.get("LOG_FORMAT", "console")
     configure_logging(level if level in _LEVELS else "INFO", fmt if fmt in ("json", "console") else "console")
+    # httpx logs every request URL at INFO, and a callback URL carries the payment's secret token;
+    # each delivery is logged by the page instead (pay_id, attempt, HTTP status).
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     state = build_state(args)
     app = create_server(state, build_policy(args))
     print(describe(args, state), file=sys.stderr, flush=True)
