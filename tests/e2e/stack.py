@@ -103,8 +103,9 @@ class Stack:
         self.app = Process("app", ["serve", "--port", str(app_port)], env, app_port, self.tmp / "app.log", cwd=self.tmp)
         self.simulator = Process(
             "simulator",
-            ["simulator", "--port", str(sim_port), "--license-key", LICENSE_KEY, *self.simulator_args],
-            base_env(),
+            ["simulator", "--port", str(sim_port), *self.simulator_args],
+            # From the environment, not argv: command lines end up in logs and `ps`.
+            base_env(LENGO_SIMULATOR_LICENSE_KEY=LICENSE_KEY),
             sim_port,
             self.tmp / "simulator.log",
             cwd=self.tmp,
