@@ -24,6 +24,9 @@ from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
 from tests.fakes.saleor import FakeSaleor
 
+# Fails the run if a test secret shows up in any log line of the session.
+pytest_plugins = ["tests.redaction_guard"]
+
 LENGO_URL = "https://lengo.test"
 LENGO_KEY = "lengo-license-key-5f2c9a7e41"
 WEBSITE_ID = "site-123"

@@ -16,6 +16,7 @@ from typing import Any
 import jwt
 
 from tests.fakes.saleor import FakeSaleor, SigningKey
+from tests.fakes.known_secrets import remember
 
 STAFF = ("HANDLE_PAYMENTS", "MANAGE_APPS")
 APP_PERMISSIONS = frozenset({"HANDLE_PAYMENTS"})
@@ -53,7 +54,9 @@ def dashboard_claims(
 
 def dashboard_token(saleor: FakeSaleor, *, key: SigningKey | None = None, **kwargs: Any) -> str:
     k = key or saleor.current_key
-    return jwt.encode(dashboard_claims(saleor, **kwargs), k.private, algorithm="RS256", headers={"kid": k.kid})
+    token = jwt.encode(dashboard_claims(saleor, **kwargs), k.private, algorithm="RS256", headers={"kid": k.kid})
+    remember(token, token.rsplit(".", 1)[-1])  # the whole token, and its signature alone
+    return token
 
 
 def dashboard_headers(saleor: FakeSaleor, token: str | None = None, **kwargs: Any) -> dict[str, str]:

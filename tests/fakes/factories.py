@@ -24,6 +24,7 @@ from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState, SimPayment, random_pay_id
 from tests.fakes.payloads import new_transaction_id
 from tests.fakes.saleor import FakeSaleor
+from tests.fakes.known_secrets import remember
 
 
 @dataclass(frozen=True)
@@ -51,6 +52,7 @@ async def make_payment(
     inst = await installations.find(services.db, fake_saleor.api_url)
     assert inst is not None, "install the app first (the `installed` fixture)"
     token = secrets.token_urlsafe(32)
+    remember(token)
     callback_url = services.settings.url(f"/api/lengo/callback/{token}")
     pay_id = pay_id or random_pay_id()
     lengo.payments[pay_id] = SimPayment(
