@@ -14,20 +14,25 @@ from typing import Any
 
 
 class JsonError(ValueError):
-    """Malformed JSON, or JSON nested deeper than allowed."""
+    """Malformed JSON, JSON nested deeper than allowed, or a string holding a NUL character."""
 
 
 MAX_DEPTH = 32
 
 
-def _depth_ok(value: Any, depth: int = 0) -> bool:
+def _problem(value: Any, depth: int = 0) -> str | None:
     if depth > MAX_DEPTH:
-        return False
+        return "JSON nested too deeply"
+    if isinstance(value, str):
+        # Valid JSON, but no text column can store it (PostgreSQL refuses NUL):
+        # refused here, as the sender's mistake, rather than failing at the insert.
+        return "NUL character in a JSON string" if "\x00" in value else None
     if isinstance(value, dict):
-        return all(_depth_ok(v, depth + 1) for v in value.values())
+        items: list[Any] = [*value.keys(), *value.values()]
+        return next((p for v in items if (p := _problem(v, depth + 1)) is not None), None)
     if isinstance(value, list):
-        return all(_depth_ok(v, depth + 1) for v in value)
-    return True
+        return next((p for v in value if (p := _problem(v, depth + 1)) is not None), None)
+    return None
 
 
 def loads(raw: bytes | str) -> Any:
@@ -35,8 +40,9 @@ def loads(raw: bytes | str) -> Any:
         value = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise JsonError("malformed JSON") from exc
-    if not _depth_ok(value):
-        raise JsonError("JSON nested too deeply")
+    problem = _problem(value)
+    if problem:
+        raise JsonError(problem)
     return value
 
 

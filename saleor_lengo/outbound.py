@@ -12,7 +12,15 @@ class UnsafeUrl(ValueError):
 
 
 def check_url(url: str) -> str:
-    parts = urlsplit(url)
+    try:
+        # Each raises on what the other lets through ("http://[::1", a port
+        # out of range, a control character, a malformed "xn--" label): a URL
+        # from a header is untrusted.
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - validates the port
+        httpx.URL(url).host  # noqa: B018 - decodes the IDNA host
+    except (ValueError, httpx.InvalidURL):
+        raise UnsafeUrl(f"not a valid URL: {url[:80]!r}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UnsafeUrl(f"only absolute http(s) URLs are called, not {url[:80]!r}")
     if parts.username or parts.password:

@@ -17,8 +17,10 @@ import strawberry
 from graphql import GraphQLError, OperationType, parse
 from graphql.error import GraphQLSyntaxError
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.schema.exceptions import CannotGetOperationTypeError
 from strawberry.types import Info
 
+from saleor_lengo.app_api import documents
 from saleor_lengo.app_api.context import ApiContext, ApiError
 from saleor_lengo.app_api.resolvers import channels as channel_resolvers
 from saleor_lengo.app_api.resolvers import configurations as config_resolvers
@@ -59,11 +61,18 @@ def _writer(info: Info[ApiContext, None]) -> ApiContext:
     return ctx
 
 
+# Integer primary keys are 32-bit on PostgreSQL: a larger id is no row, not a database error.
+MAX_ROW_ID = 2**31 - 1
+
+
 def _int_id(value: strawberry.ID, what: str) -> int:
     try:
-        return int(str(value))
+        number = int(str(value))
     except ValueError:
         raise ApiError(f"No such {what}.", "NOT_FOUND") from None
+    if not 0 < number <= MAX_ROW_ID:
+        raise ApiError(f"No such {what}.", "NOT_FOUND")
+    return number
 
 
 # --- Root types ----------------------------------------------------------------
@@ -245,7 +254,8 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     if isinstance(original, ApiError):
         body["message"] = original.message
         body["extensions"] = {"code": original.code}
-    elif original is None:
+    elif original is None or isinstance(original, GraphQLError):
+        # graphql-core's own refusals (a variable of the wrong type) come wrapped in another GraphQLError.
         body["extensions"] = {"code": "GRAPHQL_ERROR"}
     else:
         log.error("app_api_resolver_failed", error=repr(original), path=list(error.path or ()), exc_info=original)
@@ -260,12 +270,22 @@ class Answer:
     status: int
 
 
+def _refused(message: str) -> Answer:
+    return Answer({"data": None, "errors": [{"message": message, "extensions": {"code": "GRAPHQL_ERROR"}}]}, 400)
+
+
 async def execute(
     ctx: ApiContext, query: str, variables: dict[str, Any] | None, operation_name: str | None
 ) -> Answer:
-    result = await schema().execute(
-        query, variable_values=variables, context_value=ctx, operation_name=operation_name
-    )
+    problem = documents.refusal(query, MAX_TOKENS)
+    if problem:
+        return _refused(problem)
+    try:
+        result = await schema().execute(
+            query, variable_values=variables, context_value=ctx, operation_name=operation_name
+        )
+    except CannotGetOperationTypeError as exc:  # no operation of that name: strawberry raises it
+        return _refused(exc.as_http_error_reason())
     body: dict[str, Any] = {"data": result.data}
     if result.errors:
         body["errors"] = [_format(e) for e in result.errors]

@@ -139,6 +139,8 @@ def _form_fields(raw: bytes) -> dict[str, Any]:
         raise MalformedCallback("body is neither JSON nor form data") from None
     fields: dict[str, Any] = {}
     for name, value in pairs:
+        if "\x00" in name or "\x00" in value:  # as jsonutil refuses it in JSON: no column can store it
+            raise MalformedCallback("NUL character in the form data")
         if name in fields:
             raise MalformedCallback(f"field {name[:32]!r} is given twice")
         fields[name] = value

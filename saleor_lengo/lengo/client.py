@@ -70,8 +70,10 @@ class LengoCredentials:
         if not self.website_id.strip():
             raise ValueError("the Lengo site id is empty")
         # The key goes into a header verbatim; a control character would
-        # either break the request or smuggle another header.
-        if not self.license_key.strip() or answers.CONTROL_CHARS.search(self.license_key):
+        # either break the request or smuggle another header, and a header
+        # cannot carry anything but ASCII.
+        key = self.license_key
+        if not key.strip() or answers.CONTROL_CHARS.search(key) or not key.isascii():
             raise ValueError("the Lengo license key is empty or malformed")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from saleor_lengo import installations
@@ -13,6 +14,8 @@ from saleor_lengo.saleor.client import SaleorClient, SaleorError, SaleorPermissi
 from saleor_lengo.settings import Settings
 
 log = get_logger(__name__)
+
+_TOKEN = re.compile(r"[\x21-\x7e]{1,4096}")
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ async def register(
         raise RegistrationError(400, "MISSING_SALEOR_API_URL", "Missing Saleor-Api-Url header.")
     if not isinstance(auth_token, str) or not auth_token:
         raise RegistrationError(400, "MISSING_AUTH_TOKEN", "Missing auth_token in the body.")
+    if not _TOKEN.fullmatch(auth_token):
+        # It goes into an Authorization header: anything else cannot be sent (and is no Saleor token).
+        raise RegistrationError(400, "INVALID_AUTH_TOKEN", "auth_token must be printable ASCII without spaces.")
     register_secret(auth_token)
     check_saleor_url(settings, saleor_api_url)
     try:
