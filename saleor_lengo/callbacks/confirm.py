@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from saleor_lengo import configurations
+from saleor_lengo import configurations, metrics
 from saleor_lengo.callbacks.receive import (
     ABANDONED,
     CLAIM_SECONDS,
@@ -240,6 +240,7 @@ async def _finish(services: Services, row: Any, outcome: str, error: str | None)
         await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=services.clock(), next_attempt_at=None,
                    attempts=callbacks.c.attempts + 1, last_error=error)
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
+    metrics.callback_outcome(outcome)
     return outcome
 
 
@@ -254,6 +255,7 @@ async def _retry_later(services: Services, row: Any, reason: str) -> str | None:
                        next_attempt_at=None, last_error=reason[:500])
             log.error("callback_confirmation_abandoned", callback_id=row.id, payment_id=row.payment_id,
                       attempts=attempts, reason=reason)
+            metrics.callback_outcome(ABANDONED)
             return ABANDONED
         due = now + retry_delay(attempts)
         await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500])

@@ -8,6 +8,7 @@ import asyncio
 from saleor_lengo.commands.common import startup_settings
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
+from saleor_lengo.metrics import multiprocess_directory
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -33,15 +34,17 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
-    uvicorn.run(
-        "saleor_lengo.web.asgi:create",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        workers=args.workers,
-        log_level=settings.log_level.lower(),
-        proxy_headers=True,
-        access_log=False,
-        timeout_graceful_shutdown=10,
-    )
+    # Several workers share their counters through files (see saleor_lengo.metrics).
+    with multiprocess_directory(args.workers):
+        uvicorn.run(
+            "saleor_lengo.web.asgi:create",
+            factory=True,
+            host=args.host,
+            port=args.port,
+            workers=args.workers,
+            log_level=settings.log_level.lower(),
+            proxy_headers=True,
+            access_log=False,
+            timeout_graceful_shutdown=10,
+        )
     return 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from saleor_lengo import metrics
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import lengo_requests
 from saleor_lengo.lengo.client import LengoCall, LengoClient
@@ -13,6 +14,7 @@ log = get_logger(__name__)
 
 def lengo_client(services: Services, config: Configuration, payment_id: str | None = None) -> LengoClient:
     async def record(call: LengoCall) -> None:
+        metrics.lengo_call(call)  # never raises
         # Its own short transaction: an audit row must never hold a lock
         # across a Lengo call, nor be lost with a failed business transaction.
         try:

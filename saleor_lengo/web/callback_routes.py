@@ -15,6 +15,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from saleor_lengo import metrics
 from saleor_lengo.callbacks import confirm, receive
 from saleor_lengo.logs import get_logger
 from saleor_lengo.services import Services
@@ -58,7 +59,8 @@ async def callback(request: Request) -> Response:
 
 
 def routes() -> list[Route]:
+    counted = metrics.counted(callback, metrics.callback_answered)
     return [
-        Route(CALLBACK_PATH, callback, methods=["POST"]),
-        Route(CALLBACK_PATH + "/", callback, methods=["POST"]),
+        Route(CALLBACK_PATH, counted, methods=["POST"]),
+        Route(CALLBACK_PATH + "/", counted, methods=["POST"]),
     ]

@@ -94,8 +94,10 @@ async def app_api(request: Request) -> Response:
     return json_response(answer.body, answer.status)
 
 
-async def metrics(_request: Request) -> Response:
-    return error(404, "Metrics are not available in this version.")
+async def metrics(request: Request) -> Response:
+    from saleor_lengo.web import metrics_route  # its own module: see there
+
+    return await metrics_route.metrics(request)
 
 
 def routes() -> list[Route]:

@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from saleor_lengo import installations, jsonutil
+from saleor_lengo import installations, jsonutil, metrics
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.handlers import WebhookContext, handlers
 from saleor_lengo.logs import get_logger
@@ -111,4 +111,4 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
         log.info("webhook_answered", result=answer.get("result"))
         return json_response(answer)
 
-    return endpoint
+    return metrics.counted(endpoint, lambda response: metrics.webhook_answered(event.name, response))
