@@ -10,9 +10,11 @@ Loaded from `tests/conftest.py` (`pytest_plugins`). For the whole session it
   buffer, still passing every line through;
 - knows the suite's secrets in `SECRETS`: the conftest constants, the e2e
   stack's, the fake Lengo's payer phone, and every token the fakes mint
-  (`tests.fakes.known_secrets.remember`: FakeSaleor app tokens, Dashboard tokens, callback tokens of
-  `make_payment`) or the app mints (the callback token of every checkout,
-  caught where it is digested).
+  (`tests.fakes.known_secrets.remember`: FakeSaleor app tokens, Dashboard
+  tokens, callback tokens of `make_payment`) or the app mints (the callback
+  token of every checkout, caught where it is digested); and it flags any
+  callback URL with a token in it, since the e2e processes mint tokens this
+  process never sees.
 
 A leak fails the run twice over: `tests/test_zz_redaction.py` asserts it as
 an ordinary test (last, alphabetically), and `pytest_sessionfinish` checks
@@ -27,6 +29,7 @@ lines are the test's, not the app's, and would drown the real signal.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -80,11 +83,17 @@ def leaks(text: str, secrets: Iterable[str] | None = None) -> list[str]:
     return [_masked(s) for s in candidates if s in text]
 
 
+# A callback URL with its token, whoever minted it (the e2e processes' tokens are never seen
+# in-process): the path the app logs is the route's template, `/api/lengo/callback/{token}`.
+CALLBACK_URL = re.compile(r"/api/lengo/callback/(?!\{token\})([A-Za-z0-9_\-]{16,})")
+
+
 def _lines_with_secrets(lines: list[str], where: str = "") -> list[str]:
     with _secrets_lock:
         candidates = sorted(SECRETS)
     everything = "\n".join(lines)
     found = [s for s in candidates if s in everything]  # one pass over the text per secret
+    found += sorted({m.group(1) for m in CALLBACK_URL.finditer(everything)} - set(found))
     report = []
     for line in lines if found else ():
         present = [s for s in found if s in line]

@@ -130,3 +130,13 @@ def test_the_guard_finds_a_secret_in_a_line_and_reports_it_masked() -> None:
     assert len(found) == 1
     assert "guard-self-test-secret-value" not in found[0]
     assert found[0].startswith("gua…ue")
+
+
+def test_the_guard_finds_any_callback_url_with_its_token_even_one_it_never_saw() -> None:
+    found = redaction_guard._lines_with_secrets(
+        [
+            '{"path": "/api/lengo/callback/{token}", "event": "callback_recorded"}',
+            "INFO httpx HTTP Request: POST http://127.0.0.1:1/api/lengo/callback/Zm9vYmFyYmF6cXV4cXV1eA \"HTTP/1.1 200\"",
+        ]
+    )
+    assert len(found) == 1 and "Zm9vYmFyYmF6cXV4cXV1eA" not in found[0]
