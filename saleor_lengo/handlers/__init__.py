@@ -1,7 +1,9 @@
 """One module per Saleor sync event, each with one `handle(ctx)`.
 
 A decline is a result (`200` with `CHARGE_FAILURE`); a fault is an
-exception the route turns into an error answer.
+exception the route turns into an error answer — except a database outage
+in a session webhook, which Saleor never retries: those modules declare a
+`when_storage_unavailable()` answer, served with HTTP 200 instead of a 503.
 """
 
 from __future__ import annotations
@@ -43,4 +45,19 @@ def handlers() -> dict[str, Handler]:
         "TRANSACTION_CHARGE_REQUESTED": transaction_charge_requested.handle,
         "TRANSACTION_REFUND_REQUESTED": transaction_refund_requested.handle,
         "TRANSACTION_CANCELATION_REQUESTED": transaction_cancelation_requested.handle,
+    }
+
+
+def storage_unavailable_answers() -> dict[str, Callable[[], dict[str, Any]]]:
+    """The events answered 200 with a well-formed "storage unavailable" result; the others answer 503."""
+    from saleor_lengo.handlers import (
+        payment_gateway_initialize_session,
+        transaction_initialize_session,
+        transaction_process_session,
+    )
+
+    return {
+        "PAYMENT_GATEWAY_INITIALIZE_SESSION": payment_gateway_initialize_session.when_storage_unavailable,
+        "TRANSACTION_INITIALIZE_SESSION": transaction_initialize_session.when_storage_unavailable,
+        "TRANSACTION_PROCESS_SESSION": transaction_process_session.when_storage_unavailable,
     }

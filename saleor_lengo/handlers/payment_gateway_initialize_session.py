@@ -11,7 +11,7 @@ from typing import Any
 
 from saleor_lengo import configurations
 from saleor_lengo.handlers import WebhookContext
-from saleor_lengo.payments import answers
+from saleor_lengo.payments import answers, storage_unavailable
 from saleor_lengo.payments.initialize import check_amount, check_currency, not_configured
 from saleor_lengo.saleor.payloads import GatewayInitialize
 
@@ -29,3 +29,8 @@ async def handle(ctx: WebhookContext) -> dict[str, Any]:
         # configured bounds and the currency's precision are checked here.
         refusal = check_amount(config, request.amount, channel.currency, positive=False)
     return answers.gateway_initialize(config, refusal)
+
+
+def when_storage_unavailable() -> dict[str, Any]:
+    """HTTP 200 all the same: Saleor never retries this webhook (see payments.storage_unavailable)."""
+    return storage_unavailable.gateway_initialize()

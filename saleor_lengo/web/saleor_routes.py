@@ -9,7 +9,7 @@ from starlette.responses import Response
 
 from saleor_lengo import installations, jsonutil, metrics
 from saleor_lengo.crypto import DecryptionError
-from saleor_lengo.handlers import WebhookContext, handlers
+from saleor_lengo.handlers import WebhookContext, handlers, storage_unavailable_answers
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.events import SyncEvent
 from saleor_lengo.saleor.manifest import render_manifest
@@ -58,6 +58,14 @@ async def register_route(request: Request) -> Response:
 
 def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
     handler = handlers()[event.name]
+    unavailable = storage_unavailable_answers().get(event.name)
+
+    def storage_unavailable() -> Response:
+        log.exception("database_unavailable")
+        if unavailable is not None:
+            # A session webhook: Saleor never retries it, so the answer says what happened.
+            return json_response(unavailable())
+        return error(503, "Storage unavailable, try again.")  # Saleor retries action requests
 
     async def endpoint(request: Request) -> Response:
         services: Services = request.app.state.services
@@ -76,8 +84,7 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
         try:
             inst = await installations.find(services.db, api_url)
         except (SQLAlchemyError, OSError):
-            log.exception("database_unavailable")
-            return error(503, "Storage unavailable, try again.")
+            return storage_unavailable()
         if inst is None:
             return error(401, "This Saleor instance has not installed the app.")
         try:
@@ -85,6 +92,8 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
         except SignatureError as exc:
             log.warning("webhook_signature_rejected", reason=str(exc))
             return error(401, f"Invalid signature: {exc}.")
+        except (SQLAlchemyError, OSError):  # storing refetched keys
+            return storage_unavailable()
         try:
             body = jsonutil.loads(raw)
         except jsonutil.JsonError as exc:
@@ -106,8 +115,7 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
             log.error("secret_undecryptable")
             return error(503, "Stored secrets cannot be read: check SECRET_KEY.")
         except (SQLAlchemyError, OSError):
-            log.exception("database_unavailable")
-            return error(503, "Storage unavailable, try again.")
+            return storage_unavailable()
         log.info("webhook_answered", result=answer.get("result"))
         return json_response(answer)
 
