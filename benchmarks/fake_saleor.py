@@ -1,0 +1,59 @@
+"""A minimal fake Saleor for the benchmarks: answers `transactionEventReport` with success, at once.
+
+Not `tests.fakes.saleor.FakeSaleor`: that one validates and executes every
+document against Saleor's schema with graphql-core, which costs more than the
+app's relay itself and would measure the fake instead of the relay. This one
+only counts the reports it receives (`GET /stats`) and serves the JWKS
+(`--jwks FILE`), so the app could refetch keys if it had to.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+
+def create_app(jwks: bytes) -> Starlette:
+    seen = {"reports": 0, "other": 0}
+
+    async def graphql(request: Request) -> Response:
+        body = json.loads(await request.body())
+        if "transactionEventReport" not in (body.get("query") or ""):
+            seen["other"] += 1
+            return Response(b'{"data": null}', media_type="application/json")
+        seen["reports"] += 1
+        answer = {"data": {"transactionEventReport": {
+            "alreadyProcessed": False, "transactionEvent": {"id": f"VHJhbnNhY3Rpb25FdmVudDo{seen['reports']}"}, "errors": []}}}
+        return Response(json.dumps(answer), media_type="application/json")
+
+    async def jwks_route(_request: Request) -> Response:
+        return Response(jwks, media_type="application/json")
+
+    async def stats(_request: Request) -> Response:
+        return Response(json.dumps(seen), media_type="application/json")
+
+    return Starlette(routes=[
+        Route("/graphql/", graphql, methods=["POST"]),
+        Route("/.well-known/jwks.json", jwks_route, methods=["GET"]),
+        Route("/stats", stats, methods=["GET"]),
+    ])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--jwks", type=Path, required=True)
+    args = parser.parse_args()
+    uvicorn.run(create_app(args.jwks.read_bytes()), host="127.0.0.1", port=args.port, workers=1, access_log=False,
+                log_level="warning")
+
+
+if __name__ == "__main__":
+    main()
