@@ -5,10 +5,19 @@ SQLite has no row locks, so every write transaction starts with
 serialises writers across processes (`serve --workers N`) the way
 `SELECT … FOR UPDATE` does on PostgreSQL. Reads use a plain deferred `BEGIN`
 and, in WAL mode, never wait for writers.
+
+Within one process, SQLite writers also queue on an asyncio lock before
+`BEGIN IMMEDIATE`: a writer waiting in SQLite's busy handler polls the file
+lock with sleeps of up to 100 ms, so under concurrent writes the lock sat
+idle between holders; the asyncio lock hands it over at once. Connections
+are pooled: opening one through aiosqlite costs a thread, a connect and the
+PRAGMAs below — more than a short transaction (see benchmarks/README.md).
 """
 
 from __future__ import annotations
 
+import asyncio
+import sqlite3
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,10 +25,12 @@ from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+SQLITE_POOL_SIZE = 5
 
 
 class Database:
@@ -28,9 +39,14 @@ class Database:
         self.is_sqlite = url.startswith("sqlite")
         kwargs: dict[str, Any] = {"echo": echo}
         if self.is_sqlite:
-            # Each connection is cheap and the write lock is the file's; a pool
-            # only keeps idle handles that tests and forks trip over.
-            kwargs["poolclass"] = NullPool
+            # Kept connections, and a few more under load; past that a
+            # transaction waits for one as long as it would for a busy file.
+            # Their aiosqlite threads are daemons (SQLAlchemy's dialect makes
+            # them so): an engine nobody disposes does not keep a process alive.
+            kwargs["poolclass"] = AsyncAdaptedQueuePool
+            kwargs["pool_size"] = SQLITE_POOL_SIZE
+            kwargs["max_overflow"] = SQLITE_POOL_SIZE
+            kwargs["pool_timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
             kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
         else:
             kwargs["pool_pre_ping"] = True
@@ -39,6 +55,7 @@ class Database:
             kwargs["pool_timeout"] = 5
             kwargs["connect_args"] = {"timeout": 5, "command_timeout": 15}
         self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         if self.is_sqlite:
             _install_sqlite_hooks(self.engine)
 
@@ -51,10 +68,36 @@ class Database:
     @asynccontextmanager
     async def write(self) -> AsyncIterator[AsyncConnection]:
         """A transaction that commits on success and rolls back on any error."""
+        if not self.is_sqlite:
+            async with self._write_transaction() as conn:
+                yield conn
+            return
+        lock = self._sqlite_writer()
+        try:
+            # As long as SQLite's own busy timeout: same wait, same error.
+            async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
+                await lock.acquire()
+        except TimeoutError:
+            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from None
+        try:
+            async with self._write_transaction() as conn:
+                yield conn
+        finally:
+            lock.release()
+
+    @asynccontextmanager
+    async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
         async with self.engine.connect() as conn:
             conn = await conn.execution_options(immediate=True)
             async with conn.begin():
                 yield conn
+
+    def _sqlite_writer(self) -> asyncio.Lock:
+        """This process's queue of SQLite writers (one per event loop: tests run several)."""
+        loop = asyncio.get_running_loop()
+        if self._writer is None or self._writer[0] is not loop:
+            self._writer = (loop, asyncio.Lock())
+        return self._writer[1]
 
     async def ping(self) -> None:
         async with self.engine.connect() as conn:
