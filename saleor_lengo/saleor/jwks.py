@@ -44,6 +44,9 @@ class JwksKeeper:
         self._inflight: dict[int, asyncio.Task[dict[str, Any] | None]] = {}
         self._fetches: dict[int, deque[float]] = {}
         self._absent: dict[tuple[int, str], float] = {}
+        # Each installation's last fetched set: a request that read the
+        # installation before a concurrent refetch stored it must not fetch again.
+        self._fetched: dict[int, tuple[float, dict[str, Any]]] = {}
         self.fetch_count = 0  # read by tests and metrics
 
     async def _fetch(self, inst: Installation) -> dict[str, Any] | None:
@@ -62,6 +65,7 @@ class JwksKeeper:
             log.warning("jwks_refetch_failed", saleor_api_url=inst.saleor_api_url, reason=str(exc))
             return None
         await installations.replace_jwks(self._db, inst.id, jwks)
+        self._fetched[inst.id] = (self._clock(), jwks)
         log.info("jwks_refetched", saleor_api_url=inst.saleor_api_url, kids=sorted(jwks_kids(jwks)))
         return jwks
 
@@ -78,6 +82,9 @@ class JwksKeeper:
         """Run `check(token, jwks)` with the stored keys, refetching at most once."""
         kid = signature_kid_any(token)
         now = self._clock()
+        recent = self._fetched.get(inst.id)
+        if recent is not None and now - recent[0] <= STALE_AFTER_SECONDS and kid in jwks_kids(recent[1]):
+            return check(token, recent[1])  # fetched since this copy of the installation was read
         if kid in jwks_kids(inst.jwks):
             try:
                 return check(token, inst.jwks)

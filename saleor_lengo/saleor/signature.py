@@ -7,6 +7,8 @@ signature can fail raises the one `SignatureError`.
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 import jwt
@@ -36,12 +38,18 @@ def jwks_kids(jwks: dict[str, Any]) -> set[str]:
     return {k["kid"] for k in jwks.get("keys", []) if isinstance(k, dict) and isinstance(k.get("kid"), str)}
 
 
+@functools.lru_cache(maxsize=32)
+def _public_key(jwk: str) -> Any:
+    """The key of one JWK (as JSON), parsed once: the stored JWKS changes only when Saleor rotates it."""
+    return jwt.PyJWK.from_json(jwk).key
+
+
 def verify(signature: str, raw_body: bytes, jwks: dict[str, Any]) -> None:
     kid = signature_kid(signature)
     try:
-        key_set = jwt.PyJWKSet.from_dict(jwks)
-        key = key_set[kid].key
-    except (jwt.PyJWTError, KeyError):
+        jwk = next(k for k in jwks["keys"] if isinstance(k, dict) and k.get("kid") == kid)
+        key = _public_key(json.dumps(jwk, sort_keys=True))
+    except (jwt.PyJWTError, StopIteration, LookupError, TypeError, ValueError):
         raise SignatureError("signing key not in the JWKS") from None
     parts = signature.split(".")
     if len(parts) != 3 or parts[1] != "":
