@@ -42,6 +42,7 @@ from sqlalchemy import exists, or_, select, update
 from saleor_lengo import installations
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db.schema import outbox
+from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorError, SaleorPermissionDenied
 from saleor_lengo.services import Services
@@ -104,11 +105,13 @@ async def run_once(services: Services, *, owner: str | None = None) -> int:
         # Saleor instances found unreachable in this run: their other rows
         # wait for the same retry instead of each timing out in turn.
         unreachable: dict[int, float] = {}
+        # Each installation is read once per claimed batch, not once per row.
+        known: dict[int, Installation | None] = {}
         for row in rows:
             if row.installation_id in unreachable:
                 await _defer(services, row.id, owner, unreachable[row.installation_id])
                 continue
-            verdict = await _deliver(services, row)
+            verdict = await _deliver(services, row, known)
             retry_at = await _settle(services, row, owner, verdict)
             if isinstance(verdict, Delivered):
                 delivered += 1
@@ -193,9 +196,11 @@ def variables(row: Any) -> dict[str, Any]:
     return values
 
 
-async def _deliver(services: Services, row: Any) -> Verdict:
-    async with services.db.read() as conn:
-        inst = await installations.get_by_id(conn, row.installation_id)
+async def _deliver(services: Services, row: Any, known: dict[int, Installation | None]) -> Verdict:
+    if row.installation_id not in known:
+        async with services.db.read() as conn:
+            known[row.installation_id] = await installations.get_by_id(conn, row.installation_id)
+    inst = known[row.installation_id]
     if inst is None:
         return Dead("the app is no longer installed on this Saleor")
     try:
