@@ -23,12 +23,23 @@ def _dict(value: Any, where: str) -> dict[str, Any]:
     return value
 
 
-def _str(value: Any, where: str, *, optional: bool = False) -> str | None:
+# Longer than any identifier Saleor sends, and within every column that stores one.
+MAX_TEXT = 255
+
+
+def _str(value: Any, where: str, *, optional: bool = False, max_len: int = MAX_TEXT) -> str | None:
     if value is None and optional:
         return None
     if not isinstance(value, str):
         raise PayloadError(f"{where} must be a string")
+    if len(value) > max_len:
+        raise PayloadError(f"{where} is longer than {max_len} characters")
     return value
+
+
+def _issued_at(body: dict[str, Any]) -> str:
+    """Saleor's ISO timestamp; it keys the idempotency of action answers, so it must be a short string."""
+    return _str(body.get("issuedAt") or "", "issuedAt", max_len=64) or ""
 
 
 def _amount(value: Any, where: str) -> Decimal:
@@ -100,7 +111,7 @@ class Transaction:
         tx = _dict(value, "transaction")
         tx_id = _str(tx.get("id"), "transaction.id")
         assert tx_id is not None
-        return cls(tx_id, str(tx.get("pspReference") or ""))
+        return cls(tx_id, _str(tx.get("pspReference") or "", "transaction.pspReference", max_len=512) or "")
 
 
 @dataclass(frozen=True)
@@ -133,12 +144,12 @@ class Session:
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Session:
         return cls(
-            str(body.get("issuedAt") or ""),
+            _issued_at(body),
             Transaction.parse(body.get("transaction")),
             Action.parse(body.get("action")),
             SourceObject.parse(body.get("sourceObject")),
             body.get("data"),
-            _str(body.get("idempotencyKey"), "idempotencyKey", optional=True),
+            _str(body.get("idempotencyKey"), "idempotencyKey", optional=True, max_len=512),
         )
 
 
@@ -161,7 +172,7 @@ class ActionRequest:
             source = SourceObject("Order" if tx.get("order") else "Checkout", source.id, source.channel)
         granted = body.get("grantedRefund")
         return cls(
-            str(body.get("issuedAt") or ""),
+            _issued_at(body),
             Transaction.parse(tx),
             Action.parse(body.get("action")),
             source,
