@@ -13,7 +13,8 @@ through the environment:
 
 SQLite through the standard library's `sqlite3`, one connection, WAL and
 `synchronous=NORMAL` as the app sets them, autocommit: each statement is
-its own committed transaction. httpx with the app's pool limits.
+its own committed transaction. httpx with 20 kept-alive connections (the
+app keeps 20 alive too, and may open up to 100).
 """
 
 from __future__ import annotations
@@ -73,10 +74,11 @@ def _db(path: str) -> sqlite3.Connection:
 
 
 def _http() -> httpx.AsyncClient:
-    # No pool timeout: a burst of confirmations waits for a connection instead of failing
-    # (the baseline has no retry; the app retries from its table).
+    # At most 20 connections, all kept alive, and no pool timeout: a burst of
+    # confirmations queues for a connection instead of opening a hundred at
+    # once against a one-process fake Lengo (connect timeouts, retries).
     return httpx.AsyncClient(timeout=httpx.Timeout(10.0, connect=3.0, pool=None),
-                             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+                             limits=httpx.Limits(max_connections=20, max_keepalive_connections=20))
 
 
 def _lengo_headers() -> dict[str, str]:

@@ -23,8 +23,8 @@ from pathlib import Path
 import httpx
 
 from benchmarks import baselines, load, procs
-from benchmarks.context import Bench, Row, check_clean, fmt_lat, fmt_rps, ratio, sqlite_url
-from benchmarks.seed import CHANNEL, LICENSE_KEY, RETURN_URL, WEBSITE_ID, app_env, seed
+from benchmarks.context import Bench, Row, check_clean, fmt_cpu, fmt_lat, fmt_rps, ratio, sqlite_url
+from benchmarks.seed import CHANNEL, LICENSE_KEY, RETURN_URL, WEBSITE_ID, seed
 from tests.fakes import payloads
 
 PATH = "/api/webhooks/saleor/transaction-initialize-session"
@@ -73,20 +73,19 @@ def _one_latency(bench: Bench, d: Path, latency: float, sanity: load.Request, po
     tag = f"init-{latency * 1000:g}ms"
     one_file = _file(d / f"{tag}-one.requests", pool[: size["one"]])
     many_file = _file(d / f"{tag}-many.requests", pool[size["one"]: size["one"] + size["many"]])
-    lengo_port, app_port, base_port = procs.free_port(), procs.free_port(), procs.free_port()
+    lengo_port, base_port = procs.free_port(), procs.free_port()
     lengo = procs.Server(f"{tag}-lengo", [sys.executable, "-m", "benchmarks.fake_lengo", "--port", str(lengo_port),
                                           "--slow", str(latency)], procs.base_env(), lengo_port, d)
     app_db, base_db = d / f"{tag}-app.sqlite3", d / f"{tag}-baseline.sqlite3"
     seed(sqlite_url(app_db), bench.saleor, lengo.url)
     baselines.create_initialize_db(base_db)
+    app = procs.app_server(f"{tag}-app", sqlite_url(app_db), d)
     create = load.Request("POST", "/api/v1/payments",
                           {"Authorization": f"Basic {LICENSE_KEY}", "Content-Type": "application/json", "Accept": "application/json"},
                           (f'{{"websiteid": "{WEBSITE_ID}", "amount": 176500, "currency": "GNF", '
                            f'"return_url": "{RETURN_URL}?transactionId=VHJh", '
-                           f'"callback_url": "http://127.0.0.1:{app_port}/api/lengo/callback/tokentokentokentokentokentoken"}}').encode())
+                           f'"callback_url": "{app.url}/api/lengo/callback/tokentokentokentokentokentoken"}}').encode())
     create_file = _file(d / f"{tag}-lengo.requests", [create])
-    app = procs.Server(f"{tag}-app", procs.app_args(app_port),
-                       procs.base_env(**app_env(sqlite_url(app_db), f"http://127.0.0.1:{app_port}")), app_port, d)
     base = procs.Server(f"{tag}-baseline", procs.uvicorn_args("benchmarks.baselines:initialize_app", base_port, factory=True),
                         procs.base_env(BENCH_JWKS=str(bench.jwks_path), BENCH_DB=str(base_db), BENCH_LENGO_URL=lengo.url,
                                        BENCH_LICENSE_KEY=LICENSE_KEY, BENCH_WEBSITE_ID=WEBSITE_ID,
@@ -120,3 +119,5 @@ def _one_latency(bench: Bench, d: Path, latency: float, sanity: load.Request, po
     notes = check_clean("app", am) + check_clean("baseline", bm) + (" (app ran out of transactions)" if am.wraps else "")
     bench.add(Row(scen, f"throughput, {CONCURRENT} concurrent" + notes, fmt_rps(am), fmt_rps(bm), f"{r:.2f}×", "≥ 0.5×", r >= 0.5))
     bench.add(Row(scen, f"p50 / p99 latency, {CONCURRENT} concurrent", fmt_lat(am), fmt_lat(bm)))
+    bench.add(Row(scen, f"server CPU time per request, {CONCURRENT} concurrent", fmt_cpu(am), fmt_cpu(bm),
+                  f"{ratio(am.cpu_ms_per_request, bm.cpu_ms_per_request):.1f}× the CPU"))

@@ -48,6 +48,15 @@ def uvicorn_args(target: str, port: int, *, factory: bool = False) -> list[str]:
     return args + (["--factory"] if factory else [])
 
 
+def app_server(name: str, database_url: str, log_dir: Path) -> Server:
+    """`saleor-lengo serve` on a free port, with the benchmark settings (`seed.app_env`)."""
+    from benchmarks.seed import app_env
+
+    port = free_port()
+    env = base_env(**app_env(database_url, f"http://127.0.0.1:{port}"))
+    return Server(name, app_args(port), env, port, log_dir, cwd=app_root())
+
+
 def app_args(port: int) -> list[str]:
     """The app exactly as deployed: `saleor-lengo serve`, one worker."""
     # BENCH_APP_LAUNCHER: a script standing in for `-m saleor_lengo.cli` (to try a change before making it).
@@ -56,9 +65,17 @@ def app_args(port: int) -> list[str]:
             "--workers", "1"]
 
 
+def app_root() -> Path:
+    """Where the app's code is taken from: this checkout, or BENCH_APP_ROOT (see `seed.app_env`)."""
+    return Path(os.environ.get("BENCH_APP_ROOT") or ROOT)
+
+
 class Server:
-    def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str], port: int, log_dir: Path) -> None:
+    def __init__(self, name: str, args: Sequence[str], env: Mapping[str, str], port: int, log_dir: Path,
+                 *, cwd: Path = ROOT) -> None:
         self.name = name
+        # `python -m` puts the working directory first on sys.path: it decides which code runs.
+        self.cwd = cwd
         self.args = list(args)
         self.env = dict(env)
         self.port = port
@@ -71,7 +88,7 @@ class Server:
         log = open(self.log_path, "ab")  # noqa: SIM115 - the child holds it; closed below
         try:
             self.started_at = time.perf_counter()
-            self.proc = subprocess.Popen(self.args, env=self.env, cwd=ROOT, stdin=subprocess.DEVNULL, stdout=log,
+            self.proc = subprocess.Popen(self.args, env=self.env, cwd=self.cwd, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         finally:
             log.close()

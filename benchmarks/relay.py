@@ -34,7 +34,7 @@ def run(bench: Bench) -> None:
     before = json.loads(httpx.get(saleor.url + "/stats").read())["reports"]
     env = procs.base_env(**app_env(sqlite_url(db), "http://127.0.0.1:8000"))
     with (d / "relay.log").open("ab") as log:
-        done = subprocess.run([sys.executable, "-m", "benchmarks.relay_drain"], env=env, cwd=procs.ROOT,
+        done = subprocess.run([sys.executable, "-m", "benchmarks.relay_drain"], env=env, cwd=procs.app_root(),
                               stdout=subprocess.PIPE, stderr=log, timeout=600, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"relay_drain failed: {(d / 'relay.log').read_text()[-3000:]}")

@@ -2,7 +2,8 @@
 
 Options: `--seconds` per measurement (default 10), `--warmup` (default 2),
 `--only webhook,callbacks,initialize,relay,startup`, `--keep` (keep the
-run's directory: databases, server logs, wrk output).
+run's directory: databases, server logs, wrk output), `--app-env NAME=VALUE`
+(a setting for the app, e.g. LOG_FORMAT=json).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from benchmarks import load
+from benchmarks import load, seed
 from benchmarks.context import Bench, Row
 
 SCENARIOS = ("webhook", "callbacks", "initialize", "relay", "startup")
@@ -31,6 +32,19 @@ def machine() -> str:
     load1 = os.getloadavg()[0]
     return (f"{os.cpu_count()} CPUs ({cpu}), Python {platform.python_version()}, load average {load1:.2f} at start, "
             f"{'other pytest processes running: ' + str(len(busy)) if busy else 'no other pytest running'}")
+
+
+def cpu_times() -> list[int]:
+    """The `cpu` line of /proc/stat: user nice system idle iowait irq softirq steal …"""
+    return [int(x) for x in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+
+
+def busy_share(before: list[int], after: list[int]) -> str:
+    """How the machine's CPU time was spent meanwhile: busy (everything, the benchmark included) and stolen."""
+    delta = [b - a for a, b in zip(before, after)]
+    total = sum(delta) or 1
+    idle = delta[3] + delta[4]
+    return f"CPUs busy {100 * (total - idle) / total:.0f}% of the run, steal {100 * delta[7] / total:.1f}%"
 
 
 def table(rows: list[Row]) -> str:
@@ -71,13 +85,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up before each measurement (default 2)")
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs, databases)")
+    parser.add_argument("--app-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for the app's processes, e.g. LOG_FORMAT=json (repeatable)")
     args = parser.parse_args(argv)
+    for item in args.app_env:
+        name, sep, value = item.partition("=")
+        if not sep:
+            parser.error(f"--app-env wants NAME=VALUE, not {item!r}")
+        seed.EXTRA_APP_ENV[name] = value
     only = tuple(s.strip() for s in args.only.split(",") if s.strip())
     unknown = set(only) - set(SCENARIOS)
     if unknown:
         parser.error(f"unknown scenarios: {', '.join(sorted(unknown))}")
     directory = Path(tempfile.mkdtemp(prefix="saleor-lengo-bench-"))
     print(f"machine: {machine()}", flush=True)
+    started, cpu = time.perf_counter(), cpu_times()
     try:
         rows = run(only, seconds=args.seconds, warmup=args.warmup, directory=directory)
     finally:
@@ -85,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"run directory kept: {directory}", file=sys.stderr)
         else:
             shutil.rmtree(directory, ignore_errors=True)
+    print(f"run: {time.perf_counter() - started:.0f} s, {busy_share(cpu, cpu_times())}; "
+          f"at the end: {machine().split(', ')[-1]}")
     print(table(rows))
     return 0
 

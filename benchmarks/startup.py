@@ -13,7 +13,7 @@ import time
 
 from benchmarks import procs
 from benchmarks.context import Bench, Row, median, sqlite_url
-from benchmarks.seed import app_env, seed
+from benchmarks.seed import seed
 
 RUNS = 7
 TARGET_SECONDS = 1.5
@@ -26,9 +26,7 @@ def run(bench: Bench, runs: int = RUNS) -> None:
     times: list[float] = []
     idle_rss = 0.0
     for i in range(runs):
-        port = procs.free_port()
-        app = procs.Server("startup-app", procs.app_args(port),
-                           procs.base_env(**app_env(sqlite_url(db), f"http://127.0.0.1:{port}")), port, d)
+        app = procs.app_server("startup-app", sqlite_url(db), d)
         with app:
             app.start(wait=False)
             times.append(app.wait_ready("/api/manifest", interval=0.01))

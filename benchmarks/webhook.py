@@ -13,7 +13,7 @@ import httpx
 
 from benchmarks import baselines, load, procs
 from benchmarks.context import Bench, Row, check_clean, fmt_cpu, fmt_lat, fmt_rps, ratio, sqlite_url
-from benchmarks.seed import app_env, seed
+from benchmarks.seed import seed
 from tests.fakes import payloads
 
 CONNECTIONS = 32
@@ -28,9 +28,8 @@ def run(bench: Bench) -> None:
     requests = d / "webhook.requests"
     load.write_requests(requests, [load.Request("POST", PATH, headers, raw)])
 
-    app_port, base_port = procs.free_port(), procs.free_port()
-    app = procs.Server("webhook-app", procs.app_args(app_port),
-                       procs.base_env(**app_env(sqlite_url(db), f"http://127.0.0.1:{app_port}")), app_port, d)
+    base_port = procs.free_port()
+    app = procs.app_server("webhook-app", sqlite_url(db), d)
     base = procs.Server("webhook-baseline", procs.uvicorn_args("benchmarks.baselines:webhook_app", base_port, factory=True),
                         procs.base_env(BENCH_JWKS=str(bench.jwks_path)), base_port, d)
     with app, base:
