@@ -33,8 +33,8 @@ from benchmarks.seed import LICENSE_KEY, WEBSITE_ID, SeededPayment, new_payments
 
 CONNECTIONS = 32
 # Payments seeded per second of load, per server: above what either can take on this machine.
-RATE_CEILING = 2500
-DRAIN_TIMEOUT = 120.0
+RATE_CEILING = 3500
+DRAIN_TIMEOUT = 240.0
 
 APP_CONFIRMED = "SELECT count(*) FROM callbacks WHERE outcome = 'confirmed'"
 APP_RECORDED = "SELECT count(*) FROM callbacks"
