@@ -30,7 +30,7 @@ from tests.fakes import payloads
 PATH = "/api/webhooks/saleor/transaction-initialize-session"
 LATENCIES = (0.0, 0.1)
 CONCURRENT = 50
-# Requests per second of load, at most, that a slice must cover (the app must never run out).
+# Requests per second, at most, that a slice must cover (the app must never run out).
 CEILING_ONE = 700
 CEILING_MANY = 1500
 
@@ -47,10 +47,11 @@ def _signed(bench: Bench, n: int) -> list[load.Request]:
 
 
 def _slices(bench: Bench, latency: float) -> dict[str, int]:
-    span = bench.seconds + bench.warmup + 2
-    one = int(min(CEILING_ONE, 1 / latency if latency else CEILING_ONE) * span)
-    many = int(min(CEILING_MANY, CONCURRENT / latency if latency else CEILING_MANY) * span)
-    return {"one": one, "many": many}
+    """How many distinct requests each warm-up and measurement may need, at most."""
+    one = min(CEILING_ONE, 1 / latency if latency else CEILING_ONE)
+    many = min(CEILING_MANY, CONCURRENT / latency if latency else CEILING_MANY)
+    return {"one-warm": int(one * (bench.warmup + 1)), "one": int(one * (bench.seconds + 1)),
+            "many-warm": int(many * (bench.warmup + 1)), "many": int(many * (bench.seconds + 1))}
 
 
 def _file(path: Path, requests: list[load.Request]) -> Path:
@@ -61,7 +62,7 @@ def _file(path: Path, requests: list[load.Request]) -> Path:
 def run(bench: Bench) -> None:
     d = bench.directory
     sizes = {lat: _slices(bench, lat) for lat in LATENCIES}
-    pool = _signed(bench, 1 + max(s["one"] + s["many"] for s in sizes.values()))
+    pool = _signed(bench, 1 + max(sum(s.values()) for s in sizes.values()))
     sanity, pool = pool[0], pool[1:]
     for latency in LATENCIES:
         _one_latency(bench, d, latency, sanity, pool, sizes[latency])
@@ -71,8 +72,10 @@ def _one_latency(bench: Bench, d: Path, latency: float, sanity: load.Request, po
                  size: dict[str, int]) -> None:
     ms = f"{latency * 1000:g} ms"
     tag = f"init-{latency * 1000:g}ms"
-    one_file = _file(d / f"{tag}-one.requests", pool[: size["one"]])
-    many_file = _file(d / f"{tag}-many.requests", pool[size["one"]: size["one"] + size["many"]])
+    files, start = {}, 0
+    for part, n in size.items():  # disjoint slices: the app never sees a transaction twice
+        files[part] = _file(d / f"{tag}-{part}.requests", pool[start:start + n])
+        start += n
     lengo_port, base_port = procs.free_port(), procs.free_port()
     lengo = procs.Server(f"{tag}-lengo", [sys.executable, "-m", "benchmarks.fake_lengo", "--port", str(lengo_port),
                                           "--slow", str(latency)], procs.base_env(), lengo_port, d)
@@ -98,16 +101,18 @@ def _one_latency(bench: Bench, d: Path, latency: float, sanity: load.Request, po
             answer = httpx.post(server.url + PATH, content=sanity.body, headers=dict(sanity.headers), timeout=10)
             if answer.status_code != 200 or answer.json().get("result") != "CHARGE_ACTION_REQUIRED":
                 raise RuntimeError(f"{server.name} answered {answer.status_code} {answer.text}\n{server.log_tail()}")
-        # One at a time. Warm-ups send the first requests of the slice again: for the app a repeat
-        # is cheaper, so the warm-up is short and the measurement starts after it in the file.
         bench.warm(lengo, create_file, 1)
         own = bench.wrk(lengo, create_file, 1)
-        b1 = bench.wrk(base, one_file, 1)
+        bench.warm(base, files["one-warm"], 1)
+        b1 = bench.wrk(base, files["one"], 1)
+        bench.warm(app, files["one-warm"], 1)
         with bench.rss_peak(app):
-            a1 = bench.wrk(app, one_file, 1)
-        bm = bench.wrk(base, many_file, CONCURRENT)
+            a1 = bench.wrk(app, files["one"], 1)
+        bench.warm(base, files["many-warm"], CONCURRENT)
+        bm = bench.wrk(base, files["many"], CONCURRENT)
+        bench.warm(app, files["many-warm"], CONCURRENT)
         with bench.rss_peak(app):
-            am = bench.wrk(app, many_file, CONCURRENT)
+            am = bench.wrk(app, files["many"], CONCURRENT)
     scen = f"3 initialize, Lengo {ms}"
     bench.add(Row(scen, "Lengo's own latency p50 / p99 (1 at a time)", fmt_lat(own)))
     added = a1.p50_ms - own.p50_ms
