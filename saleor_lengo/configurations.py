@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from saleor_lengo.crypto import Cipher, mask
+from saleor_lengo.crypto import Cipher
 from saleor_lengo.db.engine import now
 from saleor_lengo.db.schema import channel_mappings, configurations, payments
 from saleor_lengo.lengo.client import LengoCredentials
@@ -335,6 +335,3 @@ async def remove(conn: AsyncConnection, installation_id: int, config_id: int) ->
         raise ConfigurationError("payments were made with this configuration: map its channels elsewhere instead of deleting it")
     await conn.execute(delete(channel_mappings).where(channel_mappings.c.configuration_id == config_id))
     await conn.execute(delete(configurations).where(configurations.c.id == config_id))
-
-
-__all__ = ["Configuration", "ConfigurationError", "ConfigurationInput", "mask"]
