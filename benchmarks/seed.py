@@ -24,7 +24,7 @@ from saleor_lengo.crypto import Cipher, token_digest
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.db.schema import outbox, payments
-from saleor_lengo.settings import _async_database_url
+from saleor_lengo.settings import _database_url
 from tests.fakes.saleor import FakeSaleor
 
 SECRET_KEY = "benchmark-secret-key-0123456789-abcdefghijkl"
@@ -77,7 +77,7 @@ async def seed_app(
     outbox_events: int = 0,
 ) -> None:
     """Migrate, install, configure, then add payments (action_required, known token) and outbox rows."""
-    db = Database(_async_database_url(database_url))
+    db = Database(_database_url(database_url))
     cipher = Cipher(SECRET_KEY)
     try:
         await migrate(db)

@@ -13,10 +13,9 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from saleor_lengo.crypto import Cipher
-from saleor_lengo.db.engine import now
+from saleor_lengo.db.engine import Tx, now
 from saleor_lengo.db.schema import channel_mappings, configurations, payments
 from saleor_lengo.lengo.client import LengoCredentials
 from saleor_lengo.lengo.vocabulary import ENVIRONMENTS
@@ -189,7 +188,7 @@ class ConfigurationInput:
         }
 
 
-async def _channels_by_config(conn: AsyncConnection, installation_id: int) -> dict[int, tuple[str, ...]]:
+async def _channels_by_config(conn: Tx, installation_id: int) -> dict[int, tuple[str, ...]]:
     rows = (
         await conn.execute(
             select(channel_mappings.c.configuration_id, channel_mappings.c.channel)
@@ -203,7 +202,7 @@ async def _channels_by_config(conn: AsyncConnection, installation_id: int) -> di
     return {k: tuple(v) for k, v in found.items()}
 
 
-async def list_for(conn: AsyncConnection, installation_id: int) -> list[Configuration]:
+async def list_for(conn: Tx, installation_id: int) -> list[Configuration]:
     channels = await _channels_by_config(conn, installation_id)
     rows = (
         await conn.execute(
@@ -213,7 +212,7 @@ async def list_for(conn: AsyncConnection, installation_id: int) -> list[Configur
     return [Configuration.from_row(r, channels.get(r.id, ())) for r in rows]
 
 
-async def get(conn: AsyncConnection, installation_id: int, config_id: int) -> Configuration | None:
+async def get(conn: Tx, installation_id: int, config_id: int) -> Configuration | None:
     row = (
         await conn.execute(
             select(configurations).where(
@@ -226,12 +225,12 @@ async def get(conn: AsyncConnection, installation_id: int, config_id: int) -> Co
     return Configuration.from_row(row, (await _channels_by_config(conn, installation_id)).get(row.id, ()))
 
 
-async def get_by_id(conn: AsyncConnection, config_id: int) -> Configuration | None:
+async def get_by_id(conn: Tx, config_id: int) -> Configuration | None:
     row = (await conn.execute(select(configurations).where(configurations.c.id == config_id))).first()
     return Configuration.from_row(row) if row else None
 
 
-async def get_by_name(conn: AsyncConnection, installation_id: int, name: str) -> Configuration | None:
+async def get_by_name(conn: Tx, installation_id: int, name: str) -> Configuration | None:
     row = (
         await conn.execute(
             select(configurations).where(
@@ -243,7 +242,7 @@ async def get_by_name(conn: AsyncConnection, installation_id: int, name: str) ->
 
 
 async def for_channel(
-    conn: AsyncConnection, installation_id: int, channel_id: str | None, channel_slug: str | None
+    conn: Tx, installation_id: int, channel_id: str | None, channel_slug: str | None
 ) -> Configuration | None:
     """The configuration mapped to this channel, matched on its id first, then its slug."""
     keys = [k for k in (channel_id, channel_slug) if k]
@@ -264,7 +263,7 @@ async def for_channel(
 
 
 async def save(
-    conn: AsyncConnection, cipher: Cipher, installation_id: int, data: ConfigurationInput, *, config_id: int | None = None
+    conn: Tx, cipher: Cipher, installation_id: int, data: ConfigurationInput, *, config_id: int | None = None
 ) -> Configuration:
     """Create, or update the configuration `config_id` (or the one with the same name)."""
     values = data.validated()
@@ -301,7 +300,7 @@ async def save(
     return saved
 
 
-async def map_channel(conn: AsyncConnection, installation_id: int, channel: str, config_id: int) -> None:
+async def map_channel(conn: Tx, installation_id: int, channel: str, config_id: int) -> None:
     channel = channel.strip()
     if not channel:
         raise ConfigurationError("channel is empty")
@@ -317,7 +316,7 @@ async def map_channel(conn: AsyncConnection, installation_id: int, channel: str,
     )
 
 
-async def unmap_channel(conn: AsyncConnection, installation_id: int, channel: str) -> bool:
+async def unmap_channel(conn: Tx, installation_id: int, channel: str) -> bool:
     result = await conn.execute(
         delete(channel_mappings).where(
             channel_mappings.c.installation_id == installation_id, channel_mappings.c.channel == channel
@@ -326,7 +325,7 @@ async def unmap_channel(conn: AsyncConnection, installation_id: int, channel: st
     return bool(result.rowcount)
 
 
-async def remove(conn: AsyncConnection, installation_id: int, config_id: int) -> None:
+async def remove(conn: Tx, installation_id: int, config_id: int) -> None:
     """Delete a configuration that no payment refers to (open payments need its key to be checked)."""
     if await get(conn, installation_id, config_id) is None:
         raise ConfigurationError("no such configuration")

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from saleor_lengo.crypto import Cipher
-from saleor_lengo.db.engine import Database, now
+from saleor_lengo.db.engine import Database, Tx, now
 from saleor_lengo.db.schema import installations
 
 
@@ -38,14 +37,14 @@ def _row(row: Any) -> Installation:
     )
 
 
-async def get_by_url(conn: AsyncConnection, saleor_api_url: str) -> Installation | None:
+async def get_by_url(conn: Tx, saleor_api_url: str) -> Installation | None:
     row = (
         await conn.execute(select(installations).where(installations.c.saleor_api_url == saleor_api_url))
     ).first()
     return _row(row) if row else None
 
 
-async def get_by_id(conn: AsyncConnection, installation_id: int) -> Installation | None:
+async def get_by_id(conn: Tx, installation_id: int) -> Installation | None:
     row = (await conn.execute(select(installations).where(installations.c.id == installation_id))).first()
     return _row(row) if row else None
 

@@ -70,14 +70,20 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-def _async_database_url(url: str) -> str:
-    """Pick the async driver so operators can write SQLAlchemy's plain forms."""
+def _database_url(url: str) -> str:
+    """Pick the driver so operators can write SQLAlchemy's plain forms.
+
+    SQLite goes through the standard library's sqlite3 (see db/engine.py);
+    the aiosqlite form earlier releases wrote is still accepted.
+    """
+    if url.startswith("sqlite+aiosqlite:"):
+        return "sqlite:" + url[len("sqlite+aiosqlite:") :]
     if url.startswith("sqlite:"):
-        return "sqlite+aiosqlite:" + url[len("sqlite:") :]
+        return url
     for prefix in ("postgresql://", "postgres://", "postgresql+psycopg://", "postgresql+psycopg2://"):
         if url.startswith(prefix):
             return "postgresql+asyncpg://" + url[len(prefix) :]
-    if url.startswith(("sqlite+aiosqlite:", "postgresql+asyncpg:")):
+    if url.startswith("postgresql+asyncpg:"):
         return url
     raise SettingsError(
         "DATABASE_URL must be sqlite:///file.sqlite3, sqlite:////abs/path.sqlite3 or postgresql://…"
@@ -139,7 +145,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         raise SettingsError(f"APP_URL must be an absolute http(s) URL, got {app_url!r}")
 
     raw_db = env.get("DATABASE_URL") or f"sqlite:///{DEFAULT_SQLITE_FILE}"
-    database_url = _async_database_url(raw_db)
+    database_url = _database_url(raw_db)
     is_sqlite = database_url.startswith("sqlite")
 
     secret_key = env.get("SECRET_KEY", "")

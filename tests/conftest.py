@@ -56,9 +56,9 @@ def _in_thread(coro: Any) -> Any:
 
 
 async def _admin(url: str, statement: str) -> None:
-    from saleor_lengo.settings import _async_database_url
+    from saleor_lengo.settings import _database_url
 
-    engine = create_async_engine(_async_database_url(url), isolation_level="AUTOCOMMIT")
+    engine = create_async_engine(_database_url(url), isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
         await conn.execute(text(statement))
     await engine.dispose()
@@ -95,9 +95,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 
 async def _reset_postgres(url: str) -> None:
-    from saleor_lengo.settings import _async_database_url
+    from saleor_lengo.settings import _database_url
 
-    engine = create_async_engine(_async_database_url(url))
+    engine = create_async_engine(_database_url(url))
     async with engine.begin() as conn:
         await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
         await conn.execute(text("CREATE SCHEMA public"))

@@ -25,7 +25,7 @@ from saleor_lengo.crypto import Cipher
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.db.schema import configurations as configurations_table
-from saleor_lengo.settings import _async_database_url
+from saleor_lengo.settings import _database_url
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
 from tests.conftest import LENGO_KEY, POSTGRES_SKIP, TEST_SECRET_KEY, WEBSITE_ID, _postgres_url, _reset_postgres
@@ -104,7 +104,7 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
 
 
 async def _install(url: str) -> None:
-    db = Database(_async_database_url(url))
+    db = Database(_database_url(url))
     try:
         await migrate(db)
         await installations.save(
@@ -122,7 +122,7 @@ def installed(database: str) -> str:
 
 def stored(url: str) -> list[Configuration]:
     async def read() -> list[Configuration]:
-        db = Database(_async_database_url(url))
+        db = Database(_database_url(url))
         try:
             inst = await installations.find(db, SALEOR_URL)
             assert inst is not None
@@ -136,7 +136,7 @@ def stored(url: str) -> list[Configuration]:
 
 def stored_key_ciphertexts(url: str) -> list[str]:
     async def read() -> list[str]:
-        db = Database(_async_database_url(url))
+        db = Database(_database_url(url))
         try:
             async with db.read() as conn:
                 return list((await conn.execute(select(configurations_table.c.license_key_enc))).scalars())
@@ -336,10 +336,9 @@ def test_configure_migrates_a_fresh_database_first(database: str, capfd: pytest.
     assert "No Saleor has installed the app yet." in output(capfd)[1]
 
     async def tables() -> set[str]:
-        db = Database(_async_database_url(database))
+        db = Database(_database_url(database))
         try:
-            async with db.engine.connect() as conn:
-                return set(await conn.run_sync(lambda c: inspect(c).get_table_names()))
+            return set(await db.run_sync(lambda c: inspect(c).get_table_names()))
         finally:
             await db.dispose()
 

@@ -157,7 +157,7 @@ async def test_an_unreachable_database_still_gives_the_counters_and_says_so(
     services: Services, client: httpx.AsyncClient, tmp_path: Path
 ) -> None:
     working = services.db
-    services.db = Database(f"sqlite+aiosqlite:///{tmp_path / 'missing' / 'dir' / 'x.sqlite3'}")
+    services.db = Database(f"sqlite:///{tmp_path / 'missing' / 'dir' / 'x.sqlite3'}")
     try:
         with capture_logs() as logs:
             samples = await scrape(client)

@@ -21,7 +21,6 @@ import random
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from saleor_lengo import configurations, metrics
 from saleor_lengo.callbacks.receive import (
@@ -36,6 +35,7 @@ from saleor_lengo.callbacks.receive import (
     WAITING_RECHECK_SECONDS,
 )
 from saleor_lengo.crypto import DecryptionError
+from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.schema import callbacks
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.errors import LengoError
@@ -125,7 +125,7 @@ async def confirm_callback(services: Services, callback_id: int) -> str | None:
     )
 
 
-async def has_waiting_callbacks(conn: AsyncConnection, payment_id: str) -> bool:
+async def has_waiting_callbacks(conn: Tx, payment_id: str) -> bool:
     """Cheap check inside the caller's transaction, so the common case opens no second one."""
     query = select(callbacks.c.id).where(callbacks.c.payment_id == payment_id, callbacks.c.outcome == WAITING_PAY_ID)
     return (await conn.execute(query.limit(1))).first() is not None
@@ -205,7 +205,7 @@ def _locked(services: Services, query: Any) -> Any:
     return query if services.db.is_sqlite else query.with_for_update(skip_locked=True, of=callbacks)
 
 
-async def _promote(conn: AsyncConnection, row: Any, payment: Payment, now: float) -> bool:
+async def _promote(conn: Tx, row: Any, payment: Payment, now: float) -> bool:
     """A waiting callback whose payment may now have a pay_id: True when it is ready to confirm."""
     if payment.pay_id is None or payment.state == State.CREATING:
         if payment.state != State.CREATING:
@@ -227,7 +227,7 @@ async def _promote(conn: AsyncConnection, row: Any, payment: Payment, now: float
     return True
 
 
-async def _set(conn: AsyncConnection, callback_id: int, expected: str, **values: Any) -> bool:
+async def _set(conn: Tx, callback_id: int, expected: str, **values: Any) -> bool:
     """Update a row only if it still has the outcome we read: never overwrite another worker's result."""
     result = await conn.execute(
         update(callbacks).where(callbacks.c.id == callback_id, callbacks.c.outcome == expected).values(**values)

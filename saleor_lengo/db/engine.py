@@ -6,12 +6,21 @@ serialises writers across processes (`serve --workers N`) the way
 `SELECT … FOR UPDATE` does on PostgreSQL. Reads use a plain deferred `BEGIN`
 and, in WAL mode, never wait for writers.
 
-Within one process, SQLite writers also queue on an asyncio lock before
-`BEGIN IMMEDIATE`: a writer waiting in SQLite's busy handler polls the file
-lock with sleeps of up to 100 ms, so under concurrent writes the lock sat
-idle between holders; the asyncio lock hands it over at once. Connections
-are pooled: opening one through aiosqlite costs a thread, a connect and the
-PRAGMAs below — more than a short transaction (see benchmarks/README.md).
+SQLite runs on the event loop's own thread, through the standard library's
+`sqlite3` (SQLAlchemy's synchronous pysqlite dialect). A statement on a local
+file takes microseconds; handing each one to a driver thread (aiosqlite) cost
+a thread wake-up, a GIL hand-off and an event-loop wake-up per trip, nine trips
+per one-SELECT transaction — about 2 ms of CPU per transaction, most of every
+request's cost (benchmarks/README.md). The one wait that could block the loop
+is the write lock another process holds: so `BEGIN IMMEDIATE` is tried without
+SQLite's busy handler and, while the lock is taken, retried after an asyncio
+sleep, up to the same 15 s SQLite's busy timeout gave. Within one process,
+writers queue on an asyncio lock first, so only other processes (another
+worker, a CLI command) ever make it retry. WAL with `synchronous=NORMAL`
+means a commit writes to the log without an fsync: nothing blocks on the disk.
+
+PostgreSQL goes through asyncpg as before. Both hand the code inside a
+transaction a `Tx`, whose `execute` is awaited the same way on either.
 """
 
 from __future__ import annotations
@@ -19,78 +28,162 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple, Unpack, overload
 
-from sqlalchemy import event, text
-from sqlalchemy.engine import Connection
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import Connection, CursorResult, RootTransaction
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.pool import QueuePool, StaticPool
+from sqlalchemy.sql.base import Executable
+from sqlalchemy.sql.selectable import TypedReturnsRows
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-SQLITE_POOL_SIZE = 5
+# Kept open between transactions. More are opened when more transactions are
+# in flight (each is a local file open and four PRAGMAs, ~0.1 ms) and closed
+# when returned: a checkout must never wait, since the loop that would wait is
+# the one the holders need to finish.
+SQLITE_POOL_SIZE = 10
+# A read in WAL mode waits only in rare moments (recovery after a crash, a
+# checkpoint resetting the log); it may block the loop that briefly.
+SQLITE_READ_BUSY_TIMEOUT_MS = 2_000
+_SQLITE_BUSY_CODES = frozenset({sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED})
+
+T = TypeVar("T")
+_Ts = TypeVarTuple("_Ts")
+
+
+class Tx:
+    """The connection of one transaction: what code inside `read()`/`write()` executes on."""
+
+    __slots__ = ("_after_commit",)
+
+    def __init__(self) -> None:
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run `callback` once this transaction has committed (not if it rolls back)."""
+        self._after_commit.append(callback)
+
+    def _committed(self) -> None:
+        for callback in self._after_commit:
+            callback()
+
+    # Typed as SQLAlchemy types its own execute: a select of columns gives rows of their types.
+    @overload
+    async def execute(self, statement: TypedReturnsRows[Unpack[_Ts]], parameters: Any = None) -> CursorResult[Unpack[_Ts]]: ...
+
+    @overload
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]: ...
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
+        raise NotImplementedError
+
+
+class _SqliteTx(Tx):
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Connection) -> None:
+        super().__init__()
+        self._conn = conn
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
+        return self._conn.execute(statement, parameters)
+
+
+class _AsyncTx(Tx):
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        super().__init__()
+        self._conn = conn
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
+        return await self._conn.execute(statement, parameters)
 
 
 class Database:
     def __init__(self, url: str, *, echo: bool = False) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
-        kwargs: dict[str, Any] = {"echo": echo}
-        if self.is_sqlite:
-            # Kept connections, and a few more under load; past that a
-            # transaction waits for one as long as it would for a busy file.
-            # Their aiosqlite threads are daemons (SQLAlchemy's dialect makes
-            # them so): an engine nobody disposes does not keep a process alive.
-            kwargs["poolclass"] = AsyncAdaptedQueuePool
-            kwargs["pool_size"] = SQLITE_POOL_SIZE
-            kwargs["max_overflow"] = SQLITE_POOL_SIZE
-            kwargs["pool_timeout"] = SQLITE_BUSY_TIMEOUT_MS / 1000
-            kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
-        else:
-            kwargs["pool_pre_ping"] = True
-            kwargs["pool_size"] = 10
-            kwargs["max_overflow"] = 10
-            kwargs["pool_timeout"] = 5
-            kwargs["connect_args"] = {"timeout": 5, "command_timeout": 15}
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._async_engine: AsyncEngine | None = None
         if self.is_sqlite:
-            _install_sqlite_hooks(self.engine)
+            self.sync_engine: Engine = _sqlite_engine(url, echo=echo)
+        else:
+            self._async_engine = create_async_engine(
+                url,
+                echo=echo,
+                pool_pre_ping=True,
+                pool_size=10,
+                max_overflow=10,
+                pool_timeout=5,
+                connect_args={"timeout": 5, "command_timeout": 15},
+            )
+            # Where SQLAlchemy's events see every statement, on either engine.
+            self.sync_engine = self._async_engine.sync_engine
 
     @asynccontextmanager
-    async def read(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            async with conn.begin():
-                yield conn
+    async def read(self) -> AsyncIterator[Tx]:
+        tx: Tx
+        if self._async_engine is not None:
+            async with self._async_engine.connect() as aconn, aconn.begin():
+                yield (tx := _AsyncTx(aconn))
+        else:
+            with self.sync_engine.connect() as conn, conn.begin():
+                yield (tx := _SqliteTx(conn))
+        tx._committed()
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
+    async def write(self) -> AsyncIterator[Tx]:
         """A transaction that commits on success and rolls back on any error."""
-        if not self.is_sqlite:
-            async with self._write_transaction() as conn:
-                yield conn
+        tx: Tx
+        if self._async_engine is not None:
+            async with self._async_engine.connect() as aconn, aconn.begin():
+                yield (tx := _AsyncTx(aconn))
+            tx._committed()
             return
         lock = self._sqlite_writer()
+        deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
         try:
             # As long as SQLite's own busy timeout: same wait, same error.
             async with asyncio.timeout(SQLITE_BUSY_TIMEOUT_MS / 1000):
                 await lock.acquire()
         except TimeoutError:
-            raise OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked")) from None
+            raise _database_is_locked() from None
         try:
-            async with self._write_transaction() as conn:
-                yield conn
+            conn, transaction = await self._begin_immediate(deadline)
+            try:
+                with transaction:  # commits, or rolls back on any error
+                    yield (tx := _SqliteTx(conn))
+            finally:
+                conn.close()
         finally:
             lock.release()
+        tx._committed()
 
-    @asynccontextmanager
-    async def _write_transaction(self) -> AsyncIterator[AsyncConnection]:
-        async with self.engine.connect() as conn:
-            conn = await conn.execution_options(immediate=True)
-            async with conn.begin():
-                yield conn
+    async def _begin_immediate(self, deadline: float) -> tuple[Connection, RootTransaction]:
+        """A connection inside `BEGIN IMMEDIATE`, waiting for other processes' writes without blocking the loop."""
+        delay = 0.001
+        while True:
+            conn = self.sync_engine.connect().execution_options(immediate=True)
+            try:
+                _busy_timeout(conn, 0)
+                try:
+                    return conn, conn.begin()  # the "begin" hook below sends BEGIN IMMEDIATE
+                finally:
+                    _busy_timeout(conn, SQLITE_READ_BUSY_TIMEOUT_MS)
+            except OperationalError as exc:
+                conn.close()
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            except BaseException:
+                conn.close()
+                raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
 
     def _sqlite_writer(self) -> asyncio.Lock:
         """This process's queue of SQLite writers (one per event loop: tests run several)."""
@@ -99,31 +192,84 @@ class Database:
             self._writer = (loop, asyncio.Lock())
         return self._writer[1]
 
+    async def run_sync(self, fn: Callable[[Connection], T]) -> T:
+        """`fn` on a plain connection, then commit: for Alembic and schema inspection."""
+        if self._async_engine is not None:
+            async with self._async_engine.connect() as aconn:
+                result = await aconn.run_sync(fn)
+                await aconn.commit()
+                return result
+        with self.sync_engine.connect() as conn:
+            result = fn(conn)
+            conn.commit()
+            return result
+
     async def ping(self) -> None:
-        async with self.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        if self._async_engine is not None:
+            async with self._async_engine.connect() as aconn:
+                await aconn.execute(text("SELECT 1"))
+            return
+        with self.sync_engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     async def dispose(self) -> None:
-        await self.engine.dispose()
+        if self._async_engine is not None:
+            await self._async_engine.dispose()
+        else:
+            self.sync_engine.dispose()
 
 
-def _install_sqlite_hooks(engine: AsyncEngine) -> None:
-    @event.listens_for(engine.sync_engine, "connect")
+def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+    # The aiosqlite form earlier releases used means the same file.
+    sync_url = "sqlite:" + url.split(":", 1)[1]
+    in_memory = ":memory:" in url or sync_url in ("sqlite:", "sqlite://")
+    kwargs: dict[str, Any] = {"echo": echo}
+    if in_memory:
+        # One database that lives as long as its one connection.
+        kwargs["poolclass"] = StaticPool
+    else:
+        kwargs["poolclass"] = QueuePool
+        kwargs["pool_size"] = SQLITE_POOL_SIZE
+        kwargs["max_overflow"] = -1
+    # Tests drive the app from more than one thread (Starlette's TestClient);
+    # a connection is only ever used by one at a time.
+    kwargs["connect_args"] = {"check_same_thread": False, "timeout": SQLITE_READ_BUSY_TIMEOUT_MS / 1000}
+    engine = create_engine(sync_url, **kwargs)
+    _install_sqlite_hooks(engine)
+    return engine
+
+
+def _install_sqlite_hooks(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Let us issue BEGIN ourselves (pysqlite's own transaction handling
         # would defer it and never take the write lock up front).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
-    @event.listens_for(engine.sync_engine, "begin")
+    @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         immediate = conn.get_execution_options().get("immediate", False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _busy_timeout(conn: Connection, ms: int) -> None:
+    # Straight to sqlite3: a setting of this connection, not a statement of the transaction.
+    conn.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={ms}")  # type: ignore[union-attr]
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    orig = exc.orig
+    return isinstance(orig, sqlite3.OperationalError) and getattr(orig, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES
+
+
+def _database_is_locked() -> OperationalError:
+    return OperationalError("BEGIN IMMEDIATE", None, sqlite3.OperationalError("database is locked"))
 
 
 def now() -> float:

@@ -41,18 +41,23 @@ def _is_current(connection: Connection) -> bool:
 
 
 async def migrate(db: Database) -> None:
-    async with db.engine.connect() as conn:
-        if not db.is_sqlite:
-            await conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
-        try:
-            await conn.run_sync(_upgrade)
-            await conn.commit()
-        finally:
-            if not db.is_sqlite:
-                await conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_LOCK_KEY})
-                await conn.commit()
+    await db.run_sync(_migrate_sqlite if db.is_sqlite else _migrate_postgresql)
+
+
+def _migrate_postgresql(connection: Connection) -> None:
+    connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+    try:
+        _upgrade(connection)
+        connection.commit()
+    finally:
+        connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _ADVISORY_LOCK_KEY})
+
+
+def _migrate_sqlite(connection: Connection) -> None:
+    # BEGIN IMMEDIATE (the engine's "begin" hook): one process migrates, the others wait.
+    with connection.execution_options(immediate=True).begin():
+        _upgrade(connection)
 
 
 async def is_current(db: Database) -> bool:
-    async with db.engine.connect() as conn:
-        return await conn.run_sync(_is_current)
+    return await db.run_sync(_is_current)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from saleor_lengo.db.engine import Tx
 
 from saleor_lengo.db.schema import outbox
 from saleor_lengo.money import Money
@@ -20,7 +20,7 @@ def clip(message: str) -> str:
 
 
 async def enqueue(
-    conn: AsyncConnection,
+    conn: Tx,
     payment: Payment,
     *,
     event_type: str,

@@ -14,8 +14,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.schema import (
     action_answers,
     callbacks,
@@ -68,7 +68,7 @@ def summary(payment: Payment) -> dict[str, Any]:
 
 
 async def list_payments(
-    conn: AsyncConnection, *, states: list[str] | None = None, limit: int = 50
+    conn: Tx, *, states: list[str] | None = None, limit: int = 50
 ) -> list[dict[str, Any]]:
     query = select(payments).order_by(payments.c.created_at.desc(), payments.c.id).limit(limit)
     if states:
@@ -76,7 +76,7 @@ async def list_payments(
     return [summary(Payment.from_row(row)) for row in (await conn.execute(query)).all()]
 
 
-async def find(conn: AsyncConnection, ref: str) -> list[Payment]:
+async def find(conn: Tx, ref: str) -> list[Payment]:
     """Payments whose id, Lengo pay_id or Saleor transaction id is `ref`."""
     c = payments.c
     rows = (
@@ -111,7 +111,7 @@ class History:
         }
 
 
-async def history(conn: AsyncConnection, payment: Payment) -> History:
+async def history(conn: Tx, payment: Payment) -> History:
     pid = payment.id
     inst = (
         await conn.execute(select(installations.c.saleor_api_url).where(installations.c.id == payment.installation_id))

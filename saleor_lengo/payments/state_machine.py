@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncConnection
+from saleor_lengo.db.engine import Tx
 
 from saleor_lengo.db.schema import payment_transitions
 from saleor_lengo.logs import get_logger
@@ -66,7 +66,7 @@ def success_message(payment: Payment, previous: State, amount: Decimal, gateway:
 
 
 async def transition(
-    conn: AsyncConnection,
+    conn: Tx,
     payment: Payment,
     to: State,
     *,

@@ -5,13 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection
 
+from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.schema import payments, status_checks
 from saleor_lengo.payments.model import Payment
 
 
-async def get(conn: AsyncConnection, payment_id: str, *, lock: bool = False) -> Payment | None:
+async def get(conn: Tx, payment_id: str, *, lock: bool = False) -> Payment | None:
     query = select(payments).where(payments.c.id == payment_id)
     if lock:
         # PostgreSQL: a row lock serialises concurrent changes of one payment.
@@ -21,7 +21,7 @@ async def get(conn: AsyncConnection, payment_id: str, *, lock: bool = False) -> 
     return Payment.from_row(row) if row else None
 
 
-async def get_by_transaction(conn: AsyncConnection, installation_id: int, transaction_id: str) -> Payment | None:
+async def get_by_transaction(conn: Tx, installation_id: int, transaction_id: str) -> Payment | None:
     row = (
         await conn.execute(
             select(payments).where(
@@ -32,17 +32,17 @@ async def get_by_transaction(conn: AsyncConnection, installation_id: int, transa
     return Payment.from_row(row) if row else None
 
 
-async def get_by_token_digest(conn: AsyncConnection, digest: str) -> Payment | None:
+async def get_by_token_digest(conn: Tx, digest: str) -> Payment | None:
     row = (await conn.execute(select(payments).where(payments.c.callback_token_digest == digest))).first()
     return Payment.from_row(row) if row else None
 
 
-async def update_fields(conn: AsyncConnection, payment_id: str, **values: Any) -> None:
+async def update_fields(conn: Tx, payment_id: str, **values: Any) -> None:
     await conn.execute(update(payments).where(payments.c.id == payment_id).values(**values))
 
 
 async def record_status_check(
-    conn: AsyncConnection,
+    conn: Tx,
     payment_id: str,
     *,
     at: float,

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from saleor_lengo.settings import _async_database_url
+from saleor_lengo.settings import _database_url
 
 from tests.e2e.stack import Stack
 
@@ -32,7 +32,7 @@ def _with_database(url: str, name: str) -> str:
 
 async def _admin(url: str, statement: str) -> None:
     # CREATE/DROP DATABASE cannot run inside a transaction.
-    engine = create_async_engine(_async_database_url(url), isolation_level="AUTOCOMMIT")
+    engine = create_async_engine(_database_url(url), isolation_level="AUTOCOMMIT")
     try:
         async with engine.connect() as conn:
             await conn.execute(text(statement))

@@ -40,10 +40,10 @@ class DatabaseOutage:
         self._down = False
         self._fail_at: frozenset[int] = frozenset()
         self._fail_if: Callable[[str], bool] | None = None
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._before)
+        event.listen(db.sync_engine, "before_cursor_execute", self._before)
 
     def close(self) -> None:
-        event.remove(self.db.engine.sync_engine, "before_cursor_execute", self._before)
+        event.remove(self.db.sync_engine, "before_cursor_execute", self._before)
 
     @contextmanager
     def down(self) -> Iterator[None]:
