@@ -20,7 +20,7 @@ from saleor_lengo.db.engine import Database
 from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorClient, SaleorError
-from saleor_lengo.saleor.signature import SignatureError, jwks_kids, signature_kid, verify
+from saleor_lengo.saleor.signature import SignatureError, jwks_kids, signature_kid, unverified_header, verify
 
 log = get_logger(__name__)
 
@@ -113,11 +113,9 @@ class JwksKeeper:
 
 def signature_kid_any(token: str) -> str:
     """The `kid` of a JWS or JWT header, without checking anything else."""
-    import jwt
-
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
-    except jwt.PyJWTError:
+        kid = unverified_header(token).get("kid")
+    except SignatureError:
         raise SignatureError("malformed token") from None
     if not isinstance(kid, str):
         raise SignatureError("token has no kid")
