@@ -14,7 +14,11 @@ mid-delivery leaves a lease that expires after `LEASE_SECONDS`.
 
 Order. Within a payment, a row is only claimed when no earlier row of that
 payment is still pending (a failure must not overtake the late success that
-followed it in Saleor's timeline). Payments do not wait for each other.
+followed it in Saleor's timeline). Payments do not wait for each other:
+a claimed batch holds at most one row per payment, so its rows are sent
+concurrently — one to each Saleor first and, once that one got an answer,
+the rest at once (a Saleor that does not answer costs one timeout, not one
+per row).
 
 Failures. Network errors, 5xx and transient GraphQL errors: retried with
 exponential backoff and jitter, without limit (Saleor can be down for
@@ -102,22 +106,38 @@ async def run_once(services: Services, *, owner: str | None = None) -> int:
         rows = await _claim(services, owner)
         if not rows:
             break
-        # Saleor instances found unreachable in this run: their other rows
-        # wait for the same retry instead of each timing out in turn.
-        unreachable: dict[int, float] = {}
-        # Each installation is read once per claimed batch, not once per row.
-        known: dict[int, Installation | None] = {}
+        by_installation: dict[int, list[Any]] = {}
         for row in rows:
-            if row.installation_id in unreachable:
-                await _defer(services, row.id, owner, unreachable[row.installation_id])
-                continue
-            verdict = await _deliver(services, row, known)
-            retry_at = await _settle(services, row, owner, verdict)
-            if isinstance(verdict, Delivered):
-                delivered += 1
-            elif isinstance(verdict, Retry) and verdict.unreachable and retry_at is not None:
-                unreachable[row.installation_id] = retry_at
+            by_installation.setdefault(row.installation_id, []).append(row)
+        counts = await asyncio.gather(*(_deliver_group(services, owner, group) for group in by_installation.values()))
+        delivered += sum(counts)
     return delivered
+
+
+async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int:
+    """One claimed batch's rows for one Saleor: the first alone, then the rest at once.
+
+    A claim holds at most one row per payment (the rows before it must be
+    delivered first), so the rows here may go out in any order. The first is
+    a probe: when it finds Saleor unreachable, the others wait for the same
+    retry instead of each timing out.
+    """
+    async with services.db.read() as conn:
+        inst = await installations.get_by_id(conn, rows[0].installation_id)
+    first = await _deliver(services, rows[0], inst)
+    retry_at = await _settle(services, rows[0], owner, first)
+    if isinstance(first, Retry) and first.unreachable:
+        if retry_at is not None and len(rows) > 1:
+            await _defer(services, [row.id for row in rows[1:]], owner, retry_at)
+        return 0
+    rest = await asyncio.gather(*(_deliver_and_settle(services, owner, row, inst) for row in rows[1:]))
+    return sum(isinstance(verdict, Delivered) for verdict in (first, *rest))
+
+
+async def _deliver_and_settle(services: Services, owner: str, row: Any, inst: Installation | None) -> Verdict:
+    verdict = await _deliver(services, row, inst)
+    await _settle(services, row, owner, verdict)
+    return verdict
 
 
 async def run_forever(services: Services) -> None:
@@ -196,11 +216,7 @@ def variables(row: Any) -> dict[str, Any]:
     return values
 
 
-async def _deliver(services: Services, row: Any, known: dict[int, Installation | None]) -> Verdict:
-    if row.installation_id not in known:
-        async with services.db.read() as conn:
-            known[row.installation_id] = await installations.get_by_id(conn, row.installation_id)
-    inst = known[row.installation_id]
+async def _deliver(services: Services, row: Any, inst: Installation | None) -> Verdict:
     if inst is None:
         return Dead("the app is no longer installed on this Saleor")
     try:
@@ -263,11 +279,11 @@ async def _settle(services: Services, row: Any, owner: str, verdict: Verdict) ->
     return retry_at
 
 
-async def _defer(services: Services, row_id: int, owner: str, retry_at: float) -> None:
-    """Give a claimed row back unsent, due at `retry_at` (not an attempt: nothing was sent)."""
+async def _defer(services: Services, row_ids: list[int], owner: str, retry_at: float) -> None:
+    """Give claimed rows back unsent, due at `retry_at` (not an attempt: nothing was sent)."""
     async with services.db.write() as conn:
         await conn.execute(
             update(outbox)
-            .where(outbox.c.id == row_id, outbox.c.state == PENDING, outbox.c.lease_owner == owner)
+            .where(outbox.c.id.in_(row_ids), outbox.c.state == PENDING, outbox.c.lease_owner == owner)
             .values(next_attempt_at=retry_at, lease_owner=None, lease_until=None)
         )
