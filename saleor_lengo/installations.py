@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from saleor_lengo.crypto import Cipher
+from saleor_lengo.db import generation
 from saleor_lengo.db.engine import Database, Tx, now
 from saleor_lengo.db.schema import installations
 
@@ -67,6 +68,7 @@ async def save(
         "updated_at": t,
     }
     async with db.write() as conn:
+        conn.after_commit(generation.bump)
         existing = await get_by_url(conn, saleor_api_url)
         if existing:
             await conn.execute(update(installations).where(installations.c.id == existing.id).values(**values))
@@ -81,6 +83,7 @@ async def save(
 
 async def replace_jwks(db: Database, installation_id: int, jwks: dict[str, Any]) -> None:
     async with db.write() as conn:
+        conn.after_commit(generation.bump)
         await conn.execute(
             update(installations)
             .where(installations.c.id == installation_id)

@@ -14,6 +14,7 @@ from saleor_lengo.crypto import Cipher
 from saleor_lengo.db.engine import Database
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import make_http_client
+from saleor_lengo.read_cache import ReadCache
 from saleor_lengo.saleor.client import SaleorClient
 from saleor_lengo.saleor.jwks import JwksKeeper
 from saleor_lengo.settings import Settings
@@ -33,6 +34,11 @@ class Services:
     # Wakes the relay as soon as an outbox row is committed, instead of polling.
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
+    # Installations and channel configurations, as every webhook reads them.
+    cache: ReadCache = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.cache = ReadCache(self.db)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "background") -> None:
         """Run work after the answer was sent; failures are logged, never lost silently."""

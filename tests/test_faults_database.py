@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from saleor_lengo.configurations import Configuration
-from saleor_lengo.db import schema
+from saleor_lengo.db import generation, schema
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
@@ -169,7 +169,12 @@ async def checkout(
     shop: Shop, client: httpx.AsyncClient, lengo: LengoState, log: Counter[str], settle: Callable[[], Awaitable[None]]
 ) -> tuple[str, str]:
     """A shopper pays, as the senders do it: Saleor never resends a session webhook, the storefront
-    starts a new transaction after a failed initialize, Lengo and Saleor resend what got a 503."""
+    starts a new transaction after a failed initialize, Lengo and Saleor resend what got a 503.
+
+    Each checkout starts with this process's copies of the installation and
+    configurations expired (as a second later in a busy app), so their reads
+    are among the statements a blip can hit."""
+    generation.bump()
     gateway = await shop.gateway_initialize()
     log["gateway " + ("available" if gateway.body["data"]["available"] else gateway.body["data"]["error"]["code"])] += 1
     for _ in range(3):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from saleor_lengo import configurations
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.payments import answers, storage_unavailable
 from saleor_lengo.payments.initialize import check_amount, check_currency, not_configured
@@ -19,8 +18,7 @@ from saleor_lengo.saleor.payloads import GatewayInitialize
 async def handle(ctx: WebhookContext) -> dict[str, Any]:
     request = GatewayInitialize.parse(ctx.body)
     channel = request.source.channel
-    async with ctx.services.db.read() as conn:
-        config = await configurations.for_channel(conn, ctx.installation.id, channel.id, channel.slug)
+    config = await ctx.services.cache.channel_configuration(ctx.installation.id, channel.id, channel.slug)
     if config is None:
         return answers.gateway_initialize(None, not_configured(channel.slug or channel.id))
     refusal = check_currency(config, channel.currency)

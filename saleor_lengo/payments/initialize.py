@@ -211,8 +211,7 @@ async def render(services: Services, payment: Payment, *, note: str | None = Non
 
 async def _check(services: Services, installation: Installation, session: Session) -> _Checked | Refusal:
     channel = session.source.channel
-    async with services.db.read() as conn:
-        config = await configurations.for_channel(conn, installation.id, channel.id, channel.slug)
+    config = await services.cache.channel_configuration(installation.id, channel.id, channel.slug)
     if config is None:
         return not_configured(channel.slug or channel.id)
     action = session.action

@@ -7,7 +7,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from saleor_lengo import installations, jsonutil, metrics
+from saleor_lengo import jsonutil, metrics
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.handlers import WebhookContext, handlers, storage_unavailable_answers
 from saleor_lengo.logs import get_logger
@@ -82,17 +82,24 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
         except BodyTooLarge:
             return error(413, "Body too large.")
         try:
-            inst = await installations.find(services.db, api_url)
-        except (SQLAlchemyError, OSError):
-            return storage_unavailable()
-        if inst is None:
-            return error(401, "This Saleor instance has not installed the app.")
-        try:
-            await services.jwks.verify_webhook(inst, signature, raw)
+            inst = await services.cache.installation(api_url)
+            if inst is None:
+                return error(401, "This Saleor instance has not installed the app.")
+            try:
+                await services.jwks.verify_webhook(inst, signature, raw)
+            except SignatureError:
+                # A copy read before another worker re-installed the app or stored new keys?
+                fresh = await services.cache.installation(api_url, fresh=True)
+                if fresh is None:
+                    return error(401, "This Saleor instance has not installed the app.")
+                if fresh == inst:
+                    raise
+                inst = fresh
+                await services.jwks.verify_webhook(inst, signature, raw)
         except SignatureError as exc:
             log.warning("webhook_signature_rejected", reason=str(exc))
             return error(401, f"Invalid signature: {exc}.")
-        except (SQLAlchemyError, OSError):  # storing refetched keys
+        except (SQLAlchemyError, OSError):  # reading the installation, storing refetched keys
             return storage_unavailable()
         try:
             body = jsonutil.loads(raw)
@@ -101,6 +108,11 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
         if not isinstance(body, dict):
             return error(400, "Body must be a JSON object.")
         recipient = body.get("recipient")
+        if isinstance(recipient, dict) and recipient.get("id") != inst.app_id:
+            try:  # as above: a re-install gives the app a new id
+                inst = await services.cache.installation(api_url, fresh=True) or inst
+            except (SQLAlchemyError, OSError):
+                return storage_unavailable()
         if not isinstance(recipient, dict) or recipient.get("id") != inst.app_id:
             log.warning("webhook_wrong_recipient")
             return error(403, "This webhook is addressed to another app.")
