@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+# Requests whose caller stopped waiting: kept referenced until they end by themselves.
+_abandoned: set[asyncio.Task[httpx.Response]] = set()
 
 
 class UnsafeUrl(ValueError):
@@ -36,3 +42,29 @@ def make_http_client(**kwargs: object) -> httpx.AsyncClient:
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+async def within(request: Coroutine[Any, Any, httpx.Response], timeout: float) -> httpx.Response:
+    """Await an httpx request for at most `timeout` seconds (TimeoutError after), without cancelling it.
+
+    Cancelling a request inside httpx (httpcore 1.0) can leave connection
+    slots of the client's pool taken for good: after a burst of requests cut
+    short that way, every later request waits for a slot that never frees and
+    times out too, until the process restarts (benchmarks/README.md). So the
+    request runs as its own task and the caller stops waiting for it instead;
+    httpx's own per-phase timeouts end it and free its connection.
+    """
+    task = asyncio.ensure_future(request)
+    try:
+        return await asyncio.wait_for(asyncio.shield(task), timeout)
+    except (TimeoutError, asyncio.CancelledError):
+        if not task.done():
+            _abandoned.add(task)
+            task.add_done_callback(_forget)
+        raise
+
+
+def _forget(task: asyncio.Task[httpx.Response]) -> None:
+    _abandoned.discard(task)
+    if not task.cancelled():
+        task.exception()  # retrieved: its failure was already reported as a timeout

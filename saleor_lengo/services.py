@@ -21,6 +21,8 @@ from saleor_lengo.settings import Settings
 
 log = get_logger(__name__)
 
+CONFIRMATIONS_AT_ONCE = 20
+
 
 @dataclass
 class Services:
@@ -31,6 +33,10 @@ class Services:
     saleor: SaleorClient
     jwks: JwksKeeper
     clock: Callable[[], float] = time.time
+    # Background confirmations of callbacks that ask Lengo at once. A burst of
+    # callbacks queues here rather than in httpx's pool, whose wait a status
+    # call's short budget would count (and which is slow with thousands queued).
+    confirmation_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONFIRMATIONS_AT_ONCE))
     # Wakes the relay as soon as an outbox row is committed, instead of polling.
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)

@@ -99,7 +99,8 @@ async def confirm_callback(services: Services, callback_id: int) -> str | None:
         if config is None:
             raise LookupError("the payment's configuration is gone")
         client = lengo_client(services, config, payment.id)
-        status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
+        async with services.confirmation_slots:  # the budget starts once Lengo is asked
+            status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, DecryptionError, LookupError, ValueError) as exc:
         reason = exc.safe_message if isinstance(exc, LengoError) else str(exc)
         await record_check_error(services, payment.id, source="callback", error=reason)

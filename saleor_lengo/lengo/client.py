@@ -24,7 +24,7 @@ from saleor_lengo.lengo.answers import Balance, CreatedPayment, PaymentStatus
 from saleor_lengo.lengo.errors import CallOutcome, LengoError, LengoOutcomeUnknown, LengoUnavailable
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.money import Money
-from saleor_lengo.outbound import check_url
+from saleor_lengo.outbound import check_url, within
 
 __all__ = [
     "Balance",
@@ -242,10 +242,10 @@ class LengoClient:
         url = self._credentials.base_url.rstrip("/") + path
         content = jsonutil.dumps(body) if body is not None else None
         try:
-            # httpx's timeouts are per phase and some transports ignore them;
-            # asyncio.timeout bounds the whole exchange.
-            async with asyncio.timeout(timeout):
-                return await self._http.request(
+            # httpx's timeouts are per phase and some transports ignore them:
+            # `within` bounds the whole exchange (without cancelling httpx).
+            return await within(
+                self._http.request(
                     method,
                     url,
                     content=content,
@@ -253,7 +253,9 @@ class LengoClient:
                     timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
                     # A redirect would carry the license key to another URL.
                     follow_redirects=False,
-                )
+                ),
+                timeout,
+            )
         except _NOT_SENT as exc:
             raise LengoUnavailable(f"Lengo could not be reached ({type(exc).__name__})") from None
         except (TimeoutError, httpx.TimeoutException):
