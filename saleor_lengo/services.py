@@ -22,6 +22,7 @@ from saleor_lengo.settings import Settings
 log = get_logger(__name__)
 
 CONFIRMATIONS_AT_ONCE = 20
+CONFIRMATIONS_QUEUED = 100
 
 
 @dataclass
@@ -37,6 +38,11 @@ class Services:
     # callbacks queues here rather than in httpx's pool, whose wait a status
     # call's short budget would count (and which is slow with thousands queued).
     confirmation_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONFIRMATIONS_AT_ONCE))
+    # Confirmations spawned and not finished; past CONFIRMATIONS_QUEUED a new
+    # callback is left to the confirmer loop instead (bounded memory in a burst).
+    confirmations_spawned: int = 0
+    # Wakes the confirmer loop when a callback was left to it.
+    callback_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Wakes the relay as soon as an outbox row is committed, instead of polling.
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -57,6 +63,21 @@ class Services:
                 log.error("background_task_failed", task=name, error=repr(t.exception()))
 
         task.add_done_callback(_done)
+
+    def can_confirm_now(self) -> bool:
+        """Whether a new callback's confirmation may be spawned (else the confirmer loop takes it)."""
+        return self.confirmations_spawned < CONFIRMATIONS_QUEUED
+
+    def spawn_confirmation(self, coro: Coroutine[Any, Any, Any]) -> None:
+        self.confirmations_spawned += 1
+
+        async def counted() -> None:
+            try:
+                await coro
+            finally:
+                self.confirmations_spawned -= 1
+
+        self.spawn(counted(), name="callback_confirmation")
 
     async def drain(self) -> None:
         """Wait for every spawned task (tests, and graceful shutdown)."""

@@ -30,7 +30,7 @@ from saleor_lengo.outbox import relay
 from saleor_lengo.payments.model import State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.payments import store
-from saleor_lengo.services import Services, build_services
+from saleor_lengo.services import CONFIRMATIONS_AT_ONCE, CONFIRMATIONS_QUEUED, Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from tests.conftest import configure_channel
 from tests.fakes.factories import MadePayment, get_payment, make_payment, store_pay_id
@@ -430,3 +430,56 @@ async def test_the_body_format_is_read_from_the_body_not_from_a_wrong_content_ty
     [row] = await callback_rows(services, made.id)
     assert (row.pay_id, row.outcome, row.client_masked) == (made.pay_id, receive.CONFIRMED, "••••7845")
     assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+async def test_in_a_burst_a_callback_past_the_queue_is_left_due_to_the_confirmer_loop(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, made: MadePayment
+) -> None:
+    lengo.pay(made.pay_id)
+    services.confirmations_spawned = CONFIRMATIONS_QUEUED  # as many as may wait are waiting
+
+    assert await lengo.send_callback(made.pay_id, client) == [200]
+    await services.drain()
+
+    # Recorded, due at once, woken loop; not confirmed by a task of its own.
+    [row] = await callback_rows(services, made.id)
+    assert row.outcome == receive.RECORDED
+    assert row.next_attempt_at <= services.clock()
+    assert services.callback_signal.is_set()
+    assert status_calls(lengo) == 0
+    assert (await get_payment(services, made.id)).state == State.ACTION_REQUIRED
+
+    assert await callback_confirm.run_due_once(services) == 1
+    assert await relay.run_once(services) == 1
+    [event] = installed.events(made.transaction_id, "CHARGE_SUCCESS")
+    assert event.amount == Decimal("150000")
+    [row] = await callback_rows(services, made.id)
+    assert row.outcome == receive.CONFIRMED
+
+
+async def test_the_confirmer_loop_confirms_a_batch_at_once_within_the_slots(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = [await make_payment(services, installed, lengo, config) for _ in range(CONFIRMATIONS_AT_ONCE + 5)]
+    services.confirmations_spawned = CONFIRMATIONS_QUEUED
+    for m in made:
+        lengo.pay(m.pay_id)
+        assert await lengo.send_callback(m.pay_id, client) == [200]
+    in_flight, most = 0, 0
+    status_call = lengo.sleep
+
+    async def counting_sleep(seconds: float) -> None:  # every API call passes here (LengoState.slow)
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.01)
+        in_flight -= 1
+        await status_call(seconds)
+
+    lengo.sleep = counting_sleep
+    lengo.slow = 0.001
+
+    assert await callback_confirm.run_due_once(services) == len(made)
+
+    assert most == CONFIRMATIONS_AT_ONCE  # concurrently, but never more than the slots
+    assert {r.outcome for r in await callback_rows(services)} == {receive.CONFIRMED}

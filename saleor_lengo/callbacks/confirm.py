@@ -1,6 +1,8 @@
 """Confirming a recorded callback with Lengo's status endpoint, durably.
 
-The callback route spawns `confirm_callback` right after recording. What
+The callback route spawns `confirm_callback` right after recording (in a
+burst, past `services.CONFIRMATIONS_QUEUED` waiting ones, it leaves the row
+due for the loop below instead, which confirms claimed rows in batches). What
 Lengo's status endpoint reports — asked with the payment's own
 configuration — is applied through `payments.confirm.apply_status`; the
 callback's own claim never changes anything. When the endpoint cannot be
@@ -17,6 +19,7 @@ pay_id is committed, and the retry loop looks at them every
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import random
 from typing import Any
 
@@ -173,19 +176,24 @@ async def run_due_once(services: Services) -> int:
                 # Ours for CLAIM_SECONDS: another replica's loop will not take it meanwhile.
                 await _set(conn, row.id, RECORDED, next_attempt_at=now + CLAIM_SECONDS)
             claimed.append(row.id)
-    for callback_id in claimed:
-        try:
-            await confirm_callback(services, callback_id)
-        except Exception:
-            # The claim expires and the row is tried again; one bad row must
-            # not stop the others.
-            log.exception("callback_confirmation_failed", callback_id=callback_id)
+    # At once: each asks Lengo within `services.confirmation_slots`.
+    await asyncio.gather(*(_confirm_claimed(services, callback_id) for callback_id in claimed))
     return len(claimed)
+
+
+async def _confirm_claimed(services: Services, callback_id: int) -> None:
+    try:
+        await confirm_callback(services, callback_id)
+    except Exception:
+        # The claim expires and the row is tried again; one bad row must
+        # not stop the others.
+        log.exception("callback_confirmation_failed", callback_id=callback_id)
 
 
 async def run_forever(services: Services) -> None:
     """The durable retry loop (a background task of `serve`)."""
     while True:
+        services.callback_signal.clear()
         try:
             tried = await run_due_once(services)
         except asyncio.CancelledError:
@@ -194,7 +202,9 @@ async def run_forever(services: Services) -> None:
             log.exception("callback_retry_loop_failed")
             tried = 0
         if tried < BATCH:
-            await asyncio.sleep(POLL_SECONDS)
+            # Woken early by the callback route when it leaves a callback to this loop.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(services.callback_signal.wait(), timeout=POLL_SECONDS)
 
 
 # --- Row updates -------------------------------------------------------------

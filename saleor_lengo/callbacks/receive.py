@@ -185,9 +185,18 @@ def _fields(body: dict[str, Any], *, form: bool) -> CallbackBody:
 
 
 async def record(
-    services: Services, token: str, raw: bytes, *, content_type: str | None, remote_addr: str | None
+    services: Services,
+    token: str,
+    raw: bytes,
+    *,
+    content_type: str | None,
+    remote_addr: str | None,
+    confirm_now: bool = True,
 ) -> Receipt:
     """Find the token's payment and record the callback in its own transaction.
+
+    `confirm_now`: the caller confirms it at once (the row is claimed for
+    that); otherwise it is due at once for the confirmer loop.
 
     Raises UnknownToken (→ 404), CallbackRejected once a malformed or
     mismatched callback is recorded (→ 400); a database error propagates
@@ -237,7 +246,7 @@ async def record(
                     outcome=MISMATCH, processed_at=now, last_error="pay_id differs from the payment's pay_id"
                 )
             else:
-                values.update(outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS)
+                values.update(outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS if confirm_now else now)
         result = await conn.execute(callbacks.insert().values(**values))
         callback_id = int(result.inserted_primary_key[0])  # type: ignore[index]
 

@@ -1,7 +1,7 @@
 """Lengo's callback: `POST /api/lengo/callback/<token>`, with or without a trailing slash.
 
 Glue only: read the (capped) body, record it, answer, then confirm in the
-background. 200 as soon as the callback is recorded, whatever it says;
+background (or, in a burst, leave it to the confirmer loop). 200 as soon as the callback is recorded, whatever it says;
 503 only when it could not be recorded, so that Lengo sends it again.
 No redirect (the app turns `redirect_slashes` off: a redirect drops the
 body) and no rate limit.
@@ -37,6 +37,9 @@ async def callback(request: Request) -> Response:
         raw = await read_body(request, MAX_CALLBACK_BYTES)
     except BodyTooLarge:
         return error(413, "Body too large.")
+    # In a burst, past what is already waiting for Lengo, the confirmer loop
+    # takes new callbacks from the table (in batches) instead of a task each.
+    now = services.can_confirm_now()
     try:
         receipt = await receive.record(
             services,
@@ -44,6 +47,7 @@ async def callback(request: Request) -> Response:
             raw,
             content_type=request.headers.get("content-type"),
             remote_addr=request.client.host if request.client else None,
+            confirm_now=now,
         )
     except receive.UnknownToken:
         log.info("callback_unknown_token")
@@ -54,7 +58,10 @@ async def callback(request: Request) -> Response:
         log.exception("callback_not_recorded")
         return error(503, "Could not record the callback; send it again.")
     if receipt.needs_confirmation:
-        services.spawn(confirm.confirm_callback(services, receipt.callback_id), name="callback_confirmation")
+        if now:
+            services.spawn_confirmation(confirm.confirm_callback(services, receipt.callback_id))
+        else:
+            services.callback_signal.set()
     return json_response({"received": True})
 
 
