@@ -40,10 +40,28 @@ def loads(raw: bytes | str) -> Any:
         value = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise JsonError("malformed JSON") from exc
-    problem = _problem(value)
-    if problem:
-        raise JsonError(problem)
+    if _may_have_problem(raw):
+        problem = _problem(value)
+        if problem:
+            raise JsonError(problem)
     return value
+
+
+def _may_have_problem(raw: bytes | str) -> bool:
+    """False when the text alone rules out both problems: no walk of the parsed value needed.
+
+    JSON cannot hold a raw NUL in a string (json.loads refuses control
+    characters), only the escape `\\u0000`; and it cannot nest deeper than it
+    has brackets. Either test may say "maybe" wrongly (brackets inside strings),
+    never "no" wrongly.
+    """
+    if isinstance(raw, bytes):
+        if not json.detect_encoding(raw).startswith("utf-8"):
+            return True  # UTF-16/32 (json.loads accepts them): these byte tests do not apply
+        text = raw
+    else:
+        text = raw.encode("utf-8", "surrogatepass")
+    return b"\\u0000" in text or text.count(b"{") + text.count(b"[") > MAX_DEPTH
 
 
 def _reject_constant(name: str) -> Any:

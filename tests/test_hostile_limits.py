@@ -123,6 +123,17 @@ def test_the_json_reader_refuses_deep_nesting_without_a_recursion_error() -> Non
     assert jsonutil.loads(deep(jsonutil.MAX_DEPTH - 1, "object"))
 
 
+def test_the_json_reader_refuses_a_nul_in_every_encoding_json_allows() -> None:
+    """The reader skips its walk when the text rules problems out: never for UTF-16/32, where bytes mislead."""
+    for encoding in ("utf-8", "utf-8-sig", "utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
+        raw = json.dumps({"a": ["b", {"c": "x\u0000y"}]}).encode(encoding)
+        with pytest.raises(jsonutil.JsonError, match="NUL"):
+            jsonutil.loads(raw)
+        with pytest.raises(jsonutil.JsonError, match="NUL"):
+            jsonutil.loads(raw.decode(encoding))
+        assert jsonutil.loads(json.dumps({"a": "{[" * 40}).encode(encoding)) == {"a": "{[" * 40}
+
+
 def deep_within(cap: int, kind: str) -> bytes:
     """As deep as 10,000 levels, or as deep as fits under the route's body cap."""
     per_level = 2 if kind == "list" else 6
