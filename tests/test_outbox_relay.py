@@ -324,3 +324,41 @@ def test_the_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:
 def test_serve_runs_the_relay_and_the_callback_retry_loop() -> None:
     assert relay.run_forever in workers.LOOPS
     assert callback_confirm.run_forever in workers.LOOPS
+
+
+async def test_a_batch_is_sent_at_once_after_one_probe_and_its_verdicts_written_together(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [await paid_payment(services, installed, lengo, config, amount=Decimal(10_000 + i)) for i in range(12)]
+    in_flight, most = 0, 0
+    graphql = services.saleor.graphql
+
+    async def counted_graphql(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        try:
+            await asyncio.sleep(0.01)  # Saleor thinking: the others get to start meanwhile
+            return await graphql(*args, **kwargs)
+        finally:
+            in_flight -= 1
+
+    monkeypatch.setattr(services.saleor, "graphql", counted_graphql)
+    writes = 0
+    write = services.db.write
+
+    def counted_write() -> Any:
+        nonlocal writes
+        writes += 1
+        return write()
+
+    monkeypatch.setattr(services.db, "write", counted_write)
+
+    assert await relay.run_once(services) == 12
+
+    assert most == 11  # the probe alone, then the other eleven together
+    assert writes == 1 + 1 + 1 + 1  # the claim, the probe's verdict, the others' verdicts, the empty claim
+    assert {r.state for r in await rows(services)} == {relay.DELIVERED}
+    for m in made:
+        [event] = installed.events(m.transaction_id, "CHARGE_SUCCESS")
+        assert event.amount == m.amount

@@ -56,7 +56,7 @@ log = get_logger(__name__)
 DOCUMENT = "mutations/transaction-event-report.graphql"
 # Longer than one delivery can take (Saleor's GraphQL timeout is 10 s) times a batch.
 LEASE_SECONDS = 300.0
-BATCH = 20
+BATCH = 50
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 900.0
 POLL_SECONDS = 5.0
@@ -125,19 +125,17 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
     async with services.db.read() as conn:
         inst = await installations.get_by_id(conn, rows[0].installation_id)
     first = await _deliver(services, rows[0], inst)
-    retry_at = await _settle(services, rows[0], owner, first)
+    [retry_at] = await _settle(services, [(rows[0], first)], owner)
     if isinstance(first, Retry) and first.unreachable:
         if retry_at is not None and len(rows) > 1:
             await _defer(services, [row.id for row in rows[1:]], owner, retry_at)
         return 0
-    rest = await asyncio.gather(*(_deliver_and_settle(services, owner, row, inst) for row in rows[1:]))
+    rest = await asyncio.gather(*(_deliver(services, row, inst) for row in rows[1:]))
+    # The verdicts of the rest in one transaction: a crash before it commits
+    # only repeats reports Saleor answers `alreadyProcessed`.
+    if rest:
+        await _settle(services, list(zip(rows[1:], rest, strict=True)), owner)
     return sum(isinstance(verdict, Delivered) for verdict in (first, *rest))
-
-
-async def _deliver_and_settle(services: Services, owner: str, row: Any, inst: Installation | None) -> Verdict:
-    verdict = await _deliver(services, row, inst)
-    await _settle(services, row, owner, verdict)
-    return verdict
 
 
 async def run_forever(services: Services) -> None:
@@ -242,41 +240,56 @@ async def _deliver(services: Services, row: Any, inst: Installation | None) -> V
     return Delivered(report.get("alreadyProcessed") is True, event_id)
 
 
-async def _settle(services: Services, row: Any, owner: str, verdict: Verdict) -> float | None:
-    """Write the verdict (only while the lease is still ours); the retry time of a Retry."""
+async def _settle(services: Services, verdicts: list[tuple[Any, Verdict]], owner: str) -> list[float | None]:
+    """Write each row's verdict (only while its lease is still ours); the retry time of each Retry."""
     now = services.clock()
+    planned = [_planned(row, verdict, now) for row, verdict in verdicts]
+    async with services.db.write() as conn:
+        written = [
+            (
+                await conn.execute(
+                    update(outbox)
+                    .where(outbox.c.id == row.id, outbox.c.state == PENDING, outbox.c.lease_owner == owner)
+                    .values(**values)
+                )
+            ).rowcount
+            for (row, _), (values, _) in zip(verdicts, planned, strict=True)
+        ]
+    for (row, verdict), (values, retry_at), rowcount in zip(verdicts, planned, written, strict=True):
+        if not rowcount:
+            # Our lease ran out and another relay took the row: it records the
+            # outcome (a repeat is `alreadyProcessed` in Saleor).
+            log.warning("outbox_lease_lost", outbox_id=row.id)
+            continue
+        fields = {"outbox_id": row.id, "payment_id": row.payment_id, "event_type": row.event_type,
+                  "attempts": values["attempts"]}
+        if isinstance(verdict, Delivered):
+            log.info("outbox_delivered", already_processed=verdict.already_processed, **fields)
+        elif isinstance(verdict, Retry):
+            assert retry_at is not None
+            log.warning("outbox_delivery_retry", reason=verdict.reason, retry_in=round(retry_at - now, 1), **fields)
+        else:
+            log.error("outbox_dead_letter", reason=verdict.reason, **fields)
+    return [retry_at for _, retry_at in planned]
+
+
+def _planned(row: Any, verdict: Verdict, now: float) -> tuple[dict[str, Any], float | None]:
+    """The row's new values for a verdict, and its retry time if it is a Retry."""
     attempts = row.attempts + 1
     common: dict[str, Any] = {"attempts": attempts, "lease_owner": None, "lease_until": None}
-    fields = {"outbox_id": row.id, "payment_id": row.payment_id, "event_type": row.event_type, "attempts": attempts}
-    retry_at: float | None = None
     if isinstance(verdict, Delivered):
-        values = {
+        return {
             **common,
             "state": DELIVERED,
             "delivered_at": now,
             "already_processed": verdict.already_processed,
             "saleor_event_id": verdict.event_id,
             "last_error": None,
-        }
-        log.info("outbox_delivered", already_processed=verdict.already_processed, **fields)
-    elif isinstance(verdict, Retry):
+        }, None
+    if isinstance(verdict, Retry):
         retry_at = now + retry_delay(attempts)
-        values = {**common, "next_attempt_at": retry_at, "last_error": verdict.reason[:1000]}
-        log.warning("outbox_delivery_retry", reason=verdict.reason, retry_in=round(retry_at - now, 1), **fields)
-    else:
-        values = {**common, "state": DEAD, "last_error": verdict.reason[:1000]}
-        log.error("outbox_dead_letter", reason=verdict.reason, **fields)
-    async with services.db.write() as conn:
-        result = await conn.execute(
-            update(outbox)
-            .where(outbox.c.id == row.id, outbox.c.state == PENDING, outbox.c.lease_owner == owner)
-            .values(**values)
-        )
-    if not result.rowcount:
-        # Our lease ran out and another relay took the row: it records the
-        # outcome (a repeat is `alreadyProcessed` in Saleor).
-        log.warning("outbox_lease_lost", outbox_id=row.id)
-    return retry_at
+        return {**common, "next_attempt_at": retry_at, "last_error": verdict.reason[:1000]}, retry_at
+    return {**common, "state": DEAD, "last_error": verdict.reason[:1000]}, None
 
 
 async def _defer(services: Services, row_ids: list[int], owner: str, retry_at: float) -> None:
