@@ -12,6 +12,7 @@ from saleor_lengo.money import Money
 from saleor_lengo.payments.model import Payment
 
 MAX_MESSAGE = 512
+_INSERT = outbox.insert()  # built once; the values come with each execution
 
 
 def clip(message: str) -> str:
@@ -34,23 +35,24 @@ async def enqueue(
     if not psp:
         raise ValueError("an event needs a pspReference")
     result = await conn.execute(
-        outbox.insert().values(
-            payment_id=payment.id,
-            installation_id=payment.installation_id,
-            saleor_transaction_id=payment.saleor_transaction_id,
-            event_type=event_type,
-            psp_reference=psp,
-            amount=Money(amount, payment.currency).to_saleor(),
-            currency=payment.currency,
-            message=clip(message),
-            external_url=payment.payment_url,
-            available_actions=json.dumps(list(available_actions)),
-            event_time=now,
-            state="pending",
-            attempts=0,
-            next_attempt_at=now,
-            created_at=now,
-        )
+        _INSERT,
+        {
+            "payment_id": payment.id,
+            "installation_id": payment.installation_id,
+            "saleor_transaction_id": payment.saleor_transaction_id,
+            "event_type": event_type,
+            "psp_reference": psp,
+            "amount": Money(amount, payment.currency).to_saleor(),
+            "currency": payment.currency,
+            "message": clip(message),
+            "external_url": payment.payment_url,
+            "available_actions": json.dumps(list(available_actions)),
+            "event_time": now,
+            "state": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
     )
     (new_id,) = result.inserted_primary_key or (None,)
     return int(new_id) if new_id is not None else 0

@@ -46,7 +46,7 @@ from saleor_lengo.payments import answers, store
 from saleor_lengo.payments.errors import ErrorCode, Refusal
 from saleor_lengo.payments.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
-from saleor_lengo.payments.state_machine import transition
+from saleor_lengo.payments.state_machine import Outcome, transition
 from saleor_lengo.saleor.payloads import Session
 from saleor_lengo.services import Services
 
@@ -65,6 +65,7 @@ LEASE_MARGIN_SECONDS = 5.0
 RETURN_PARAMETER = "transactionId"
 CALLBACK_PATH = "/api/lengo/callback/"
 MAX_RETURN_URL = 1800
+_INSERT_PAYMENT = payments.insert()  # built once; the values come with each execution
 
 
 # --- Checks shared with PAYMENT_GATEWAY_INITIALIZE_SESSION --------------------
@@ -239,33 +240,34 @@ async def _store_creating(
     expires_at = now + settings.payment_ttl_seconds
     async with services.db.write() as conn:
         await conn.execute(
-            payments.insert().values(
-                id=payment_id,
-                installation_id=installation.id,
-                configuration_id=checked.config.id,
-                saleor_transaction_id=session.transaction.id,
-                idempotency_key=session.idempotency_key[:512] if session.idempotency_key else None,
-                callback_token_digest=token_digest(token),
-                state=State.CREATING.value,
-                amount=checked.money.to_saleor(),
-                currency=checked.money.currency,
-                environment=checked.config.environment,
-                channel_id=session.source.channel.id,
-                channel_slug=session.source.channel.slug,
-                source_type=session.source.type,
-                source_id=session.source.id,
-                return_url=checked.return_url,
-                action_type=session.action.action_type[:32],
-                created_at=now,
-                updated_at=now,
-                expires_at=expires_at,
-                watch_until=expires_at + settings.payment_watch_seconds,
-                next_check_at=now + settings.reconcile_interval_seconds,
-                check_attempts=0,
+            _INSERT_PAYMENT,
+            {
+                "id": payment_id,
+                "installation_id": installation.id,
+                "configuration_id": checked.config.id,
+                "saleor_transaction_id": session.transaction.id,
+                "idempotency_key": session.idempotency_key[:512] if session.idempotency_key else None,
+                "callback_token_digest": token_digest(token),
+                "state": State.CREATING.value,
+                "amount": checked.money.to_saleor(),
+                "currency": checked.money.currency,
+                "environment": checked.config.environment,
+                "channel_id": session.source.channel.id,
+                "channel_slug": session.source.channel.slug,
+                "source_type": session.source.type,
+                "source_id": session.source.id,
+                "return_url": checked.return_url,
+                "action_type": session.action.action_type[:32],
+                "created_at": now,
+                "updated_at": now,
+                "expires_at": expires_at,
+                "watch_until": expires_at + settings.payment_watch_seconds,
+                "next_check_at": now + settings.reconcile_interval_seconds,
+                "check_attempts": 0,
                 # Who creates holds the row until then; a repeat that finds
                 # the lease run out knows that request died.
-                lease_until=now + CREATE_BUDGET_SECONDS + LEASE_MARGIN_SECONDS,
-            )
+                "lease_until": now + CREATE_BUDGET_SECONDS + LEASE_MARGIN_SECONDS,
+            },
         )
     log.info("payment_stored", payment_id=payment_id, amount=str(checked.money), environment=checked.config.environment)
 
@@ -338,19 +340,30 @@ async def _fail(services: Services, payment_id: str, refusal: Refusal) -> Paymen
 
 async def _created(services: Services, payment_id: str, created: CreatedPayment) -> Payment:
     now = services.clock()
+    fields: dict[str, object] = {
+        "pay_id": created.pay_id,
+        "payment_url": created.payment_url,
+        "lease_until": None,
+        "updated_at": now,
+    }
     async with services.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         assert payment is not None
-        # Kept whatever the state: if a repeat gave this attempt up meanwhile,
-        # the watcher still needs the pay_id to notice a late payment.
-        await store.update_fields(
-            conn, payment_id, pay_id=created.pay_id, payment_url=created.payment_url, lease_until=None, updated_at=now
-        )
-        payment = await store.get(conn, payment_id)
-        assert payment is not None
         outcome = await transition(
-            conn, payment, State.ACTION_REQUIRED, reason=f"Lengo payment created (pay_id {created.pay_id}).", now=now
+            conn,
+            payment,
+            State.ACTION_REQUIRED,
+            reason=f"Lengo payment created (pay_id {created.pay_id}).",
+            now=now,
+            also=fields,
         )
+        if not outcome.changed:
+            # Kept whatever the state: if a repeat gave this attempt up meanwhile,
+            # the watcher still needs the pay_id to notice a late payment.
+            await store.update_fields(conn, payment_id, **fields)
+            kept = await store.get(conn, payment_id)
+            assert kept is not None
+            outcome = Outcome(kept, False)
         early = await has_waiting_callbacks(conn, payment_id)
     if early:
         # A callback beat Lengo's answer to the create: confirm it now that

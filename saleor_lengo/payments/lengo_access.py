@@ -11,6 +11,8 @@ from saleor_lengo.services import Services
 
 log = get_logger(__name__)
 
+_INSERT = lengo_requests.insert()  # built once; the values come with each execution
+
 
 def lengo_client(services: Services, config: Configuration, payment_id: str | None = None) -> LengoClient:
     async def record(call: LengoCall) -> None:
@@ -20,16 +22,17 @@ def lengo_client(services: Services, config: Configuration, payment_id: str | No
         try:
             async with services.db.write() as conn:
                 await conn.execute(
-                    lengo_requests.insert().values(
-                        payment_id=payment_id,
-                        configuration_id=config.id,
-                        operation=call.operation,
-                        started_at=call.started_at.timestamp(),
-                        duration_ms=call.duration_ms,
-                        http_status=call.http_status,
-                        outcome=call.outcome,
-                        detail=call.detail,
-                    )
+                    _INSERT,
+                    {
+                        "payment_id": payment_id,
+                        "configuration_id": config.id,
+                        "operation": call.operation,
+                        "started_at": call.started_at.timestamp(),
+                        "duration_ms": call.duration_ms,
+                        "http_status": call.http_status,
+                        "outcome": call.outcome,
+                        "detail": call.detail,
+                    },
                 )
         except Exception as exc:  # the audit log must never break a payment
             log.warning("lengo_audit_write_failed", error=type(exc).__name__)

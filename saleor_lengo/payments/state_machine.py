@@ -25,6 +25,8 @@ from saleor_lengo.payments.model import Payment, State
 
 log = get_logger(__name__)
 
+_INSERT_TRANSITION = payment_transitions.insert()  # built once; the values come with each execution
+
 ALLOWED: dict[State, frozenset[State]] = {
     State.CREATING: frozenset({State.ACTION_REQUIRED, State.FAILED}),
     State.ACTION_REQUIRED: frozenset({State.SUCCEEDED, State.FAILED, State.CANCELED, State.EXPIRED}),
@@ -75,7 +77,9 @@ async def transition(
     confirmed_amount: Decimal | None = None,
     gateway: str | None = None,
     lengo_status: str | None = None,
+    also: dict[str, object] | None = None,
 ) -> Outcome:
+    """Move `payment` to `to` if allowed; `also`: more columns for the same UPDATE (only if it moves)."""
     if payment.state == to:
         log.info("payment_transition_repeat", payment_id=payment.id, state=to.value)
         return Outcome(payment, False)
@@ -83,7 +87,7 @@ async def transition(
         log.warning("payment_transition_illegal", payment_id=payment.id, from_state=payment.state.value, to_state=to.value)
         return Outcome(payment, False)
 
-    values: dict[str, object] = {"state": to.value, "updated_at": now}
+    values: dict[str, object] = {**(also or {}), "state": to.value, "updated_at": now}
     if lengo_status is not None:
         values["lengo_status"] = lengo_status
     if gateway:
@@ -99,9 +103,8 @@ async def transition(
         values["failure_reason"] = reason
     await store.update_fields(conn, payment.id, **values)
     await conn.execute(
-        payment_transitions.insert().values(
-            payment_id=payment.id, at=now, from_state=payment.state.value, to_state=to.value, reason=reason
-        )
+        _INSERT_TRANSITION,
+        {"payment_id": payment.id, "at": now, "from_state": payment.state.value, "to_state": to.value, "reason": reason},
     )
     updated = await store.get(conn, payment.id)
     assert updated is not None

@@ -1,44 +1,53 @@
-"""Reading and writing payment rows. Callers own the transaction."""
+"""Reading and writing payment rows. Callers own the transaction.
+
+The statements are built once: building a select or an update takes
+SQLAlchemy longer than SQLite takes to run it, and these run on every
+payment request (benchmarks/README.md).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.schema import payments, status_checks
 from saleor_lengo.payments.model import Payment
 
 
+_BY_ID = select(payments).where(payments.c.id == bindparam("b_id"))
+# PostgreSQL: a row lock serialises concurrent changes of one payment.
+# SQLite ignores it; there the write transaction's BEGIN IMMEDIATE does.
+_BY_ID_LOCKED = _BY_ID.with_for_update()
+_BY_TRANSACTION = select(payments).where(
+    payments.c.installation_id == bindparam("b_installation_id"),
+    payments.c.saleor_transaction_id == bindparam("b_transaction_id"),
+)
+_BY_TOKEN_DIGEST = select(payments).where(payments.c.callback_token_digest == bindparam("b_digest"))
+# The columns to set are the keys given with each execution.
+_UPDATE_BY_ID = update(payments).where(payments.c.id == bindparam("b_id"))
+_INSERT_STATUS_CHECK = status_checks.insert()
+
+
 async def get(conn: Tx, payment_id: str, *, lock: bool = False) -> Payment | None:
-    query = select(payments).where(payments.c.id == payment_id)
-    if lock:
-        # PostgreSQL: a row lock serialises concurrent changes of one payment.
-        # SQLite ignores it; there the write transaction's BEGIN IMMEDIATE does.
-        query = query.with_for_update()
-    row = (await conn.execute(query)).first()
+    row = (await conn.execute(_BY_ID_LOCKED if lock else _BY_ID, {"b_id": payment_id})).first()
     return Payment.from_row(row) if row else None
 
 
 async def get_by_transaction(conn: Tx, installation_id: int, transaction_id: str) -> Payment | None:
-    row = (
-        await conn.execute(
-            select(payments).where(
-                payments.c.installation_id == installation_id, payments.c.saleor_transaction_id == transaction_id
-            )
-        )
-    ).first()
+    params = {"b_installation_id": installation_id, "b_transaction_id": transaction_id}
+    row = (await conn.execute(_BY_TRANSACTION, params)).first()
     return Payment.from_row(row) if row else None
 
 
 async def get_by_token_digest(conn: Tx, digest: str) -> Payment | None:
-    row = (await conn.execute(select(payments).where(payments.c.callback_token_digest == digest))).first()
+    row = (await conn.execute(_BY_TOKEN_DIGEST, {"b_digest": digest})).first()
     return Payment.from_row(row) if row else None
 
 
 async def update_fields(conn: Tx, payment_id: str, **values: Any) -> None:
-    await conn.execute(update(payments).where(payments.c.id == payment_id).values(**values))
+    await conn.execute(_UPDATE_BY_ID, {"b_id": payment_id, **values})
 
 
 async def record_status_check(
@@ -53,13 +62,14 @@ async def record_status_check(
     error: str | None = None,
 ) -> None:
     await conn.execute(
-        status_checks.insert().values(
-            payment_id=payment_id,
-            checked_at=at,
-            source=source,
-            lengo_status=lengo_status,
-            amount=amount,
-            gateway=gateway,
-            error=error,
-        )
+        _INSERT_STATUS_CHECK,
+        {
+            "payment_id": payment_id,
+            "checked_at": at,
+            "source": source,
+            "lengo_status": lengo_status,
+            "amount": amount,
+            "gateway": gateway,
+            "error": error,
+        },
     )
