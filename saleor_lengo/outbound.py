@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,6 +19,13 @@ class UnsafeUrl(ValueError):
 
 
 def check_url(url: str) -> str:
+    return _checked(url)
+
+
+# The same few URLs (Lengo's, Saleor's) are checked on every payment; a URL
+# that fails is not remembered (exceptions are not cached).
+@functools.lru_cache(maxsize=256)
+def _checked(url: str) -> str:
     try:
         # Each raises on what the other lets through ("http://[::1", a port
         # out of range, a control character, a malformed "xn--" label): a URL
