@@ -64,6 +64,8 @@ MAX_MESSAGE_CHARS = 1000
 MAX_CLIENT_CHARS = 64
 MAX_FORM_FIELDS = 32
 
+_INSERT = callbacks.insert()  # built once; the values come with each execution
+
 
 class UnknownToken(Exception):
     """No payment has this callback token."""
@@ -213,14 +215,12 @@ async def record(
         body, problem = None, exc.reason
     now = services.clock()
     async with services.db.write() as conn:
-        found = await store.get_by_token_digest(conn, digest)
-        if found is None:
-            raise UnknownToken
         # The row lock orders this insert with the checkout storing the
         # pay_id: either we see the pay_id, or our waiting row is committed
         # before the checkout looks for waiting callbacks.
-        payment = await store.get(conn, found.id, lock=True)
-        assert payment is not None
+        payment = await store.get_by_token_digest(conn, digest, lock=True)
+        if payment is None:
+            raise UnknownToken
         values: dict[str, Any] = {
             "payment_id": payment.id,
             "received_at": now,
@@ -247,7 +247,7 @@ async def record(
                 )
             else:
                 values.update(outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS if confirm_now else now)
-        result = await conn.execute(callbacks.insert().values(**values))
+        result = await conn.execute(_INSERT, values)
         callback_id = int(result.inserted_primary_key[0])  # type: ignore[index]
 
     outcome = values["outcome"]

@@ -25,6 +25,7 @@ _BY_TRANSACTION = select(payments).where(
     payments.c.saleor_transaction_id == bindparam("b_transaction_id"),
 )
 _BY_TOKEN_DIGEST = select(payments).where(payments.c.callback_token_digest == bindparam("b_digest"))
+_BY_TOKEN_DIGEST_LOCKED = _BY_TOKEN_DIGEST.with_for_update()
 # The columns to set are the keys given with each execution.
 _UPDATE_BY_ID = update(payments).where(payments.c.id == bindparam("b_id"))
 _INSERT_STATUS_CHECK = status_checks.insert()
@@ -41,8 +42,8 @@ async def get_by_transaction(conn: Tx, installation_id: int, transaction_id: str
     return Payment.from_row(row) if row else None
 
 
-async def get_by_token_digest(conn: Tx, digest: str) -> Payment | None:
-    row = (await conn.execute(_BY_TOKEN_DIGEST, {"b_digest": digest})).first()
+async def get_by_token_digest(conn: Tx, digest: str, *, lock: bool = False) -> Payment | None:
+    row = (await conn.execute(_BY_TOKEN_DIGEST_LOCKED if lock else _BY_TOKEN_DIGEST, {"b_digest": digest})).first()
     return Payment.from_row(row) if row else None
 
 
