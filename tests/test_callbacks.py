@@ -8,6 +8,7 @@ the fake Saleor keeps after the relay ran.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from decimal import Decimal
@@ -467,12 +468,18 @@ async def test_the_confirmer_loop_confirms_a_batch_at_once_within_the_slots(
         assert await lengo.send_callback(m.pay_id, client) == [200]
     in_flight, most = 0, 0
     status_call = lengo.sleep
+    all_slots_busy = asyncio.Event()
 
     async def counting_sleep(seconds: float) -> None:  # every API call passes here (LengoState.slow)
         nonlocal in_flight, most
         in_flight += 1
         most = max(most, in_flight)
-        await asyncio.sleep(0.01)
+        if in_flight == CONFIRMATIONS_AT_ONCE:
+            all_slots_busy.set()
+        # Lengo answers once every slot is taken (whatever the database's pace),
+        # or after a while if they never all are.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(all_slots_busy.wait(), timeout=0.5)
         in_flight -= 1
         await status_call(seconds)
 
