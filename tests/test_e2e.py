@@ -14,7 +14,7 @@ import time
 from tests.e2e.fixtures import StackFactory, e2e_database_url, make_stack  # noqa: F401 - fixtures
 from tests.e2e.harness import wait_until
 from tests.e2e.stack import AMOUNT, RETURN_URL, Payment, Stack, return_query
-from tests.faults.processes import prepare as prepare_quick_restart
+from tests.faults.processes import FaultStackFactory, fault_stack  # noqa: F401 - fixture
 
 
 def ready_stack(make_stack: StackFactory, **options: object) -> Stack:
@@ -130,8 +130,14 @@ def test_late_and_repeated_callbacks_still_make_one_event(make_stack: StackFacto
     assert not stack.fake.events(payment.transaction_id, "CHARGE_FAILURE")
 
 
-def test_an_app_killed_after_acknowledging_a_callback_reports_it_once_after_restart(make_stack: StackFactory) -> None:
-    stack = ready_stack(make_stack, app_env={"RECONCILE_INTERVAL_SECONDS": "1"})
+def test_an_app_killed_after_acknowledging_a_callback_reports_it_once_after_restart(
+    fault_stack: FaultStackFactory,
+) -> None:
+    # The killed process may hold a relay lease (5 min) or a callback claim
+    # (2 min), written when it took the row, that the next process rightly
+    # honours: both processes run `serve` with those waits cut to seconds
+    # (tests/faults/quick_serve.py), so the test need not wait them out.
+    stack = fault_stack(app_env={"RECONCILE_INTERVAL_SECONDS": "1"})
     payment = stack.initialize()
     stack.fake.down = -1  # Saleor unreachable: nothing can be delivered before the kill
 
@@ -146,10 +152,6 @@ def test_an_app_killed_after_acknowledging_a_callback_reports_it_once_after_rest
     stack.app.kill()
     assert not stack.fake.events(payment.transaction_id, "CHARGE_SUCCESS")
     stack.fake.down = 0
-    # The killed process may have held a relay lease (5 min) or a callback
-    # claim (2 min) that the next process rightly honours; restart the same
-    # `serve` with those waits cut to seconds so the test need not wait them out.
-    prepare_quick_restart(stack)
     stack.restart_app()
 
     stack.wait_for_event(payment, "CHARGE_SUCCESS", timeout=30.0)
