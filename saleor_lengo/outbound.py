@@ -18,14 +18,10 @@ class UnsafeUrl(ValueError):
     """A URL the app refuses to call."""
 
 
-def check_url(url: str) -> str:
-    return _checked(url)
-
-
 # The same few URLs (Lengo's, Saleor's) are checked on every payment; a URL
 # that fails is not remembered (exceptions are not cached).
 @functools.lru_cache(maxsize=256)
-def _checked(url: str) -> str:
+def check_url(url: str) -> str:
     try:
         # Each raises on what the other lets through ("http://[::1", a port
         # out of range, a control character, a malformed "xn--" label): a URL

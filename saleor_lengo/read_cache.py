@@ -45,10 +45,10 @@ class _Copies(dict[K, tuple[int, float, V]]):
             return False, None
         return True, entry[2]
 
-    def keep(self, key: K, generation: int, now: float, value: V) -> None:
+    def keep(self, key: K, read_under: int, now: float, value: V) -> None:
         if len(self) >= MAX_ENTRIES:
             self.clear()
-        self[key] = (generation, now, value)
+        self[key] = (read_under, now, value)
 
 
 class ReadCache:

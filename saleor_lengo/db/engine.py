@@ -25,6 +25,7 @@ transaction a `Tx`, whose `execute` is awaited the same way on either.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import sqlite3
 import time
@@ -55,7 +56,7 @@ T = TypeVar("T")
 _Ts = TypeVarTuple("_Ts")
 
 
-class Tx:
+class Tx(abc.ABC):
     """The connection of one transaction: what code inside `read()`/`write()` executes on."""
 
     __slots__ = ("_after_commit",)
@@ -78,8 +79,8 @@ class Tx:
     @overload
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]: ...
 
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]: ...
 
 
 class _SqliteTx(Tx):
@@ -127,23 +128,21 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[Tx]:
-        tx: Tx
         if self._async_engine is not None:
-            async with self._async_engine.connect() as aconn, aconn.begin():
-                yield (tx := _AsyncTx(aconn))
-        else:
-            with self.sync_engine.connect() as conn, conn.begin():
-                yield (tx := _SqliteTx(conn))
-        tx._committed()
+            async with self._postgresql_transaction(self._async_engine) as tx:
+                yield tx
+            return
+        with self.sync_engine.connect() as conn, conn.begin():
+            yield (sqlite_tx := _SqliteTx(conn))
+        sqlite_tx._committed()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
         """A transaction that commits on success and rolls back on any error."""
-        tx: Tx
         if self._async_engine is not None:
-            async with self._async_engine.connect() as aconn, aconn.begin():
-                yield (tx := _AsyncTx(aconn))
-            tx._committed()
+            # Row locks (`FOR UPDATE`) serialise writers: the same transaction as a read.
+            async with self._postgresql_transaction(self._async_engine) as tx:
+                yield tx
             return
         lock = self._sqlite_writer()
         deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
@@ -157,11 +156,18 @@ class Database:
             conn, transaction = await self._begin_immediate(deadline)
             try:
                 with transaction:  # commits, or rolls back on any error
-                    yield (tx := _SqliteTx(conn))
+                    yield (sqlite_tx := _SqliteTx(conn))
             finally:
                 conn.close()
         finally:
             lock.release()
+        sqlite_tx._committed()
+
+    @staticmethod
+    @asynccontextmanager
+    async def _postgresql_transaction(engine: AsyncEngine) -> AsyncIterator[Tx]:
+        async with engine.connect() as aconn, aconn.begin():
+            yield (tx := _AsyncTx(aconn))
         tx._committed()
 
     async def _begin_immediate(self, deadline: float) -> tuple[Connection, RootTransaction]:
@@ -175,13 +181,10 @@ class Database:
                     return conn, conn.begin()  # the "begin" hook below sends BEGIN IMMEDIATE
                 finally:
                     _busy_timeout(conn, SQLITE_READ_BUSY_TIMEOUT_MS)
-            except OperationalError as exc:
+            except BaseException as exc:
                 conn.close()
                 if not _is_busy(exc) or time.monotonic() >= deadline:
                     raise
-            except BaseException:
-                conn.close()
-                raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
 
@@ -263,7 +266,10 @@ def _busy_timeout(conn: Connection, ms: int) -> None:
     conn.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={ms}")  # type: ignore[union-attr]
 
 
-def _is_busy(exc: OperationalError) -> bool:
+def _is_busy(exc: BaseException) -> bool:
+    """SQLite's "database is locked": another process holds the write lock."""
+    if not isinstance(exc, OperationalError):
+        return False
     orig = exc.orig
     return isinstance(orig, sqlite3.OperationalError) and getattr(orig, "sqlite_errorcode", None) in _SQLITE_BUSY_CODES
 

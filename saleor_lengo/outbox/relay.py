@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, or_, select, update
+from sqlalchemy import bindparam, exists, or_, select, update
 
 from saleor_lengo import installations
 from saleor_lengo.crypto import DecryptionError
@@ -65,6 +65,11 @@ MAX_ROUNDS = 1000
 PERMANENT_CODES = frozenset({"NOT_FOUND", "INCORRECT_DETAILS", "INVALID", "REQUIRED"})
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+
+# A verdict, written only while the row is still ours; the columns come with each execution.
+_SETTLE = update(outbox).where(
+    outbox.c.id == bindparam("b_id"), outbox.c.state == PENDING, outbox.c.lease_owner == bindparam("b_owner")
+)
 
 
 @dataclass(frozen=True)
@@ -244,17 +249,11 @@ async def _settle(services: Services, verdicts: list[tuple[Any, Verdict]], owner
     """Write each row's verdict (only while its lease is still ours); the retry time of each Retry."""
     now = services.clock()
     planned = [_planned(row, verdict, now) for row, verdict in verdicts]
+    written: list[int] = []
     async with services.db.write() as conn:
-        written = [
-            (
-                await conn.execute(
-                    update(outbox)
-                    .where(outbox.c.id == row.id, outbox.c.state == PENDING, outbox.c.lease_owner == owner)
-                    .values(**values)
-                )
-            ).rowcount
-            for (row, _), (values, _) in zip(verdicts, planned, strict=True)
-        ]
+        for (row, _), (values, _) in zip(verdicts, planned, strict=True):
+            result = await conn.execute(_SETTLE, {"b_id": row.id, "b_owner": owner, **values})
+            written.append(result.rowcount)
     for (row, verdict), (values, retry_at), rowcount in zip(verdicts, planned, written, strict=True):
         if not rowcount:
             # Our lease ran out and another relay took the row: it records the

@@ -1,8 +1,9 @@
 """Lengo's callback: `POST /api/lengo/callback/<token>`, with or without a trailing slash.
 
 Glue only: read the (capped) body, record it, answer, then confirm in the
-background (or, in a burst, leave it to the confirmer loop). 200 as soon as the callback is recorded, whatever it says;
-503 only when it could not be recorded, so that Lengo sends it again.
+background (or, in a burst, leave it to the confirmer loop). 200 as soon as
+the callback is recorded, whatever it says; 503 only when it could not be
+recorded, so that Lengo sends it again.
 No redirect (the app turns `redirect_slashes` off: a redirect drops the
 body) and no rate limit.
 """
@@ -39,7 +40,7 @@ async def callback(request: Request) -> Response:
         return error(413, "Body too large.")
     # In a burst, past what is already waiting for Lengo, the confirmer loop
     # takes new callbacks from the table (in batches) instead of a task each.
-    now = services.can_confirm_now()
+    confirm_now = services.can_confirm_now()
     try:
         receipt = await receive.record(
             services,
@@ -47,7 +48,7 @@ async def callback(request: Request) -> Response:
             raw,
             content_type=request.headers.get("content-type"),
             remote_addr=request.client.host if request.client else None,
-            confirm_now=now,
+            confirm_now=confirm_now,
         )
     except receive.UnknownToken:
         log.info("callback_unknown_token")
@@ -58,7 +59,7 @@ async def callback(request: Request) -> Response:
         log.exception("callback_not_recorded")
         return error(503, "Could not record the callback; send it again.")
     if receipt.needs_confirmation:
-        if now:
+        if confirm_now:
             services.spawn_confirmation(confirm.confirm_callback(services, receipt.callback_id))
         else:
             services.callback_signal.set()

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from saleor_lengo import jsonutil, metrics
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.handlers import WebhookContext, handlers, storage_unavailable_answers
+from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.events import SyncEvent
 from saleor_lengo.saleor.manifest import render_manifest
@@ -56,6 +57,27 @@ async def register_route(request: Request) -> Response:
     return json_response({"success": True})
 
 
+async def _verified_installation(services: Services, api_url: str, signature: str, raw: bytes) -> Installation | None:
+    """The installation whose keys verify this webhook; None if none is installed, SignatureError if they do not.
+
+    A copy that does not verify it may predate another worker's re-install or
+    stored keys: the installation is read again before the webhook is refused.
+    """
+    inst = await services.cache.installation(api_url)
+    if inst is None:
+        return None
+    try:
+        await services.jwks.verify_webhook(inst, signature, raw)
+        return inst
+    except SignatureError:
+        fresh = await services.cache.installation(api_url, fresh=True)
+        if fresh == inst:
+            raise
+    if fresh is not None:  # None: uninstalled meanwhile
+        await services.jwks.verify_webhook(fresh, signature, raw)
+    return fresh
+
+
 def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
     handler = handlers()[event.name]
     unavailable = storage_unavailable_answers().get(event.name)
@@ -82,25 +104,14 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
         except BodyTooLarge:
             return error(413, "Body too large.")
         try:
-            inst = await services.cache.installation(api_url)
-            if inst is None:
-                return error(401, "This Saleor instance has not installed the app.")
-            try:
-                await services.jwks.verify_webhook(inst, signature, raw)
-            except SignatureError:
-                # A copy read before another worker re-installed the app or stored new keys?
-                fresh = await services.cache.installation(api_url, fresh=True)
-                if fresh is None:
-                    return error(401, "This Saleor instance has not installed the app.")
-                if fresh == inst:
-                    raise
-                inst = fresh
-                await services.jwks.verify_webhook(inst, signature, raw)
+            inst = await _verified_installation(services, api_url, signature, raw)
         except SignatureError as exc:
             log.warning("webhook_signature_rejected", reason=str(exc))
             return error(401, f"Invalid signature: {exc}.")
         except (SQLAlchemyError, OSError):  # reading the installation, storing refetched keys
             return storage_unavailable()
+        if inst is None:
+            return error(401, "This Saleor instance has not installed the app.")
         try:
             body = jsonutil.loads(raw)
         except jsonutil.JsonError as exc:
