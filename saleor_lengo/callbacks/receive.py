@@ -29,6 +29,7 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo import jsonutil
 from saleor_lengo.crypto import mask, token_digest
 from saleor_lengo.db.schema import callbacks
@@ -64,7 +65,7 @@ MAX_MESSAGE_CHARS = 1000
 MAX_CLIENT_CHARS = 64
 MAX_FORM_FIELDS = 32
 
-_INSERT = callbacks.insert()  # built once; the values come with each execution
+_INSERT = prepared(callbacks.insert())  # built once; the values come with each execution
 
 
 class UnknownToken(Exception):

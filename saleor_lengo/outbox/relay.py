@@ -43,6 +43,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, or_, select, update
 
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo import installations
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db.schema import outbox
@@ -67,9 +68,9 @@ PERMANENT_CODES = frozenset({"NOT_FOUND", "INCORRECT_DETAILS", "INVALID", "REQUI
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 
 # A verdict, written only while the row is still ours; the columns come with each execution.
-_SETTLE = update(outbox).where(
+_SETTLE = prepared(update(outbox).where(
     outbox.c.id == bindparam("b_id"), outbox.c.state == PENDING, outbox.c.lease_owner == bindparam("b_owner")
-)
+))
 
 
 @dataclass(frozen=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.engine import Tx
 
 from saleor_lengo.db.schema import outbox
@@ -12,7 +13,7 @@ from saleor_lengo.money import Money
 from saleor_lengo.payments.model import Payment
 
 MAX_MESSAGE = 512
-_INSERT = outbox.insert()  # built once; the values come with each execution
+_INSERT = prepared(outbox.insert())  # built once; the values come with each execution
 
 
 def clip(message: str) -> str:

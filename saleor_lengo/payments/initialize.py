@@ -27,6 +27,7 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo import configurations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.crypto import token_digest
@@ -65,7 +66,7 @@ LEASE_MARGIN_SECONDS = 5.0
 RETURN_PARAMETER = "transactionId"
 CALLBACK_PATH = "/api/lengo/callback/"
 MAX_RETURN_URL = 1800
-_INSERT_PAYMENT = payments.insert()  # built once; the values come with each execution
+_INSERT_PAYMENT = prepared(payments.insert())  # built once; the values come with each execution
 
 
 # --- Checks shared with PAYMENT_GATEWAY_INITIALIZE_SESSION --------------------

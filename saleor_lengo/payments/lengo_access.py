@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo import metrics
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import lengo_requests
@@ -11,7 +12,7 @@ from saleor_lengo.services import Services
 
 log = get_logger(__name__)
 
-_INSERT = lengo_requests.insert()  # built once; the values come with each execution
+_INSERT = prepared(lengo_requests.insert())  # built once; the values come with each execution
 
 
 def lengo_client(services: Services, config: Configuration, payment_id: str | None = None) -> LengoClient:

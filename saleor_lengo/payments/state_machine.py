@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.engine import Tx
 
 from saleor_lengo.db.schema import payment_transitions
@@ -25,7 +26,7 @@ from saleor_lengo.payments.model import Payment, State
 
 log = get_logger(__name__)
 
-_INSERT_TRANSITION = payment_transitions.insert()  # built once; the values come with each execution
+_INSERT_TRANSITION = prepared(payment_transitions.insert())  # built once; the values come with each execution
 
 ALLOWED: dict[State, frozenset[State]] = {
     State.CREATING: frozenset({State.ACTION_REQUIRED, State.FAILED}),

@@ -2,7 +2,8 @@
 
 The statements are built once: building a select or an update takes
 SQLAlchemy longer than SQLite takes to run it, and these run on every
-payment request (benchmarks/README.md).
+payment request (benchmarks/README.md). On SQLite they run straight on
+`sqlite3` (`db/prepared.py`).
 """
 
 from __future__ import annotations
@@ -12,23 +13,24 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 
 from saleor_lengo.db.engine import Tx
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payments, status_checks
 from saleor_lengo.payments.model import Payment
 
 
-_BY_ID = select(payments).where(payments.c.id == bindparam("b_id"))
+_BY_ID = prepared(select(payments).where(payments.c.id == bindparam("b_id")))
 # PostgreSQL: a row lock serialises concurrent changes of one payment.
 # SQLite ignores it; there the write transaction's BEGIN IMMEDIATE does.
-_BY_ID_LOCKED = _BY_ID.with_for_update()
-_BY_TRANSACTION = select(payments).where(
+_BY_ID_LOCKED = prepared(_BY_ID.with_for_update())
+_BY_TRANSACTION = prepared(select(payments).where(
     payments.c.installation_id == bindparam("b_installation_id"),
     payments.c.saleor_transaction_id == bindparam("b_transaction_id"),
-)
-_BY_TOKEN_DIGEST = select(payments).where(payments.c.callback_token_digest == bindparam("b_digest"))
-_BY_TOKEN_DIGEST_LOCKED = _BY_TOKEN_DIGEST.with_for_update()
+))
+_BY_TOKEN_DIGEST = prepared(select(payments).where(payments.c.callback_token_digest == bindparam("b_digest")))
+_BY_TOKEN_DIGEST_LOCKED = prepared(_BY_TOKEN_DIGEST.with_for_update())
 # The columns to set are the keys given with each execution.
-_UPDATE_BY_ID = update(payments).where(payments.c.id == bindparam("b_id"))
-_INSERT_STATUS_CHECK = status_checks.insert()
+_UPDATE_BY_ID = prepared(update(payments).where(payments.c.id == bindparam("b_id")))
+_INSERT_STATUS_CHECK = prepared(status_checks.insert())
 
 
 async def get(conn: Tx, payment_id: str, *, lock: bool = False) -> Payment | None:

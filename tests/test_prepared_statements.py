@@ -1,0 +1,164 @@
+"""The payment path's fixed statements run straight on sqlite3 (`saleor_lengo/db/prepared.py`).
+
+What must hold: the same rows, counts and keys as through SQLAlchemy, the
+same exceptions (callers catch SQLAlchemy's), the same transaction (a
+rollback undoes them), and SQLAlchemy still runs whatever this path does not
+reproduce, or whenever someone watches the engine's statements (the fault
+tests' outages).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from saleor_lengo.db.engine import Database
+from saleor_lengo.db.migrate import migrate
+from saleor_lengo.db.prepared import prepared
+from saleor_lengo.db.schema import installations, outbox
+
+INSERT_INSTALLATION = prepared(installations.insert())
+INSERT_EVENT = prepared(outbox.insert())
+BY_ID = prepared(select(outbox).where(outbox.c.id == bindparam("b_id")))
+SETTLE = prepared(update(outbox).where(outbox.c.id == bindparam("b_id"), outbox.c.state == "pending"))
+BY_IDS = prepared(select(outbox.c.id).where(outbox.c.id.in_(bindparam("b_ids", expanding=True))))
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    database = Database(f"sqlite:///{tmp_path / 'prepared.sqlite3'}")
+    await migrate(database)
+    yield database
+    await database.dispose()
+
+
+@contextmanager
+def sqlalchemy_refuses() -> Iterator[None]:
+    """Fail the test if SQLAlchemy's execution runs a statement: the fast path must take them all."""
+    original = Connection.execute
+
+    def refuse(self: Connection, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        raise AssertionError(f"went through SQLAlchemy: {statement}")
+
+    Connection.execute = refuse  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Connection.execute = original  # type: ignore[method-assign]
+
+
+def installation_values(n: int) -> dict[str, Any]:
+    return {
+        "saleor_api_url": f"https://shop{n}.example/graphql/", "app_id": f"QXBwOj{n}", "token_enc": "x",
+        "jwks": "{}", "jwks_fetched_at": 1.0, "created_at": 1.0, "updated_at": 1.0,
+    }
+
+
+def event_values(installation_id: int, **overrides: Any) -> dict[str, Any]:
+    values: dict[str, Any] = {
+        "installation_id": installation_id, "saleor_transaction_id": "VHJhbnNhY3Rpb246MQ==",
+        "event_type": "CHARGE_SUCCESS", "psp_reference": "pay-1", "amount": "150000", "currency": "GNF",
+        "message": "Paid.", "available_actions": "[]", "event_time": Decimal("1700000000.5"), "state": "pending",
+        "next_attempt_at": 5, "created_at": 1.0, "already_processed": 1,
+    }
+    values.update(overrides)
+    return values
+
+
+async def test_inserts_selects_and_updates_run_on_sqlite3_with_sqlalchemys_results(db: Database) -> None:
+    async with db.write() as conn:
+        with sqlalchemy_refuses():
+            inst = await conn.execute(INSERT_INSTALLATION, installation_values(1))
+            installation_id = inst.inserted_primary_key[0]  # type: ignore[index]
+            first = await conn.execute(INSERT_EVENT, event_values(installation_id))
+            second = await conn.execute(
+                INSERT_EVENT, event_values(installation_id, psp_reference="pay-2", already_processed=None)
+            )
+            row = (await conn.execute(BY_ID, {"b_id": first.inserted_primary_key[0]})).one()  # type: ignore[index]
+            settled = await conn.execute(SETTLE, {"b_id": second.inserted_primary_key[0], "state": "delivered"})
+            again = await conn.execute(SETTLE, {"b_id": second.inserted_primary_key[0], "state": "dead"})
+    assert isinstance(installation_id, int)
+    assert second.inserted_primary_key[0] == first.inserted_primary_key[0] + 1  # type: ignore[index]
+    # A Decimal bound to a Float column (sqlite3 alone refuses Decimal) and a Boolean read back as bool.
+    assert row.event_time == 1700000000.5 and row.already_processed is True
+    assert row._mapping["psp_reference"] == "pay-1" and row.attempts == 0  # the server default
+    # The update's fixed `state = 'pending'` condition is bound too: the second one finds no row.
+    assert (settled.rowcount, again.rowcount) == (1, 0)
+
+    # The same rows through SQLAlchemy's own execution.
+    async with db.read() as conn:
+        rows = (await conn.execute(text("SELECT psp_reference, state, already_processed FROM outbox ORDER BY id"))).all()
+    assert [tuple(r) for r in rows] == [("pay-1", "pending", 1), ("pay-2", "delivered", None)]
+
+
+async def test_a_missing_row_and_scalar_access_behave_as_sqlalchemys(db: Database) -> None:
+    async with db.read() as conn:
+        with sqlalchemy_refuses():
+            assert (await conn.execute(BY_ID, {"b_id": 999})).first() is None
+            assert (await conn.execute(BY_ID, {"b_id": 999})).one_or_none() is None
+            assert (await conn.execute(BY_ID, {"b_id": 999})).all() == []
+
+
+async def test_a_constraint_failure_is_sqlalchemys_integrity_error_and_rolls_the_transaction_back(db: Database) -> None:
+    with pytest.raises(IntegrityError):
+        async with db.write() as conn:
+            await conn.execute(INSERT_INSTALLATION, installation_values(1))
+            await conn.execute(INSERT_INSTALLATION, installation_values(1))  # unique saleor_api_url
+    async with db.read() as conn:
+        count = (await conn.execute(text("SELECT count(*) FROM installations"))).scalar_one()
+    assert count == 0  # the first insert was undone with the transaction
+
+
+async def test_a_database_error_on_the_fast_path_is_sqlalchemys_operational_error(db: Database) -> None:
+    with pytest.raises(OperationalError, match="readonly"):
+        async with db.write() as conn:
+            await conn.execute(text("PRAGMA query_only = 1"))
+            try:
+                await conn.execute(INSERT_INSTALLATION, installation_values(1))
+            finally:
+                await conn.execute(text("PRAGMA query_only = 0"))
+
+
+async def test_what_the_fast_path_does_not_reproduce_goes_through_sqlalchemy(db: Database) -> None:
+    seen: list[str] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split()[0])
+
+    async with db.write() as conn:
+        inst = await conn.execute(INSERT_INSTALLATION, installation_values(1))
+        installation_id = inst.inserted_primary_key[0]  # type: ignore[index]
+        event.listen(db.sync_engine, "before_cursor_execute", spy)
+        try:
+            # executemany (a list of rows), and an expanding IN, are SQLAlchemy's.
+            await conn.execute(INSERT_EVENT, [event_values(installation_id), event_values(installation_id)])
+            ids = (await conn.execute(BY_IDS, {"b_ids": [1, 2, 3]})).scalars().all()
+        finally:
+            event.remove(db.sync_engine, "before_cursor_execute", spy)
+    assert ids == [1, 2]
+    assert seen == ["INSERT", "SELECT"]
+
+
+async def test_while_someone_watches_the_engine_every_statement_passes_sqlalchemy(db: Database) -> None:
+    """The fault tests inject outages in `before_cursor_execute`: they must see the prepared statements too."""
+    seen: list[str] = []
+
+    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(statement.split()[0])
+
+    event.listen(db.sync_engine, "before_cursor_execute", spy)
+    try:
+        async with db.write() as conn:
+            await conn.execute(INSERT_INSTALLATION, installation_values(1))
+            await conn.execute(BY_ID, {"b_id": 1})
+    finally:
+        event.remove(db.sync_engine, "before_cursor_execute", spy)
+    assert seen == ["BEGIN", "INSERT", "SELECT"]
