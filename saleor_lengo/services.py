@@ -14,6 +14,7 @@ from saleor_lengo.crypto import Cipher
 from saleor_lengo.db.engine import Database
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import make_http_client
+from saleor_lengo.pressure import RequestPressure
 from saleor_lengo.read_cache import ReadCache
 from saleor_lengo.saleor.client import SaleorClient
 from saleor_lengo.saleor.jwks import JwksKeeper
@@ -43,6 +44,8 @@ class Services:
     confirmations_spawned: int = 0
     # Wakes the confirmer loop when a callback was left to it.
     callback_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # How fast requests arrive: in a burst, confirmations wait for the answers (pressure.py).
+    pressure: RequestPressure = field(default_factory=RequestPressure)
     # Wakes the relay as soon as an outbox row is committed, instead of polling.
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -66,7 +69,7 @@ class Services:
 
     def can_confirm_now(self) -> bool:
         """Whether a new callback's confirmation may be spawned (else the confirmer loop takes it)."""
-        return self.confirmations_spawned < CONFIRMATIONS_QUEUED
+        return self.confirmations_spawned < CONFIRMATIONS_QUEUED and not self.pressure.busy()
 
     def spawn_confirmation(self, coro: Coroutine[Any, Any, Any]) -> None:
         self.confirmations_spawned += 1

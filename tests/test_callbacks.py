@@ -31,6 +31,7 @@ from saleor_lengo.outbox import relay
 from saleor_lengo.payments.model import State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.payments import store
+from saleor_lengo import pressure
 from saleor_lengo.services import CONFIRMATIONS_AT_ONCE, CONFIRMATIONS_QUEUED, Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from tests.conftest import configure_channel
@@ -454,6 +455,25 @@ async def test_in_a_burst_a_callback_past_the_queue_is_left_due_to_the_confirmer
     assert await relay.run_once(services) == 1
     [event] = installed.events(made.transaction_id, "CHARGE_SUCCESS")
     assert event.amount == Decimal("150000")
+    [row] = await callback_rows(services, made.id)
+    assert row.outcome == receive.CONFIRMED
+
+
+async def test_in_a_burst_of_requests_a_callback_is_answered_and_its_confirmation_left_to_the_loop(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, made: MadePayment
+) -> None:
+    lengo.pay(made.pay_id)
+    for _ in range(int(pressure.BUSY_PER_SECOND * pressure.WINDOW_SECONDS)):
+        services.pressure.started()  # requests arriving faster than BUSY_PER_SECOND
+
+    assert await lengo.send_callback(made.pay_id, client) == [200]
+    await services.drain()
+
+    [row] = await callback_rows(services, made.id)
+    assert row.outcome == receive.RECORDED and row.next_attempt_at <= services.clock()
+    assert services.callback_signal.is_set()
+    assert status_calls(lengo) == 0 and services.confirmations_spawned == 0
+    assert await callback_confirm.run_due_once(services) == 1
     [row] = await callback_rows(services, made.id)
     assert row.outcome == receive.CONFIRMED
 

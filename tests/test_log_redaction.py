@@ -100,7 +100,7 @@ async def test_a_crash_is_logged_with_its_traceback_and_without_the_secrets_in_i
         request = Request(scope, receive)
         raise RuntimeError(f"could not use {request.headers['x-key']} with {TEST_SECRET_KEY}")
 
-    app = RequestContext(crashing)
+    app = RequestContext(crashing, services.pressure)
     start = redaction_guard.mark()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app.test") as http:
         response = await http.post("/anything", headers={"x-key": LENGO_KEY})

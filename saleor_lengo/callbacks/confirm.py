@@ -23,7 +23,7 @@ import contextlib
 import random
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 
 from saleor_lengo import configurations, metrics
 from saleor_lengo.callbacks.receive import (
@@ -39,6 +39,7 @@ from saleor_lengo.callbacks.receive import (
 )
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db.engine import Tx
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import callbacks
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.errors import LengoError
@@ -129,10 +130,16 @@ async def confirm_callback(services: Services, callback_id: int) -> str | None:
     )
 
 
+_WAITING = prepared(
+    select(callbacks.c.id)
+    .where(callbacks.c.payment_id == bindparam("b_payment_id"), callbacks.c.outcome == WAITING_PAY_ID)
+    .limit(1)
+)
+
+
 async def has_waiting_callbacks(conn: Tx, payment_id: str) -> bool:
-    """Cheap check inside the caller's transaction, so the common case opens no second one."""
-    query = select(callbacks.c.id).where(callbacks.c.payment_id == payment_id, callbacks.c.outcome == WAITING_PAY_ID)
-    return (await conn.execute(query.limit(1))).first() is not None
+    """Cheap check inside the caller's transaction, so the common case opens no second one (every checkout runs it)."""
+    return (await conn.execute(_WAITING, {"b_payment_id": payment_id})).first() is not None
 
 
 async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
@@ -195,6 +202,8 @@ async def run_forever(services: Services) -> None:
     while True:
         services.callback_signal.clear()
         try:
+            # In a burst of requests, the answers first (pressure.py); at most a short hold.
+            await services.pressure.until_quiet()
             tried = await run_due_once(services)
         except asyncio.CancelledError:
             raise

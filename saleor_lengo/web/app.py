@@ -26,15 +26,17 @@ log = get_logger(__name__)
 
 
 class RequestContext:
-    """Binds a request id to every log line of a request, and never lets a stack trace out."""
+    """Binds a request id to every log line of a request, never lets a stack trace out, counts requests."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, pressure: RequestPressure) -> None:
         self.app = app
+        self.pressure = pressure
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        self.pressure.started()
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=uuid.uuid4().hex[:16], path=scope.get("path", ""))
         started = False
@@ -74,17 +76,18 @@ BackgroundStarter = Callable[[Services], Awaitable[Callable[[], Awaitable[None]]
 
 
 def create_app(services: Services, *, background: BackgroundStarter | None = None) -> Starlette:
+    # Starlette tries routes in order: the ones under load (Lengo's callbacks, Saleor's webhooks) first.
     routes = [
+        *callback_routes.routes(),
+        *(
+            Route(event.path, saleor_routes.webhook_endpoint(event), methods=["POST"], name=event.kebab)
+            for event in SYNC_EVENTS
+        ),
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         Route("/logo.png", logo, methods=["GET"]),
         Route("/api/manifest", saleor_routes.manifest, methods=["GET"]),
         Route("/api/register", saleor_routes.register_route, methods=["POST"]),
-        *(
-            Route(event.path, saleor_routes.webhook_endpoint(event), methods=["POST"], name=event.kebab)
-            for event in SYNC_EVENTS
-        ),
-        *callback_routes.routes(),
         *dashboard_routes.routes(),
     ]
 
