@@ -3,7 +3,7 @@
 Options: `--seconds` per measurement (default 10), `--warmup` (default 2),
 `--only webhook,callbacks,initialize,relay,startup`, `--keep` (keep the
 run's directory: databases, server logs, wrk output), `--app-env NAME=VALUE`
-(a setting for the app, e.g. LOG_FORMAT=json).
+(a setting for the app, e.g. LOG_FORMAT=console).
 """
 
 from __future__ import annotations
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default=",".join(SCENARIOS), help=f"comma-separated subset of {','.join(SCENARIOS)}")
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (logs, databases)")
     parser.add_argument("--app-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a setting for the app's processes, e.g. LOG_FORMAT=json (repeatable)")
+                        help="a setting for the app's processes, e.g. LOG_FORMAT=console (repeatable)")
     args = parser.parse_args(argv)
     for item in args.app_env:
         name, sep, value = item.partition("=")

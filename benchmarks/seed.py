@@ -42,17 +42,18 @@ class SeededPayment:
     pay_id: str
 
 
-# Settings added by `python -m benchmarks.run --app-env NAME=VALUE` (e.g. LOG_FORMAT=json).
+# Settings added by `python -m benchmarks.run --app-env NAME=VALUE` (e.g. LOG_FORMAT=console).
 EXTRA_APP_ENV: dict[str, str] = {}
 
 
 def app_env(database_url: str, app_url: str) -> dict[str, str]:
-    """The settings the app runs with in every scenario (defaults otherwise: INFO logs, console format).
+    """The settings the app runs with in every scenario: as the Dockerfile deploys it (JSON logs at INFO).
 
     BENCH_APP_ROOT=DIR runs the app's processes from another checkout (e.g. a
     `git worktree` of an older commit), to measure a change against what came before.
     """
-    env = {"DATABASE_URL": database_url, "APP_URL": app_url, "SECRET_KEY": SECRET_KEY, **EXTRA_APP_ENV}
+    env = {"DATABASE_URL": database_url, "APP_URL": app_url, "SECRET_KEY": SECRET_KEY, "LOG_FORMAT": "json",
+           **EXTRA_APP_ENV}
     other = os.environ.get("BENCH_APP_ROOT")
     if other:
         env["PYTHONPATH"] = os.pathsep.join([other, str(Path(__file__).resolve().parents[1])])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import re
 from collections.abc import Coroutine
 from typing import Any
 from urllib.parse import urlsplit
@@ -18,24 +19,51 @@ class UnsafeUrl(ValueError):
     """A URL the app refuses to call."""
 
 
-# The same few URLs (Lengo's, Saleor's) are checked on every payment; a URL
-# that fails is not remembered (exceptions are not cached).
-@functools.lru_cache(maxsize=256)
+# httpx's own limits: a longer URL, or an ASCII control character anywhere in it, is refused by httpx.
+MAX_URL_CHARS = 65536
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
 def check_url(url: str) -> str:
+    """`url` if the app may call it (or show it: a payment link), else UnsafeUrl.
+
+    Every checkout checks three URLs unique to it (the return URL, our
+    callback URL, Lengo's payment link), on a few origins. Parsing the
+    whole URL with both parsers cost ~0.1 ms each; what can fail is the
+    origin (scheme, host, port, credentials), checked once per origin, and
+    the characters and length, checked here.
+    """
+    if len(url) > MAX_URL_CHARS or _CONTROL.search(url):
+        raise UnsafeUrl(f"not a valid URL: {url[:80]!r}")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        raise UnsafeUrl(f"not a valid URL: {url[:80]!r}") from None
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeUrl(f"only absolute http(s) URLs are called, not {url[:80]!r}")
+    try:
+        _check_origin(parts.scheme, parts.netloc)
+    except UnsafeUrl as exc:
+        raise UnsafeUrl(str(exc).replace("{origin}", repr(url[:80]))) from None
+    return url
+
+
+# An origin that fails is not remembered (exceptions are not cached).
+@functools.lru_cache(maxsize=256)
+def _check_origin(scheme: str, netloc: str) -> None:
+    origin = f"{scheme}://{netloc}/"
     try:
         # Each raises on what the other lets through ("http://[::1", a port
-        # out of range, a control character, a malformed "xn--" label): a URL
-        # from a header is untrusted.
-        parts = urlsplit(url)
+        # out of range, a malformed "xn--" label): a URL from a header is untrusted.
+        parts = urlsplit(origin)
         parts.port  # noqa: B018 - validates the port
-        httpx.URL(url).host  # noqa: B018 - decodes the IDNA host
+        httpx.URL(origin).host  # noqa: B018 - decodes the IDNA host
     except (ValueError, httpx.InvalidURL):
-        raise UnsafeUrl(f"not a valid URL: {url[:80]!r}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UnsafeUrl(f"only absolute http(s) URLs are called, not {url[:80]!r}")
+        raise UnsafeUrl("not a valid URL: {origin}") from None
+    if not parts.hostname:
+        raise UnsafeUrl("only absolute http(s) URLs are called, not {origin}")
     if parts.username or parts.password:
         raise UnsafeUrl("URLs with credentials are not called")
-    return url
 
 
 def make_http_client(**kwargs: object) -> httpx.AsyncClient:

@@ -16,6 +16,7 @@ from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from saleor_lengo.logs import get_logger
+from saleor_lengo.pressure import RequestPressure
 from saleor_lengo.resources import static_dir
 from saleor_lengo.saleor.events import SYNC_EVENTS
 from saleor_lengo.services import Services
@@ -101,7 +102,7 @@ def create_app(services: Services, *, background: BackgroundStarter | None = Non
                 await stop()
             await services.aclose()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContext)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContext, pressure=services.pressure)])
     # A redirect (e.g. to add a trailing slash) drops a POST body: Lengo's
     # callbacks and Saleor's webhooks must be answered where they land.
     router: Router = app.router
