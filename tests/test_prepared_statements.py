@@ -162,3 +162,30 @@ async def test_while_someone_watches_the_engine_every_statement_passes_sqlalchem
     finally:
         event.remove(db.sync_engine, "before_cursor_execute", spy)
     assert seen == ["BEGIN", "INSERT", "SELECT"]
+
+
+async def test_a_transaction_mixing_both_paths_commits_and_rolls_back_as_one(db: Database) -> None:
+    """Prepared statements run on sqlite3 itself; any other joins the same connection and transaction."""
+    async with db.write() as conn:
+        await conn.execute(INSERT_INSTALLATION, installation_values(1))  # sqlite3
+        await conn.execute(text("UPDATE installations SET app_id = 'joined'"))  # SQLAlchemy, same transaction
+        await conn.execute(INSERT_INSTALLATION, installation_values(2))  # sqlite3 again, after SQLAlchemy joined
+    with pytest.raises(RuntimeError):
+        async with db.write() as conn:
+            await conn.execute(INSERT_INSTALLATION, installation_values(3))
+            await conn.execute(text("UPDATE installations SET app_id = 'undone'"))
+            raise RuntimeError("the handler failed")
+    with pytest.raises(RuntimeError):
+        async with db.write() as conn:
+            await conn.execute(INSERT_INSTALLATION, installation_values(4))  # sqlite3 only
+            raise RuntimeError("the handler failed")
+
+    async with db.read() as conn:
+        rows = (await conn.execute(text("SELECT saleor_api_url, app_id FROM installations ORDER BY id"))).all()
+    assert [tuple(r) for r in rows] == [
+        ("https://shop1.example/graphql/", "joined"), ("https://shop2.example/graphql/", "QXBwOj2"),
+    ]
+    # Every connection went back to the pool outside any transaction.
+    pool = db.sync_engine.pool
+    assert pool.checkedout() == 0  # type: ignore[attr-defined]
+

@@ -37,7 +37,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import Connection, CursorResult, RootTransaction
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import QueuePool, StaticPool
+from sqlalchemy.pool import PoolProxiedConnection, QueuePool, StaticPool
 from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
@@ -86,22 +86,63 @@ class Tx(abc.ABC):
 
 
 class _SqliteTx(Tx):
-    __slots__ = ("_conn", "_dbapi", "_fast")
+    """Every statement through SQLAlchemy: while someone watches the engine's statements (`Database._watched`)."""
+
+    __slots__ = ("_conn",)
 
     def __init__(self, conn: Connection) -> None:
         super().__init__()
         self._conn = conn
-        self._dbapi: sqlite3.Connection = conn.connection.driver_connection  # type: ignore[assignment]
-        # Someone watching every statement (the fault tests' outages, echo) sees them through SQLAlchemy.
-        self._fast = not (conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute or conn._echo)
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
-        if self._fast and prepared.is_marked(statement) and (parameters is None or type(parameters) is dict):
-            plan = prepared.plan(statement, parameters, self._conn.dialect)
+        return self._conn.execute(statement, parameters)
+
+
+class _RawSqliteTx(Tx):
+    """A transaction run on the `sqlite3` connection itself (BEGIN, prepared statements, COMMIT).
+
+    SQLAlchemy's Connection set-up, begin and commit cost more than SQLite's
+    own work for the short transactions of the payment path
+    (benchmarks/README.md). A statement `prepared.py` does not run makes a
+    SQLAlchemy Connection join this same DBAPI connection and transaction
+    (its "begin" finds the transaction open and sends nothing); from then on
+    that Connection commits or rolls back, and returns the connection to the pool.
+    """
+
+    __slots__ = ("_engine", "_fairy", "_dbapi", "_joined")
+
+    def __init__(self, engine: Engine, fairy: PoolProxiedConnection) -> None:
+        super().__init__()
+        self._engine = engine
+        self._fairy = fairy
+        self._dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
+        self._joined: Connection | None = None
+
+    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
+        if prepared.is_marked(statement) and (parameters is None or type(parameters) is dict):
+            plan = prepared.plan(statement, parameters, self._engine.dialect)
             if plan is not None:
                 # The part of CursorResult's interface the app uses (see db/prepared.py).
                 return cast("CursorResult[Unpack[tuple[Any, ...]]]", plan.run(self._dbapi, parameters))
-        return self._conn.execute(statement, parameters)
+        if self._joined is None:
+            self._joined = Connection(self._engine, connection=self._fairy)
+        return self._joined.execute(statement, parameters)
+
+    def end(self, *, commit: bool) -> None:
+        """Commit (or roll back), then give the connection back to the pool."""
+        joined = self._joined
+        try:
+            if joined is not None:
+                joined.commit() if commit else joined.rollback()
+            elif commit:
+                _raw("COMMIT", self._dbapi.commit)
+            else:
+                self._dbapi.rollback()
+        finally:
+            if joined is not None:
+                joined.close()
+            else:
+                self._fairy.close()
 
 
 class _AsyncTx(Tx):
@@ -142,9 +183,21 @@ class Database:
             async with self._postgresql_transaction(self._async_engine) as tx:
                 yield tx
             return
-        with self.sync_engine.connect() as conn, conn.begin():
-            yield (sqlite_tx := _SqliteTx(conn))
-        sqlite_tx._committed()
+        if self._watched():
+            with self.sync_engine.connect() as conn, conn.begin():
+                yield (sqlite_tx := _SqliteTx(conn))
+            sqlite_tx._committed()
+            return
+        fairy = _raw("connect", self.sync_engine.raw_connection)
+        dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
+        try:
+            _raw("BEGIN", lambda: dbapi.execute("BEGIN"))
+        except BaseException:
+            fairy.close()
+            raise
+        async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as raw_tx:
+            yield raw_tx
+        raw_tx._committed()
 
     @asynccontextmanager
     async def write(self) -> AsyncIterator[Tx]:
@@ -162,13 +215,19 @@ class Database:
                 await lock.acquire()
         except TimeoutError:
             raise _database_is_locked() from None
+        sqlite_tx: Tx
         try:
-            conn, transaction = await self._begin_immediate(deadline)
-            try:
-                with transaction:  # commits, or rolls back on any error
-                    yield (sqlite_tx := _SqliteTx(conn))
-            finally:
-                conn.close()
+            if self._watched():
+                conn, transaction = await self._begin_immediate(deadline)
+                try:
+                    with transaction:  # commits, or rolls back on any error
+                        yield (sqlite_tx := _SqliteTx(conn))
+                finally:
+                    conn.close()
+            else:
+                fairy = await self._begin_immediate_raw(deadline)
+                async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as sqlite_tx:
+                    yield sqlite_tx
         finally:
             lock.release()
         sqlite_tx._committed()
@@ -197,6 +256,31 @@ class Database:
                     raise
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.05)
+
+    async def _begin_immediate_raw(self, deadline: float) -> PoolProxiedConnection:
+        """As `_begin_immediate`, on the sqlite3 connection itself."""
+        delay = 0.001
+        while True:
+            fairy = _raw("connect", self.sync_engine.raw_connection)
+            dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
+            try:
+                dbapi.execute("PRAGMA busy_timeout=0")
+                try:
+                    _raw("BEGIN IMMEDIATE", lambda: dbapi.execute("BEGIN IMMEDIATE"))
+                    return fairy
+                finally:
+                    dbapi.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_TIMEOUT_MS}")
+            except BaseException as exc:
+                fairy.close()
+                if not _is_busy(exc) or time.monotonic() >= deadline:
+                    raise
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
+    def _watched(self) -> bool:
+        """Someone watches every statement (the fault tests' outages, echo): then all go through SQLAlchemy."""
+        dispatch = self.sync_engine.dispatch
+        return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute or self.sync_engine.echo)
 
     def _sqlite_writer(self) -> asyncio.Lock:
         """This process's queue of SQLite writers (one per event loop: tests run several)."""
@@ -267,16 +351,29 @@ def _install_sqlite_hooks(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
+        if conn.connection.driver_connection.in_transaction:  # type: ignore[union-attr]
+            return  # a Connection joining a transaction begun on sqlite3 itself (_RawSqliteTx)
         sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate", False) else "BEGIN"
-        if conn.dispatch.before_cursor_execute or conn.dispatch.after_cursor_execute or conn._echo:
-            conn.exec_driver_sql(sql)  # seen as a statement by whoever watches (the fault tests' outages)
-            return
-        # Straight to sqlite3, as the prepared statements go (db/prepared.py): SQLAlchemy's
-        # execution of a bare BEGIN cost more than SQLite's. Errors as SQLAlchemy raises them.
-        try:
-            conn.connection.driver_connection.execute(sql)  # type: ignore[union-attr]
-        except sqlite3.Error as exc:
-            raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
+        conn.exec_driver_sql(sql)
+
+
+@asynccontextmanager
+async def _ending(tx: _RawSqliteTx) -> AsyncIterator[_RawSqliteTx]:
+    """Commit when the block ends normally, roll back on any error (cancellation included)."""
+    try:
+        yield tx
+    except BaseException:
+        tx.end(commit=False)
+        raise
+    tx.end(commit=True)
+
+
+def _raw(sql: str, call: Callable[[], T]) -> T:
+    """A sqlite3 call whose error is raised as SQLAlchemy raises it (callers catch SQLAlchemy's)."""
+    try:
+        return call()
+    except sqlite3.Error as exc:
+        raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
 
 
 def _busy_timeout(conn: Connection, ms: int) -> None:
