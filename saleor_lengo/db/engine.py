@@ -241,8 +241,8 @@ class Database:
 
     async def _begin_immediate(self, deadline: float) -> tuple[Connection, RootTransaction]:
         """A connection inside `BEGIN IMMEDIATE`, waiting for other processes' writes without blocking the loop."""
-        delay = 0.001
-        while True:
+
+        def attempt() -> tuple[Connection, RootTransaction]:
             conn = self.sync_engine.connect().execution_options(immediate=True)
             try:
                 _busy_timeout(conn, 0)
@@ -250,17 +250,16 @@ class Database:
                     return conn, conn.begin()  # the "begin" hook below sends BEGIN IMMEDIATE
                 finally:
                     _busy_timeout(conn, SQLITE_READ_BUSY_TIMEOUT_MS)
-            except BaseException as exc:
+            except BaseException:
                 conn.close()
-                if not _is_busy(exc) or time.monotonic() >= deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
+                raise
+
+        return await _while_busy(attempt, deadline)
 
     async def _begin_immediate_raw(self, deadline: float) -> PoolProxiedConnection:
         """As `_begin_immediate`, on the sqlite3 connection itself."""
-        delay = 0.001
-        while True:
+
+        def attempt() -> PoolProxiedConnection:
             fairy = _raw("connect", self.sync_engine.raw_connection)
             dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
             try:
@@ -270,12 +269,11 @@ class Database:
                     return fairy
                 finally:
                     dbapi.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_TIMEOUT_MS}")
-            except BaseException as exc:
+            except BaseException:
                 fairy.close()
-                if not _is_busy(exc) or time.monotonic() >= deadline:
-                    raise
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, 0.05)
+                raise
+
+        return await _while_busy(attempt, deadline)
 
     def _watched(self) -> bool:
         """Someone watches every statement (the fault tests' outages, echo): then all go through SQLAlchemy."""
@@ -355,6 +353,19 @@ def _install_sqlite_hooks(engine: Engine) -> None:
             return  # a Connection joining a transaction begun on sqlite3 itself (_RawSqliteTx)
         sql = "BEGIN IMMEDIATE" if conn.get_execution_options().get("immediate", False) else "BEGIN"
         conn.exec_driver_sql(sql)
+
+
+async def _while_busy(attempt: Callable[[], T], deadline: float) -> T:
+    """`attempt()` again after an asyncio sleep while another process holds the write lock, until `deadline`."""
+    delay = 0.001
+    while True:
+        try:
+            return attempt()
+        except BaseException as exc:
+            if not _is_busy(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, 0.05)
 
 
 @asynccontextmanager
