@@ -510,3 +510,47 @@ async def test_the_confirmer_loop_confirms_a_batch_at_once_within_the_slots(
 
     assert most == CONFIRMATIONS_AT_ONCE  # concurrently, but never more than the slots
     assert {r.outcome for r in await callback_rows(services)} == {receive.CONFIRMED}
+
+
+class _Burst:
+    """Requests arriving faster than pressure.BUSY_PER_SECOND for as long as the test runs; the hold already over."""
+
+    def busy(self) -> bool:
+        return True
+
+    async def until_quiet(self, max_wait: float = 0.0) -> None:
+        await asyncio.sleep(0)
+
+
+async def test_in_a_long_burst_the_confirmer_loop_goes_on_in_small_batches(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = [await make_payment(services, installed, lengo, config) for _ in range(callback_confirm.BATCH_IN_BURST + 5)]
+    services.pressure = _Burst()  # type: ignore[assignment]
+    for m in made:
+        lengo.pay(m.pay_id)
+        assert await lengo.send_callback(m.pay_id, client) == [200]  # each left to the loop
+    assert status_calls(lengo) == 0
+    batches: list[tuple[int, int]] = []
+    run_due_once = callback_confirm.run_due_once
+
+    async def counted(services: Services, *, limit: int = callback_confirm.BATCH) -> int:
+        tried = await run_due_once(services, limit=limit)
+        batches.append((limit, tried))
+        return tried
+
+    monkeypatch.setattr(callback_confirm, "run_due_once", counted)
+    loop = asyncio.ensure_future(callback_confirm.run_forever(services))
+    try:
+        for _ in range(500):
+            if sum(tried for _, tried in batches) >= len(made):
+                break
+            await asyncio.sleep(0.01)
+    finally:
+        loop.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await loop
+    small = callback_confirm.BATCH_IN_BURST
+    assert batches[:2] == [(small, small), (small, 5)]
+    assert {r.outcome for r in await callback_rows(services)} == {receive.CONFIRMED}

@@ -65,6 +65,10 @@ MAX_ATTEMPTS = 30
 WAITING_GIVE_UP_SECONDS = 86400.0
 POLL_SECONDS = 10.0
 BATCH = 50
+# While requests keep arriving faster than pressure.BUSY_PER_SECOND, the loop
+# confirms this many per batch (a batch at most every MAX_HOLD_SECONDS): the
+# answers get the CPU, and confirmations still go on.
+BATCH_IN_BURST = 10
 
 _OPEN = (RECORDED, WAITING_PAY_ID)
 
@@ -163,8 +167,8 @@ async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
     return len(ids)
 
 
-async def run_due_once(services: Services) -> int:
-    """Claim the callbacks due for (another) confirmation and confirm them; how many were tried."""
+async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
+    """Claim up to `limit` callbacks due for (another) confirmation and confirm them; how many were tried."""
     now = services.clock()
     claimed: list[int] = []
     async with services.db.write() as conn:
@@ -172,7 +176,7 @@ async def run_due_once(services: Services) -> int:
             select(callbacks)
             .where(callbacks.c.outcome.in_(_OPEN), callbacks.c.next_attempt_at <= now)
             .order_by(callbacks.c.next_attempt_at, callbacks.c.id)
-            .limit(BATCH)
+            .limit(limit)
         )
         for row in (await conn.execute(_locked(services, query))).all():
             if row.outcome == WAITING_PAY_ID:
@@ -202,15 +206,16 @@ async def run_forever(services: Services) -> None:
     while True:
         services.callback_signal.clear()
         try:
-            # In a burst of requests, the answers first (pressure.py); at most a short hold.
+            # In a burst of requests, the answers first (pressure.py): a short hold, a small batch.
             await services.pressure.until_quiet()
-            tried = await run_due_once(services)
+            limit = BATCH_IN_BURST if services.pressure.busy() else BATCH
+            tried = await run_due_once(services, limit=limit)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("callback_retry_loop_failed")
-            tried = 0
-        if tried < BATCH:
+            tried, limit = 0, BATCH
+        if tried < limit:
             # Woken early by the callback route when it leaves a callback to this loop.
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(services.callback_signal.wait(), timeout=POLL_SECONDS)
