@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import os
 import shutil
 import signal
@@ -78,6 +79,27 @@ class Bench:
         cpu = server.cpu_seconds()
         result = load.run_wrk(server.url, requests, connections=connections, seconds=seconds or self.seconds, log=self.wrk_log)
         return dataclasses.replace(result, cpu_seconds=server.cpu_seconds() - cpu)
+
+    def slice_seconds(self, slices: int) -> int:
+        """wrk takes whole seconds: each slice lasts at least its share of `seconds`."""
+        return max(1, math.ceil(self.seconds / slices))
+
+    def paired(self, app: Server, base: Server, files: list[Path], connections: int) -> tuple[load.Result, load.Result]:
+        """The app and its baseline in alternating slices of one measurement: base, app, app, base, base, app…
+
+        This VM's speed drifts by 10–20% from one minute to the next; measured
+        one after the other, a drift lands on one side only. In alternating
+        slices it weighs on both alike. Slice i sends `files[i]` (its own
+        requests, where each must be new) to both sides; each side's slices are
+        merged (`load.merge`).
+        """
+        slice_seconds = self.slice_seconds(len(files))
+        apps, bases = [], []
+        for i, requests in enumerate(files):
+            order = ((base, bases), (app, apps)) if i % 2 == 0 else ((app, apps), (base, bases))
+            for server, results in order:
+                results.append(self.wrk(server, requests, connections, slice_seconds))
+        return load.merge(apps), load.merge(bases)
 
     def warm(self, server: Server, requests: Path, connections: int) -> None:
         if self.warmup > 0:

@@ -30,6 +30,7 @@ from tests.fakes import payloads
 PATH = "/api/webhooks/saleor/transaction-initialize-session"
 LATENCIES = (0.0, 0.1)
 CONCURRENT = 50
+SLICES = 4  # each measurement alternates app and baseline in this many slices (Bench.paired)
 # Requests per second, at most, that a slice must cover (the app must never run out).
 CEILING_ONE = 700
 CEILING_MANY = 1500
@@ -47,11 +48,12 @@ def _signed(bench: Bench, n: int) -> list[load.Request]:
 
 
 def _slices(bench: Bench, latency: float) -> dict[str, int]:
-    """How many distinct requests each warm-up and measurement may need, at most."""
+    """How many distinct requests each warm-up and each slice of a measurement may need, at most."""
     one = min(CEILING_ONE, 1 / latency if latency else CEILING_ONE)
     many = min(CEILING_MANY, CONCURRENT / latency if latency else CEILING_MANY)
-    return {"one-warm": int(one * (bench.warmup + 1)), "one": int(one * (bench.seconds + 1)),
-            "many-warm": int(many * (bench.warmup + 1)), "many": int(many * (bench.seconds + 1))}
+    per_slice = bench.slice_seconds(SLICES) + 1
+    return {"one-warm": int(one * (bench.warmup + 1)), **{f"one-{i}": int(one * per_slice) for i in range(SLICES)},
+            "many-warm": int(many * (bench.warmup + 1)), **{f"many-{i}": int(many * per_slice) for i in range(SLICES)}}
 
 
 def _file(path: Path, requests: list[load.Request]) -> Path:
@@ -104,15 +106,13 @@ def _one_latency(bench: Bench, d: Path, latency: float, sanity: load.Request, po
         bench.warm(lengo, create_file, 1)
         own = bench.wrk(lengo, create_file, 1)
         bench.warm(base, files["one-warm"], 1)
-        b1 = bench.wrk(base, files["one"], 1)
         bench.warm(app, files["one-warm"], 1)
         with bench.rss_peak(app):
-            a1 = bench.wrk(app, files["one"], 1)
+            a1, b1 = bench.paired(app, base, [files[f"one-{i}"] for i in range(SLICES)], 1)
         bench.warm(base, files["many-warm"], CONCURRENT)
-        bm = bench.wrk(base, files["many"], CONCURRENT)
         bench.warm(app, files["many-warm"], CONCURRENT)
         with bench.rss_peak(app):
-            am = bench.wrk(app, files["many"], CONCURRENT)
+            am, bm = bench.paired(app, base, [files[f"many-{i}"] for i in range(SLICES)], CONCURRENT)
     scen = f"3 initialize, Lengo {ms}"
     bench.add(Row(scen, "Lengo's own latency p50 / p99 (1 at a time)", fmt_lat(own)))
     added = a1.p50_ms - own.p50_ms

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import shutil
+import statistics
 import subprocess
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -106,3 +107,23 @@ def run_wrk(url: str, request_file: Path, *, connections: int, seconds: float, l
         wraps=f["wraps"],
         sent=f["sent"],
     )
+
+
+def merge(results: list[Result]) -> Result:
+    """Slices of one measurement as one: counts and times added; p50/p90/p99 the median of the slices', max the max."""
+    median = statistics.median
+    return Result(
+        requests=sum(r.requests for r in results),
+        seconds=sum(r.seconds for r in results),
+        p50_ms=median([r.p50_ms for r in results]),
+        p90_ms=median([r.p90_ms for r in results]),
+        p99_ms=median([r.p99_ms for r in results]),
+        max_ms=max(r.max_ms for r in results),
+        non2xx=sum(r.non2xx for r in results),
+        socket_errors=sum(r.socket_errors for r in results),
+        timeouts=sum(r.timeouts for r in results),
+        wraps=sum(r.wraps for r in results),
+        sent=sum(r.sent for r in results),
+        cpu_seconds=sum(r.cpu_seconds for r in results),
+    )
+

@@ -17,6 +17,7 @@ from benchmarks.seed import seed
 from tests.fakes import payloads
 
 CONNECTIONS = 32
+SLICES = 4  # the measurement alternates app and baseline in this many slices (Bench.paired)
 PATH = "/api/webhooks/saleor/payment-gateway-initialize-session"
 
 
@@ -40,10 +41,9 @@ def run(bench: Bench) -> None:
             if answer.status_code != 200 or answer.json()["data"]["available"] is not True:
                 raise RuntimeError(f"{server.name} answered {answer.status_code} {answer.text}")
         bench.warm(base, requests, CONNECTIONS)
-        b = bench.wrk(base, requests, CONNECTIONS)
         bench.warm(app, requests, CONNECTIONS)
         with bench.rss_peak(app):
-            a = bench.wrk(app, requests, CONNECTIONS)
+            a, b = bench.paired(app, base, [requests] * SLICES, CONNECTIONS)
     r = ratio(a.rps, b.rps)
     notes = check_clean("app", a) + check_clean("baseline", b)
     bench.add(Row("1 webhook round trip", f"throughput, {CONNECTIONS} conn." + notes, fmt_rps(a), fmt_rps(b),

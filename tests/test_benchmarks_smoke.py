@@ -29,7 +29,8 @@ def test_the_webhook_benchmark_produces_figures_for_the_app_and_its_baseline(tmp
         assert int(figure.split()[0].replace(",", "")) > 0, figure
     assert re.fullmatch(r"\d+\.\d+×", throughput.ratio), throughput.ratio
     assert bench.app_rss_peak_mb > 0
-    assert (tmp_path / "wrk.log").read_text().count("BENCH requests=") == 2
+    # App and baseline in alternating slices (Bench.paired): one wrk run per slice and side.
+    assert (tmp_path / "wrk.log").read_text().count("BENCH requests=") == 2 * webhook.SLICES
 
 
 def test_requests_with_a_tab_or_newline_cannot_go_into_a_request_file() -> None:
