@@ -18,6 +18,11 @@ sleep, up to the same 15 s SQLite's busy timeout gave. Within one process,
 writers queue on an asyncio lock first, so only other processes (another
 worker, a CLI command) ever make it retry. WAL with `synchronous=NORMAL`
 means a commit writes to the log without an fsync: nothing blocks on the disk.
+A SQLite transaction is begun and committed on the `sqlite3` connection
+itself, and the payment path's fixed statements run straight on it
+(`_RawSqliteTx`, `prepared.py`); other statements go through a SQLAlchemy
+Connection joined to the same transaction. While someone watches the
+engine's statements (the fault tests' outages, echo), SQLAlchemy runs them all.
 
 PostgreSQL goes through asyncpg as before. Both hand the code inside a
 transaction a `Tx`, whose `execute` is awaited the same way on either.
