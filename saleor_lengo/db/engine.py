@@ -193,13 +193,7 @@ class Database:
                 yield (sqlite_tx := _SqliteTx(conn))
             sqlite_tx._committed()
             return
-        fairy = _raw("connect", self.sync_engine.raw_connection)
-        dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
-        try:
-            _raw("BEGIN", lambda: dbapi.execute("BEGIN"))
-        except BaseException:
-            fairy.close()
-            raise
+        fairy = _raw_begin(self.sync_engine, "BEGIN")
         async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as raw_tx:
             yield raw_tx
         raw_tx._committed()
@@ -264,21 +258,7 @@ class Database:
     async def _begin_immediate_raw(self, deadline: float) -> PoolProxiedConnection:
         """As `_begin_immediate`, on the sqlite3 connection itself."""
 
-        def attempt() -> PoolProxiedConnection:
-            fairy = _raw("connect", self.sync_engine.raw_connection)
-            dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
-            try:
-                dbapi.execute("PRAGMA busy_timeout=0")
-                try:
-                    _raw("BEGIN IMMEDIATE", lambda: dbapi.execute("BEGIN IMMEDIATE"))
-                    return fairy
-                finally:
-                    dbapi.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_TIMEOUT_MS}")
-            except BaseException:
-                fairy.close()
-                raise
-
-        return await _while_busy(attempt, deadline)
+        return await _while_busy(lambda: _raw_begin(self.sync_engine, "BEGIN IMMEDIATE", busy_timeout_ms=0), deadline)
 
     def _watched(self) -> bool:
         """Someone watches every statement (the fault tests' outages, echo): then all go through SQLAlchemy."""
@@ -382,6 +362,29 @@ async def _ending(tx: _RawSqliteTx) -> AsyncIterator[_RawSqliteTx]:
         tx.end(commit=False)
         raise
     tx.end(commit=True)
+
+
+def _raw_begin(engine: Engine, sql: str, *, busy_timeout_ms: int | None = None) -> PoolProxiedConnection:
+    """A pooled connection inside `sql` (BEGIN or BEGIN IMMEDIATE), sent on sqlite3 itself.
+
+    `busy_timeout_ms`: SQLite's busy handler for the BEGIN only (0: fail at
+    once when another process holds the lock), restored afterwards.
+    """
+    fairy = _raw("connect", engine.raw_connection)
+    dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
+    try:
+        if busy_timeout_ms is None:
+            _raw(sql, lambda: dbapi.execute(sql))
+            return fairy
+        dbapi.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")
+        try:
+            _raw(sql, lambda: dbapi.execute(sql))
+        finally:
+            dbapi.execute(f"PRAGMA busy_timeout={SQLITE_READ_BUSY_TIMEOUT_MS}")
+        return fairy
+    except BaseException:
+        fairy.close()
+        raise
 
 
 def _raw(sql: str, call: Callable[[], T]) -> T:
