@@ -22,6 +22,10 @@ class UnsafeUrl(ValueError):
 # httpx's own limits: a longer URL, or an ASCII control character anywhere in it, is refused by httpx.
 MAX_URL_CHARS = 65536
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# What is wrong with a URL; "{}" is the URL, as shown in the message.
+_INVALID = "not a valid URL: {}"
+_NOT_ABSOLUTE = "only absolute http(s) URLs are called, not {}"
+_CREDENTIALS = "URLs with credentials are not called"
 
 
 def check_url(url: str) -> str:
@@ -33,24 +37,26 @@ def check_url(url: str) -> str:
     origin (scheme, host, port, credentials), checked once per origin, and
     the characters and length, checked here.
     """
+    problem: str | None = None
     if len(url) > MAX_URL_CHARS or _CONTROL.search(url):
-        raise UnsafeUrl(f"not a valid URL: {url[:80]!r}")
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        raise UnsafeUrl(f"not a valid URL: {url[:80]!r}") from None
-    if parts.scheme not in ("http", "https"):
-        raise UnsafeUrl(f"only absolute http(s) URLs are called, not {url[:80]!r}")
-    try:
-        _check_origin(parts.scheme, parts.netloc)
-    except UnsafeUrl as exc:
-        raise UnsafeUrl(str(exc).replace("{origin}", repr(url[:80]))) from None
+        problem = _INVALID
+    else:
+        try:
+            parts = urlsplit(url)
+        except ValueError:
+            problem = _INVALID
+        else:
+            problem = _origin_problem(parts.scheme, parts.netloc)
+    if problem is not None:
+        raise UnsafeUrl(problem.format(repr(url[:80])))
     return url
 
 
-# An origin that fails is not remembered (exceptions are not cached).
+# The answer depends on the origin alone, so it is remembered, refusals included.
 @functools.lru_cache(maxsize=256)
-def _check_origin(scheme: str, netloc: str) -> None:
+def _origin_problem(scheme: str, netloc: str) -> str | None:
+    if scheme not in ("http", "https"):
+        return _NOT_ABSOLUTE
     origin = f"{scheme}://{netloc}/"
     try:
         # Each raises on what the other lets through ("http://[::1", a port
@@ -59,11 +65,12 @@ def _check_origin(scheme: str, netloc: str) -> None:
         parts.port  # noqa: B018 - validates the port
         httpx.URL(origin).host  # noqa: B018 - decodes the IDNA host
     except (ValueError, httpx.InvalidURL):
-        raise UnsafeUrl("not a valid URL: {origin}") from None
+        return _INVALID
     if not parts.hostname:
-        raise UnsafeUrl("only absolute http(s) URLs are called, not {origin}")
+        return _NOT_ABSOLUTE
     if parts.username or parts.password:
-        raise UnsafeUrl("URLs with credentials are not called")
+        return _CREDENTIALS
+    return None
 
 
 def make_http_client(**kwargs: object) -> httpx.AsyncClient:
