@@ -1,8 +1,9 @@
 """Confirming a recorded callback with Lengo's status endpoint, durably.
 
 The callback route spawns `confirm_callback` right after recording (in a
-burst, past `services.CONFIRMATIONS_QUEUED` waiting ones, it leaves the row
-due for the loop below instead, which confirms claimed rows in batches). What
+burst — past `services.CONFIRMATIONS_QUEUED` waiting ones, or while requests
+arrive faster than `pressure.BUSY_PER_SECOND` — it leaves the row due for the
+loop below instead, which confirms claimed rows in batches). What
 Lengo's status endpoint reports — asked with the payment's own
 configuration — is applied through `payments.confirm.apply_status`; the
 callback's own claim never changes anything. When the endpoint cannot be

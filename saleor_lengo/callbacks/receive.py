@@ -29,9 +29,9 @@ from decimal import Decimal
 from typing import Any
 from urllib.parse import parse_qsl
 
-from saleor_lengo.db.prepared import prepared
 from saleor_lengo import jsonutil
 from saleor_lengo.crypto import mask, token_digest
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import callbacks
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.logs import get_logger

@@ -43,9 +43,9 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, or_, select, update
 
-from saleor_lengo.db.prepared import prepared
 from saleor_lengo import installations
 from saleor_lengo.crypto import DecryptionError
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import outbox
 from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger

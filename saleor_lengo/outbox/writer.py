@@ -5,9 +5,8 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 
-from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.engine import Tx
-
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import outbox
 from saleor_lengo.money import Money
 from saleor_lengo.payments.model import Payment

@@ -27,10 +27,10 @@ from uuid import uuid4
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from saleor_lengo.db.prepared import prepared
 from saleor_lengo import configurations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.crypto import token_digest
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payment_transitions, payments
 from saleor_lengo.installations import Installation
 from saleor_lengo.lengo.client import CreatedPayment, LengoClient

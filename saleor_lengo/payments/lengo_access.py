@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from saleor_lengo.db.prepared import prepared
 from saleor_lengo import metrics
 from saleor_lengo.configurations import Configuration
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import lengo_requests
 from saleor_lengo.lengo.client import LengoCall, LengoClient
 from saleor_lengo.logs import get_logger

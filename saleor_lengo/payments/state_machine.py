@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.engine import Tx
-
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payment_transitions
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import Money
