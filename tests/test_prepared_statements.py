@@ -189,3 +189,26 @@ async def test_a_transaction_mixing_both_paths_commits_and_rolls_back_as_one(db:
     pool = db.sync_engine.pool
     assert pool.checkedout() == 0  # type: ignore[attr-defined]
 
+
+
+@pytest.mark.parametrize("joined", [False, True], ids=["sqlite3 only", "SQLAlchemy joined"])
+async def test_a_commit_that_fails_leaves_no_transaction_open_on_the_pooled_connection(db: Database, joined: bool) -> None:
+    """SQLite keeps a transaction open when its COMMIT fails; the connection must not go back to the pool so."""
+    async with db.write() as conn:
+        installation_id = (await conn.execute(INSERT_INSTALLATION, installation_values(1))).inserted_primary_key[0]
+    with pytest.raises(IntegrityError):
+        async with db.write() as conn:
+            # Checked at COMMIT: an event for an installation that does not exist.
+            if joined:
+                await conn.execute(text("PRAGMA defer_foreign_keys=ON"))
+            else:
+                conn._sqlite_control("PRAGMA defer_foreign_keys=ON")
+            await conn.execute(INSERT_EVENT, event_values(424242))
+    # The same pooled connection serves the next transactions, read and write.
+    for _ in range(3):
+        async with db.write() as conn:
+            await conn.execute(INSERT_EVENT, event_values(installation_id))
+        async with db.read() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM outbox"))).scalar_one() >= 1
+    async with db.read() as conn:
+        assert (await conn.execute(text("SELECT installation_id FROM outbox"))).scalars().all() == [installation_id] * 3

@@ -79,6 +79,10 @@ class Tx(abc.ABC):
         for callback in self._after_commit:
             callback()
 
+    def _sqlite_control(self, sql: str) -> None:
+        """A SAVEPOINT, RELEASE or ROLLBACK TO on this SQLite transaction (`grouped.py`)."""
+        raise NotImplementedError("savepoints are only used on SQLite")
+
     # Typed as SQLAlchemy types its own execute: a select of columns gives rows of their types.
     @overload
     async def execute(self, statement: TypedReturnsRows[Unpack[_Ts]], parameters: Any = None) -> CursorResult[Unpack[_Ts]]: ...
@@ -101,6 +105,9 @@ class _SqliteTx(Tx):
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
         return self._conn.execute(statement, parameters)
+
+    def _sqlite_control(self, sql: str) -> None:
+        self._conn.exec_driver_sql(sql)
 
 
 class _RawSqliteTx(Tx):
@@ -133,16 +140,30 @@ class _RawSqliteTx(Tx):
             self._joined = Connection(self._engine, connection=self._fairy)
         return self._joined.execute(statement, parameters)
 
+    def _sqlite_control(self, sql: str) -> None:
+        # On sqlite3 itself even when a SQLAlchemy Connection joined: SQLite
+        # nests the savepoint in the one transaction either way.
+        _raw(sql, lambda: self._dbapi.execute(sql))
+
     def end(self, *, commit: bool) -> None:
-        """Commit (or roll back), then give the connection back to the pool."""
+        """Commit (or roll back), then give the connection back to the pool.
+
+        A COMMIT that fails (a deferred constraint, a full disk) leaves SQLite's
+        transaction open: it is rolled back here, or the pooled connection would
+        refuse every later BEGIN ("cannot start a transaction within a transaction").
+        """
         joined = self._joined
         try:
-            if joined is not None:
-                joined.commit() if commit else joined.rollback()
-            elif commit:
-                _raw("COMMIT", self._dbapi.commit)
+            if not commit:
+                joined.rollback() if joined is not None else self._dbapi.rollback()
+            elif joined is not None:
+                joined.commit()
             else:
+                _raw("COMMIT", self._dbapi.commit)
+        except BaseException:
+            if self._dbapi.in_transaction:
                 self._dbapi.rollback()
+            raise
         finally:
             if joined is not None:
                 joined.close()
