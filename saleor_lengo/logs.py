@@ -9,6 +9,7 @@ the app has registered as secrets at run time (tokens, keys).
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import sys
@@ -43,11 +44,17 @@ def _scrub(value: Any) -> Any:
     return value
 
 
+@functools.lru_cache(maxsize=1024)
+def _is_sensitive_key(key: str) -> bool:
+    # Remembered: the app logs a few dozen distinct keys, each line several of them.
+    return bool(_SENSITIVE_KEY.search(key)) and key not in ("request_id", "idempotency_key")
+
+
 def redact(_logger: Any, _name: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key in list(event_dict):
         if key in ("event", "level", "timestamp", "logger"):
             event_dict[key] = _scrub(event_dict[key])
-        elif _SENSITIVE_KEY.search(key) and key not in ("request_id", "idempotency_key"):
+        elif _is_sensitive_key(key):
             event_dict[key] = "[redacted]"
         else:
             event_dict[key] = _scrub(event_dict[key])
