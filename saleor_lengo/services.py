@@ -12,6 +12,7 @@ import httpx
 
 from saleor_lengo.crypto import Cipher
 from saleor_lengo.db.engine import Database
+from saleor_lengo.db.grouped import WriteGroups
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import make_http_client
 from saleor_lengo.pressure import RequestPressure
@@ -51,9 +52,12 @@ class Services:
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Installations and channel configurations, as every webhook reads them.
     cache: ReadCache = field(init=False)
+    # Callbacks recorded together in a burst share a transaction (db/grouped.py).
+    callback_writes: WriteGroups = field(init=False)
 
     def __post_init__(self) -> None:
         self.cache = ReadCache(self.db)
+        self.callback_writes = WriteGroups(self.db)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "background") -> None:
         """Run work after the answer was sent; failures are logged, never lost silently."""

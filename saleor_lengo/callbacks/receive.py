@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl
 
 from saleor_lengo import jsonutil
 from saleor_lengo.crypto import mask, token_digest
+from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import callbacks
 from saleor_lengo.lengo import vocabulary
@@ -196,7 +197,9 @@ async def record(
     remote_addr: str | None,
     confirm_now: bool = True,
 ) -> Receipt:
-    """Find the token's payment and record the callback in its own transaction.
+    """Find the token's payment and record the callback, committed before this returns.
+
+    On SQLite, callbacks arriving together share the transaction (`db/grouped.py`).
 
     `confirm_now`: the caller confirms it at once (the row is claimed for
     that); otherwise it is due at once for the confirmer loop.
@@ -215,44 +218,29 @@ async def record(
     except MalformedCallback as exc:
         body, problem = None, exc.reason
     now = services.clock()
-    async with services.db.write() as conn:
+
+    async def insert(conn: Tx) -> tuple[int, str, str | None, str]:
         # The row lock orders this insert with the checkout storing the
         # pay_id: either we see the pay_id, or our waiting row is committed
         # before the checkout looks for waiting callbacks.
-        payment = await store.get_by_token_digest(conn, digest, lock=True)
-        if payment is None:
+        target = await store.callback_target(conn, digest)
+        if target is None:
             raise UnknownToken
-        values: dict[str, Any] = {
-            "payment_id": payment.id,
-            "received_at": now,
-            "content_type": (content_type or "")[:255] or None,
-            "remote_addr": (remote_addr or "")[:64] or None,
-            "attempts": 0,
-        }
-        if body is None:
-            values.update(outcome=MALFORMED, last_error=problem, processed_at=now)
-        else:
-            values.update(
-                pay_id=body.pay_id,
-                status=body.status,
-                amount=format(body.amount, "f")[:64] if body.amount is not None else None,
-                message=body.message,
-                client_enc=services.cipher.encrypt(body.client) if body.client else None,
-                client_masked=mask(body.client) if body.client else None,
-            )
-            if payment.pay_id is None:
-                values.update(outcome=WAITING_PAY_ID, next_attempt_at=now + WAITING_RECHECK_SECONDS)
-            elif body.pay_id != payment.pay_id:
-                values.update(
-                    outcome=MISMATCH, processed_at=now, last_error="pay_id differs from the payment's pay_id"
-                )
-            else:
-                values.update(outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS if confirm_now else now)
+        payment_id, stored_pay_id = target
+        values = _row(services, body, problem, stored_pay_id, now, confirm_now)
+        values.update(
+            payment_id=payment_id,
+            received_at=now,
+            content_type=(content_type or "")[:255] or None,
+            remote_addr=(remote_addr or "")[:64] or None,
+            attempts=0,
+        )
         result = await conn.execute(_INSERT, values)
-        callback_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return int(result.inserted_primary_key[0]), payment_id, stored_pay_id, values["outcome"]  # type: ignore[index]
 
-    outcome = values["outcome"]
-    fields = {"callback_id": callback_id, "payment_id": payment.id, "outcome": outcome}
+    # In a burst, callbacks recorded together share one transaction (db/grouped.py).
+    callback_id, payment_id, stored_pay_id, outcome = await services.callback_writes.run(insert)
+    fields = {"callback_id": callback_id, "payment_id": payment_id, "outcome": outcome}
     if outcome == MALFORMED:
         log.warning("callback_malformed", reason=problem, remote_addr=remote_addr, **fields)
         raise CallbackRejected(problem or "malformed", callback_id=callback_id, outcome=outcome)
@@ -262,10 +250,34 @@ async def record(
             "callback_suspicious",
             reason="pay_id mismatch",
             received_pay_id=body.pay_id[:64],
-            stored_pay_id=payment.pay_id,
+            stored_pay_id=stored_pay_id,
             remote_addr=remote_addr,
             **fields,
         )
         raise CallbackRejected("pay_id does not match this payment", callback_id=callback_id, outcome=outcome)
     log.info("callback_recorded", lengo_status=body.status, pay_id=body.pay_id, **fields)
-    return Receipt(callback_id, payment.id, outcome)
+    return Receipt(callback_id, payment_id, outcome)
+
+
+def _row(
+    services: Services, body: CallbackBody | None, problem: str | None, stored_pay_id: str | None, now: float,
+    confirm_now: bool,
+) -> dict[str, Any]:
+    """What a callback row says, given the payment's pay_id as stored when it is recorded."""
+    if body is None:
+        return {"outcome": MALFORMED, "last_error": problem, "processed_at": now}
+    values: dict[str, Any] = {
+        "pay_id": body.pay_id,
+        "status": body.status,
+        "amount": format(body.amount, "f")[:64] if body.amount is not None else None,
+        "message": body.message,
+        "client_enc": services.cipher.encrypt(body.client) if body.client else None,
+        "client_masked": mask(body.client) if body.client else None,
+    }
+    if stored_pay_id is None:
+        values.update(outcome=WAITING_PAY_ID, next_attempt_at=now + WAITING_RECHECK_SECONDS)
+    elif body.pay_id != stored_pay_id:
+        values.update(outcome=MISMATCH, processed_at=now, last_error="pay_id differs from the payment's pay_id")
+    else:
+        values.update(outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS if confirm_now else now)
+    return values

@@ -26,8 +26,12 @@ _BY_TRANSACTION = prepared(select(payments).where(
     payments.c.installation_id == bindparam("b_installation_id"),
     payments.c.saleor_transaction_id == bindparam("b_transaction_id"),
 ))
-_BY_TOKEN_DIGEST = prepared(select(payments).where(payments.c.callback_token_digest == bindparam("b_digest")))
-_BY_TOKEN_DIGEST_LOCKED = prepared(_BY_TOKEN_DIGEST.with_for_update())
+# What a callback needs of its payment: the whole row would cost more to build than to read.
+_CALLBACK_TARGET = prepared(
+    select(payments.c.id, payments.c.pay_id)
+    .where(payments.c.callback_token_digest == bindparam("b_digest"))
+    .with_for_update()
+)
 # The columns to set are the keys given with each execution.
 _UPDATE_BY_ID = prepared(update(payments).where(payments.c.id == bindparam("b_id")))
 _INSERT_STATUS_CHECK = prepared(status_checks.insert())
@@ -44,9 +48,10 @@ async def get_by_transaction(conn: Tx, installation_id: int, transaction_id: str
     return Payment.from_row(row) if row else None
 
 
-async def get_by_token_digest(conn: Tx, digest: str, *, lock: bool = False) -> Payment | None:
-    row = (await conn.execute(_BY_TOKEN_DIGEST_LOCKED if lock else _BY_TOKEN_DIGEST, {"b_digest": digest})).first()
-    return Payment.from_row(row) if row else None
+async def callback_target(conn: Tx, digest: str) -> tuple[str, str | None] | None:
+    """The id and pay_id of the payment whose callback token has this digest, its row locked (PostgreSQL)."""
+    row = (await conn.execute(_CALLBACK_TARGET, {"b_digest": digest})).first()
+    return (row.id, row.pay_id) if row else None
 
 
 async def update_fields(conn: Tx, payment_id: str, **values: Any) -> None:
