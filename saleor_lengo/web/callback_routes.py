@@ -10,7 +10,6 @@ body) and no rate limit.
 
 from __future__ import annotations
 
-import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import Response
@@ -26,14 +25,14 @@ log = get_logger(__name__)
 
 # Lengo's callback is five short fields; anything near this is not Lengo.
 MAX_CALLBACK_BYTES = 16 * 1024
-CALLBACK_PATH = "/api/lengo/callback/{token}"
+CALLBACK_PREFIX = "/api/lengo/callback/"
+CALLBACK_PATH = CALLBACK_PREFIX + "{token}"
 
 
 async def callback(request: Request) -> Response:
     services: Services = request.app.state.services
-    # The token is what lets anyone post for this payment: keep it out of
-    # the request's log lines (and the confirmation's, which inherit them).
-    structlog.contextvars.bind_contextvars(path=CALLBACK_PATH)
+    # Its log lines (and the confirmation's, which inherit them) name
+    # CALLBACK_PATH, never the token: RequestContext binds it so.
     try:
         raw = await read_body(request, MAX_CALLBACK_BYTES)
     except BodyTooLarge:
