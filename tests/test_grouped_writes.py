@@ -171,3 +171,26 @@ async def test_a_write_arriving_alone_is_committed_at_once(db: Database) -> None
         await groups.run(rec.insert(n))
         assert f"https://shop{n}.example/graphql/" in await stored_urls(db)
     assert len({id(tx) for tx in rec.transactions}) == 3
+
+
+async def test_when_the_flusher_is_cancelled_no_caller_is_left_waiting(sqlite_db: Database) -> None:
+    """At shutdown: the group being written is rolled back, the ones queued behind it are cancelled too."""
+    db = sqlite_db
+    groups, rec = WriteGroups(db, max_group=2), Recorder()
+    started = asyncio.Event()
+
+    async def slow(tx: Tx) -> None:
+        started.set()
+        await asyncio.sleep(3600)  # a write that never ends
+
+    callers = [asyncio.ensure_future(groups.run(w)) for w in (slow, rec.insert(1), rec.insert(2), rec.insert(3))]
+    await started.wait()
+    [flusher] = [t for t in asyncio.all_tasks() if t.get_name() == "grouped-writes"]
+    flusher.cancel()
+    results = await asyncio.wait_for(asyncio.gather(*callers, return_exceptions=True), 5)
+    assert all(isinstance(r, asyncio.CancelledError) for r in results), results
+    assert rec.ran == []  # the other write of the cancelled group never ran; the queued ones neither
+    assert await stored_urls(db) == set()
+    # The next write starts a new flusher.
+    assert await groups.run(rec.insert(4)) > 0
+    assert await stored_urls(db) == {"https://shop4.example/graphql/"}

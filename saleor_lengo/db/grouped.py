@@ -44,32 +44,39 @@ class WriteGroups:
     def __init__(self, db: Database, *, max_group: int = MAX_GROUP) -> None:
         self._db = db
         self._max = max_group
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._queue: list[tuple[_Work, asyncio.Future[Any]]] = []
-        self._flusher: asyncio.Task[None] | None = None
+        # Per event loop (tests run several, some in other threads): the works
+        # waiting for the loop's flusher, which removes its entry when done.
+        self._queues: dict[asyncio.AbstractEventLoop, list[tuple[_Work, asyncio.Future[Any]]]] = {}
+        self._flushers: set[asyncio.Task[None]] = set()
 
     async def run(self, work: Callable[[Tx], Awaitable[T]]) -> T:
         if not self._db.is_sqlite:
             async with self._db.write() as tx:
                 return await work(tx)
         loop = asyncio.get_running_loop()
-        if self._loop is not loop:  # tests run one event loop after another
-            self._loop, self._queue, self._flusher = loop, [], None
         future: asyncio.Future[T] = loop.create_future()
-        self._queue.append((work, future))
-        if self._flusher is None:
+        queue = self._queues.get(loop)
+        if queue is None:
+            queue = self._queues[loop] = []
             # Started at the next turn of the loop: the writes of the requests
             # being handled in this turn join the same group.
-            self._flusher = loop.create_task(self._flush())
+            flusher = loop.create_task(self._flush(loop, queue), name="grouped-writes")
+            self._flushers.add(flusher)
+            flusher.add_done_callback(self._flushers.discard)
+        queue.append((work, future))
         return await future
 
-    async def _flush(self) -> None:
+    async def _flush(self, loop: asyncio.AbstractEventLoop, queue: list[tuple[_Work, asyncio.Future[Any]]]) -> None:
         try:
-            while self._queue:
-                group, self._queue = self._queue[: self._max], self._queue[self._max :]
+            while queue:
+                group = queue[: self._max]
+                del queue[: self._max]
                 await _write(self._db, group)
         finally:
-            self._flusher = None
+            # A write arriving from now on starts a new flusher.
+            del self._queues[loop]
+            for _work, future in queue:  # left only if this flusher was cancelled (shutdown)
+                future.cancel()
 
 
 async def _write(db: Database, group: list[tuple[_Work, asyncio.Future[Any]]]) -> None:
