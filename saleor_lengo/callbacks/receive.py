@@ -30,7 +30,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from saleor_lengo import jsonutil
-from saleor_lengo.crypto import mask, token_digest
+from saleor_lengo.crypto import Cipher, mask, token_digest
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import callbacks
@@ -227,7 +227,7 @@ async def record(
         if target is None:
             raise UnknownToken
         payment_id, stored_pay_id = target
-        values = _row(services, body, problem, stored_pay_id, now, confirm_now)
+        values = _row(services.cipher, body, problem, stored_pay_id, now, confirm_now)
         values.update(
             payment_id=payment_id,
             received_at=now,
@@ -260,7 +260,7 @@ async def record(
 
 
 def _row(
-    services: Services, body: CallbackBody | None, problem: str | None, stored_pay_id: str | None, now: float,
+    cipher: Cipher, body: CallbackBody | None, problem: str | None, stored_pay_id: str | None, now: float,
     confirm_now: bool,
 ) -> dict[str, Any]:
     """What a callback row says, given the payment's pay_id as stored when it is recorded."""
@@ -271,7 +271,7 @@ def _row(
         "status": body.status,
         "amount": format(body.amount, "f")[:64] if body.amount is not None else None,
         "message": body.message,
-        "client_enc": services.cipher.encrypt(body.client) if body.client else None,
+        "client_enc": cipher.encrypt(body.client) if body.client else None,
         "client_masked": mask(body.client) if body.client else None,
     }
     if stored_pay_id is None:

@@ -81,7 +81,8 @@ class Tx(abc.ABC):
 
     def _sqlite_control(self, sql: str) -> None:
         """A SAVEPOINT, RELEASE or ROLLBACK TO on this SQLite transaction (`grouped.py`)."""
-        raise NotImplementedError("savepoints are only used on SQLite")
+        # Not a gap: grouped writes run on SQLite only, PostgreSQL's each in its own transaction.
+        raise TypeError(f"{type(self).__name__} takes no savepoints: grouped writes are SQLite's only")
 
     # Typed as SQLAlchemy types its own execute: a select of columns gives rows of their types.
     @overload
