@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings, load_settings
@@ -216,3 +217,17 @@ async def configure_channel(
         config = await _save_configuration(conn, services.cipher, inst.id, data)
         await _map_channel(conn, inst.id, channel, config.id)
     return config
+
+
+class WriteCounter:
+    """Counts the write transactions `db` opens from now on (its `write` patched through monkeypatch)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch, db: Database) -> None:
+        self.count = 0
+        write = db.write
+
+        def counted_write() -> Any:
+            self.count += 1
+            return write()
+
+        monkeypatch.setattr(db, "write", counted_write)

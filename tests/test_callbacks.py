@@ -34,7 +34,7 @@ from saleor_lengo.payments import store
 from saleor_lengo import pressure
 from saleor_lengo.services import CONFIRMATIONS_AT_ONCE, CONFIRMATIONS_QUEUED, Services, build_services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import configure_channel
+from tests.conftest import WriteCounter, configure_channel
 from tests.fakes.factories import MadePayment, get_payment, make_payment, store_pay_id
 from tests.fakes.saleor import FakeSaleor
 
@@ -557,31 +557,23 @@ async def test_in_a_long_burst_the_confirmer_loop_goes_on_in_small_batches(
 
 
 async def test_callbacks_arriving_together_are_recorded_in_one_transaction_each_answered_as_alone(
-    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """db/grouped.py: on SQLite one transaction for the group; each callback still gets its own answer."""
     made = [await make_payment(services, installed, lengo, config) for _ in range(5)]
     for m in made:
         lengo.pay(m.pay_id)
-    transactions = 0
-    write = services.db.write
-
-    def counted_write() -> Any:
-        nonlocal transactions
-        transactions += 1
-        return write()
-
-    services.db.write = counted_write  # type: ignore[method-assign]
+    transactions = WriteCounter(monkeypatch, services.db)
     answers = await asyncio.gather(
         *(lengo.send_callback(m.pay_id, client) for m in made[:3]),
         client.post("/api/lengo/callback/not-a-token", content=jsonutil.dumps(lengo.callback_body(made[0].pay_id))),
         lengo.send_callback(made[3].pay_id, client, override={"pay_id": ""}),  # malformed
         lengo.send_callback(made[4].pay_id, client, override={"pay_id": "QUJDREVGR0hJSktMTU5PUA=="}),  # mismatch
     )
-    services.db.write = write  # type: ignore[method-assign]
 
     assert [a if isinstance(a, list) else [a.status_code] for a in answers] == [[200], [200], [200], [404], [400], [400]]
-    assert transactions == (1 if services.db.is_sqlite else 6)
+    assert transactions.count == (1 if services.db.is_sqlite else 6)
     rows = {r.payment_id: r for r in await callback_rows(services)}
     assert [rows[m.id].outcome for m in made] == [receive.RECORDED] * 3 + [receive.MALFORMED, receive.MISMATCH]
     assert all(rows[m.id].client_masked and PHONE not in (rows[m.id].client_enc or "") for m in made[:3])

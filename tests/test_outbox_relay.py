@@ -26,7 +26,7 @@ from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo import workers
 from saleor_lengo.callbacks import confirm as callback_confirm
-from tests.conftest import configure_channel
+from tests.conftest import WriteCounter, configure_channel
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 
@@ -344,20 +344,12 @@ async def test_a_batch_is_sent_at_once_after_one_probe_and_its_verdicts_written_
             in_flight -= 1
 
     monkeypatch.setattr(services.saleor, "graphql", counted_graphql)
-    writes = 0
-    write = services.db.write
-
-    def counted_write() -> Any:
-        nonlocal writes
-        writes += 1
-        return write()
-
-    monkeypatch.setattr(services.db, "write", counted_write)
+    writes = WriteCounter(monkeypatch, services.db)
 
     assert await relay.run_once(services) == 12
 
     assert most == 11  # the probe alone, then the other eleven together
-    assert writes == 1 + 1 + 1 + 1  # the claim, the probe's verdict, the others' verdicts, the empty claim
+    assert writes.count == 1 + 1 + 1 + 1  # the claim, the probe's verdict, the others' verdicts, the empty claim
     assert {r.state for r in await rows(services)} == {relay.DELIVERED}
     for m in made:
         [event] = installed.events(m.transaction_id, "CHARGE_SUCCESS")
