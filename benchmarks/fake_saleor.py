@@ -3,7 +3,7 @@
 Not `tests.fakes.saleor.FakeSaleor`: that one validates and executes every
 document against Saleor's schema with graphql-core, which costs more than the
 app's relay itself and would measure the fake instead of the relay. This one
-only counts the reports it receives (`GET /stats`) and serves the JWKS
+only counts the reports it receives and the HTTP requests that carried them (`GET /stats`) and serves the JWKS
 (`--jwks FILE`), so the app could refetch keys if it had to.
 """
 
@@ -21,17 +21,22 @@ from starlette.routing import Route
 
 
 def create_app(jwks: bytes) -> Starlette:
-    seen = {"reports": 0, "other": 0}
+    seen = {"reports": 0, "other": 0, "requests": 0}
+
+    def answer(operation: dict[str, object]) -> dict[str, object]:
+        if "transactionEventReport" not in str(operation.get("query") or ""):
+            seen["other"] += 1
+            return {"data": None}
+        seen["reports"] += 1
+        return {"data": {"transactionEventReport": {
+            "alreadyProcessed": False, "transactionEvent": {"id": f"VHJhbnNhY3Rpb25FdmVudDo{seen['reports']}"}, "errors": []}}}
 
     async def graphql(request: Request) -> Response:
         body = json.loads(await request.body())
-        if "transactionEventReport" not in (body.get("query") or ""):
-            seen["other"] += 1
-            return Response(b'{"data": null}', media_type="application/json")
-        seen["reports"] += 1
-        answer = {"data": {"transactionEventReport": {
-            "alreadyProcessed": False, "transactionEvent": {"id": f"VHJhbnNhY3Rpb25FdmVudDo{seen['reports']}"}, "errors": []}}}
-        return Response(json.dumps(answer), media_type="application/json")
+        seen["requests"] += 1
+        # A list of operations is answered with a list, as Saleor's GraphQL view does.
+        answers = [answer(op) for op in body] if isinstance(body, list) else answer(body)
+        return Response(json.dumps(answers), media_type="application/json")
 
     async def jwks_route(_request: Request) -> Response:
         return Response(jwks, media_type="application/json")

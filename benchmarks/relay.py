@@ -31,7 +31,7 @@ def run(bench: Bench) -> None:
     n = max(100, int(EVENTS_PER_SECOND_OF_RUN * bench.seconds))
     db = d / "relay-app.sqlite3"
     seed(sqlite_url(db), bench.saleor, "http://127.0.0.1:9", outbox_events=n)
-    before = json.loads(httpx.get(saleor.url + "/stats").read())["reports"]
+    before = json.loads(httpx.get(saleor.url + "/stats").read())
     env = procs.base_env(**app_env(sqlite_url(db), "http://127.0.0.1:8000"))
     with (d / "relay.log").open("ab") as log:
         done = subprocess.run([sys.executable, "-m", "benchmarks.relay_drain"], env=env, cwd=procs.app_root(),
@@ -39,9 +39,11 @@ def run(bench: Bench) -> None:
     if done.returncode != 0:
         raise RuntimeError(f"relay_drain failed: {(d / 'relay.log').read_text()[-3000:]}")
     result = json.loads(done.stdout)
-    received = json.loads(httpx.get(saleor.url + "/stats").read())["reports"] - before
+    after = json.loads(httpx.get(saleor.url + "/stats").read())
+    received = after["reports"] - before["reports"]
+    requests = after["requests"] - before["requests"]
     pending = count(db, "SELECT count(*) FROM outbox WHERE state != 'delivered'")
     rate = result["delivered"] / result["seconds"]
     note = "" if received == n and pending == 0 else f" (Saleor received {received}, {pending} not delivered)"
-    bench.add(Row("4 relay drain", f"events delivered to Saleor, {n:,} queued" + note, f"{rate:,.0f} events/s", "", "",
+    bench.add(Row("4 relay drain", f"events delivered to Saleor, {n:,} queued, in {requests:,} HTTP requests" + note, f"{rate:,.0f} events/s", "", "",
                   "≥ 500/s", rate >= 500 and not note))

@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
 import pytest
 from sqlalchemy import select, update
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import outbox
@@ -326,31 +329,126 @@ def test_serve_runs_the_relay_and_the_callback_retry_loop() -> None:
     assert callback_confirm.run_forever in workers.LOOPS
 
 
-async def test_a_batch_is_sent_at_once_after_one_probe_and_its_verdicts_written_together(
+async def test_a_batch_goes_out_after_one_probe_in_concurrent_batched_requests_and_its_verdicts_are_written_together(
     services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    made = [await paid_payment(services, installed, lengo, config, amount=Decimal(10_000 + i)) for i in range(12)]
+    made = [await paid_payment(services, installed, lengo, config, amount=Decimal(10_000 + i)) for i in range(22)]
     in_flight, most = 0, 0
-    graphql = services.saleor.graphql
+    graphql_batch = services.saleor.graphql_batch
 
-    async def counted_graphql(*args: Any, **kwargs: Any) -> dict[str, Any]:
+    async def counted(*args: Any, **kwargs: Any) -> Any:
         nonlocal in_flight, most
         in_flight += 1
         most = max(most, in_flight)
         try:
             await asyncio.sleep(0.01)  # Saleor thinking: the others get to start meanwhile
-            return await graphql(*args, **kwargs)
+            return await graphql_batch(*args, **kwargs)
         finally:
             in_flight -= 1
 
-    monkeypatch.setattr(services.saleor, "graphql", counted_graphql)
+    monkeypatch.setattr(services.saleor, "graphql_batch", counted)
     writes = WriteCounter(monkeypatch, services.db)
+    requests_before = len(installed.graphql_requests)
 
-    assert await relay.run_once(services) == 12
+    assert await relay.run_once(services) == 22
 
-    assert most == 11  # the probe alone, then the other eleven together
+    # The probe alone, then the other 21 in three requests of seven, all three at once.
+    assert installed.graphql_requests[requests_before:] == [1, 7, 7, 7]
+    assert most == 3
     assert writes.count == 1 + 1 + 1 + 1  # the claim, the probe's verdict, the others' verdicts, the empty claim
-    assert {r.state for r in await rows(services)} == {relay.DELIVERED}
+    delivered = {r.payment_id: r for r in await rows(services)}
     for m in made:
         [event] = installed.events(m.transaction_id, "CHARGE_SUCCESS")
         assert event.amount == m.amount
+        # Each report's own result reached its own row, whichever request carried it.
+        assert (delivered[m.id].state, delivered[m.id].saleor_event_id) == (relay.DELIVERED, event.id)
+    assert await relay.run_once(services) == 0
+
+
+async def test_a_report_refused_inside_a_batched_request_gets_its_own_verdict_and_the_others_are_delivered(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    probe = await paid_payment(services, installed, lengo, config)
+    fine = await paid_payment(services, installed, lengo, config)
+    unknown = await paid_payment(services, installed, lengo, config, open_in_saleor=False)
+    conflicting = await paid_payment(services, installed, lengo, config)
+    installed.record_sync_answer(
+        conflicting.transaction_id, {"result": "CHARGE_SUCCESS", "pspReference": conflicting.pay_id, "amount": Decimal("1")}
+    )
+    also_fine = await paid_payment(services, installed, lengo, config)
+    requests_before = len(installed.graphql_requests)
+
+    assert await relay.run_once(services) == 3
+
+    assert installed.graphql_requests[requests_before:] == [1, 4]
+    by_payment = {r.payment_id: r for r in await rows(services)}
+    for m in (probe, fine, also_fine):
+        assert by_payment[m.id].state == relay.DELIVERED
+        assert len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1
+    assert (by_payment[unknown.id].state, by_payment[conflicting.id].state) == (relay.DEAD, relay.DEAD)
+    assert "NOT_FOUND" in by_payment[unknown.id].last_error
+    assert "INCORRECT_DETAILS" in by_payment[conflicting.id].last_error
+
+
+@dataclass
+class SaleorFailingBatches(FakeSaleor):
+    """Answers 503 to the first `failing` batched requests; single operations go through."""
+
+    failing: int = 0
+
+    async def _graphql(self, request: Request) -> Response:
+        if self.failing and (await request.body()).lstrip().startswith(b"["):
+            self.failing -= 1
+            self.graphql_requests.append(0)
+            return Response("Service Unavailable", status_code=503)
+        return await super()._graphql(request)
+
+
+@dataclass
+class SaleorWithoutBatching(FakeSaleor):
+    """A GraphQL server that reads a list body as one operation without a query, as servers without batching do."""
+
+    async def _graphql(self, request: Request) -> Response:
+        if (await request.body()).lstrip().startswith(b"["):
+            self.graphql_requests.append(0)
+            return JSONResponse({"errors": [{"message": "Must provide a query string."}]}, status_code=400)
+        return await super()._graphql(request)
+
+
+@pytest.fixture
+def fake_saleor(request: pytest.FixtureRequest) -> FakeSaleor:
+    """The conftest's fake Saleor, or the kind a test names (a new one for each database it runs on)."""
+    make: Callable[[], FakeSaleor] = getattr(request, "param", FakeSaleor)
+    return make()
+
+
+@pytest.mark.parametrize("fake_saleor", [lambda: SaleorFailingBatches(failing=1)], ids=["batch-503"], indirect=True)
+async def test_a_batched_request_that_fails_as_a_whole_leaves_each_of_its_reports_to_be_retried(
+    services: Services, installed: SaleorFailingBatches, lengo: LengoState, config: Configuration
+) -> None:
+    made = [await paid_payment(services, installed, lengo, config) for _ in range(4)]
+
+    assert await relay.run_once(services) == 1  # the probe; the batch of the other three met a 503
+
+    states = [(r.state, r.attempts, "503" in (r.last_error or "")) for r in await rows(services)]
+    assert states == [(relay.DELIVERED, 1, False)] + [(relay.PENDING, 1, True)] * 3
+    later(services, 3600)
+    assert await relay.run_once(services) == 3
+    for m in made:
+        assert len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+@pytest.mark.parametrize("fake_saleor", [SaleorWithoutBatching], ids=["no-batching"], indirect=True)
+async def test_a_saleor_that_does_not_take_batches_gets_the_reports_one_by_one(
+    services: Services, installed: SaleorWithoutBatching, lengo: LengoState, config: Configuration
+) -> None:
+    made = [await paid_payment(services, installed, lengo, config) for _ in range(5)]
+    requests_before = len(installed.graphql_requests)
+
+    assert await relay.run_once(services) == 5
+
+    # The probe, the refused batch (0 operations run), then the four one by one.
+    assert installed.graphql_requests[requests_before:] == [1, 0, 1, 1, 1, 1]
+    assert {r.state for r in await rows(services)} == {relay.DELIVERED}
+    for m in made:
+        assert len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1

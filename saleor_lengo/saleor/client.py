@@ -35,7 +35,31 @@ def jwks_url(saleor_api_url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}/.well-known/jwks.json"
 
 
+class SaleorBatchRefused(SaleorError):
+    """Saleor (or something in front of it) did not answer a batch with one result per operation."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, transient=True)
+
+
 _PERMISSION_CODES = {"PermissionDenied", "PERMISSION_DENIED"}
+
+
+def _data(payload: dict[str, Any], *, refused: bool) -> dict[str, Any]:
+    """One operation's `data`, or the error its `errors` say (`refused`: Saleor called it invalid)."""
+    errors = payload.get("errors") or []
+    if errors:
+        codes = {str((e.get("extensions") or {}).get("exception", {}).get("code", "")) for e in errors if isinstance(e, dict)}
+        messages = "; ".join(str(e.get("message", ""))[:200] for e in errors if isinstance(e, dict))
+        if codes & _PERMISSION_CODES or "permission" in messages.lower():
+            raise SaleorPermissionDenied(f"permission denied: {messages}")
+        if refused:
+            raise SaleorError(f"GraphQL refused: {messages}", transient=False)
+        raise SaleorError(f"GraphQL errors: {messages}", transient=True)
+    data = payload.get("data")
+    if not isinstance(data, dict):
+        raise SaleorError("Saleor answered without data", transient=True)
+    return data
 
 
 class SaleorClient:
@@ -50,6 +74,53 @@ class SaleorClient:
         except UnsafeUrl as exc:
             raise SaleorError(str(exc), transient=False) from None
         body = jsonutil.dumps({"query": load(document), "variables": variables or {}})
+        response = await self._post(api_url, token, body)
+        try:
+            payload = jsonutil.loads(response.content)
+        except jsonutil.JsonError:
+            raise SaleorError(f"Saleor answered non-JSON (HTTP {response.status_code})", transient=True) from None
+        if not isinstance(payload, dict):
+            raise SaleorError("Saleor answered an unexpected JSON shape", transient=True)
+        return _data(payload, refused=response.status_code == 400)
+
+    async def graphql_batch(
+        self, api_url: str, token: str, document: str, variables: list[dict[str, Any]]
+    ) -> list[dict[str, Any] | SaleorError]:
+        """Run one document once per set of variables, in one HTTP request: each one's data or error, in order.
+
+        Saleor's GraphQL view takes a JSON list of operations and answers a
+        list in the same order, each executed on its own (one failing does
+        not stop the others; the HTTP status is the worst of theirs, so a
+        400 may carry data for the rest). What concerns the whole request —
+        Saleor unreachable, 5xx, a refused token — raises, as `graphql` does;
+        an answer that is not such a list raises `SaleorBatchRefused`.
+        """
+        try:
+            check_url(api_url)
+        except UnsafeUrl as exc:
+            raise SaleorError(str(exc), transient=False) from None
+        query = load(document)
+        body = jsonutil.dumps([{"query": query, "variables": v} for v in variables])
+        response = await self._post(api_url, token, body)
+        try:
+            payload = jsonutil.loads(response.content)
+        except jsonutil.JsonError:
+            raise SaleorError(f"Saleor answered non-JSON (HTTP {response.status_code})", transient=True) from None
+        if not isinstance(payload, list) or len(payload) != len(variables) or not all(
+            isinstance(entry, dict) for entry in payload
+        ):
+            raise SaleorBatchRefused(f"Saleor did not answer the batch with {len(variables)} results")
+        results: list[dict[str, Any] | SaleorError] = []
+        for entry in payload:
+            try:
+                # Saleor leaves `data` out of an operation it refused as invalid (its 400).
+                results.append(_data(entry, refused="data" not in entry))
+            except SaleorError as exc:
+                results.append(exc)
+        return results
+
+    async def _post(self, api_url: str, token: str, body: str) -> httpx.Response:
+        """POST a GraphQL body; what the HTTP status alone says about the whole request raises."""
         try:
             response = await self._http.post(
                 api_url,
@@ -63,25 +134,7 @@ class SaleorClient:
             raise SaleorError(f"Saleor answered HTTP {response.status_code}", transient=True)
         if response.status_code in (401, 403):
             raise SaleorPermissionDenied(f"Saleor answered HTTP {response.status_code}")
-        try:
-            payload = jsonutil.loads(response.content)
-        except jsonutil.JsonError:
-            raise SaleorError(f"Saleor answered non-JSON (HTTP {response.status_code})", transient=True) from None
-        if not isinstance(payload, dict):
-            raise SaleorError("Saleor answered an unexpected JSON shape", transient=True)
-        errors = payload.get("errors") or []
-        if errors:
-            codes = {str((e.get("extensions") or {}).get("exception", {}).get("code", "")) for e in errors if isinstance(e, dict)}
-            messages = "; ".join(str(e.get("message", ""))[:200] for e in errors if isinstance(e, dict))
-            if codes & _PERMISSION_CODES or "permission" in messages.lower():
-                raise SaleorPermissionDenied(f"permission denied: {messages}")
-            if response.status_code == 400:
-                raise SaleorError(f"GraphQL refused: {messages}", transient=False)
-            raise SaleorError(f"GraphQL errors: {messages}", transient=True)
-        data = payload.get("data")
-        if not isinstance(data, dict):
-            raise SaleorError("Saleor answered without data", transient=True)
-        return data
+        return response
 
     async def fetch_app_id(self, api_url: str, token: str) -> str:
         data = await self.graphql(api_url, token, "queries/app-id.graphql")

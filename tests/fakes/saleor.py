@@ -8,7 +8,10 @@ schema, with resolvers for what the app uses (`app`, `channels`,
 refused here too. `transactionEventReport` deduplicates as Saleor 3.23 does
 (`PAYMENT-APPS.md` §5 and §7): same (transaction, pspReference, type) and
 amount → `alreadyProcessed: true`; another amount → `INCORRECT_DETAILS` and
-a `CHARGE_FAILURE` event.
+a `CHARGE_FAILURE` event. Like Saleor's GraphQL view, it takes a JSON list
+of operations in one request and answers a list in the same order, each
+operation validated and executed on its own, the HTTP status the worst of
+theirs (400 when one of them is invalid, the others' data kept).
 """
 
 from __future__ import annotations
@@ -106,7 +109,8 @@ class FakeSaleor:
             {"id": "Q2hhbm5lbDoy", "slug": "channel-gnf", "name": "Guinée", "currencyCode": "GNF"},
         ]
     )
-    graphql_calls: list[dict[str, Any]] = field(default_factory=list)
+    graphql_calls: list[dict[str, Any]] = field(default_factory=list)  # one per operation
+    graphql_requests: list[int] = field(default_factory=list)  # one per HTTP request: its operations
     jwks_requests: int = 0
     jwks_down: bool = False
     _event_seq: int = 0
@@ -229,18 +233,35 @@ class FakeSaleor:
 
     # -- HTTP ----------------------------------------------------------------------
     async def _graphql(self, request: Request) -> Response:
-        body = json.loads(await request.body())
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            # Saleor's words and status for a body it cannot read.
+            return JSONResponse({"errors": [{"message": "Unable to parse query."}]}, status_code=400)
         auth = request.headers.get("authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
-        self.graphql_calls.append({"query": body.get("query"), "variables": body.get("variables"), "token": token})
+        batch = body if isinstance(body, list) else [body]
+        self.graphql_requests.append(len(batch))
+        for entry in batch:
+            self.graphql_calls.append({"query": entry.get("query"), "variables": entry.get("variables"), "token": token})
         if self.down:
             if self.down > 0:
                 self.down -= 1
             return Response("Service Unavailable", status_code=503)
-        document = body.get("query") or ""
+        answers = [await self._operation(entry, token) for entry in batch]
+        status = max(code for _, code in answers)
+        if isinstance(body, list):
+            return Response(json.dumps([payload for payload, _ in answers], default=str), status_code=status,
+                            media_type="application/json")
+        [(payload, _)] = answers
+        return Response(json.dumps(payload, default=str), status_code=status, media_type="application/json")
+
+    async def _operation(self, entry: dict[str, Any], token: str | None) -> tuple[dict[str, Any], int]:
+        """One operation's answer and HTTP status, as Saleor's `get_response` makes them."""
+        document = entry.get("query") or ""
         errors = validation_errors(document)
         if errors:
-            return JSONResponse({"errors": [{"message": m} for m in errors]}, status_code=400)
+            return {"errors": [{"message": m} for m in errors]}, 400
 
         fake = self
 
@@ -256,12 +277,12 @@ class FakeSaleor:
 
         result = await graphql(
             saleor_schema(), document, root_value=Root(), context_value={"token": token},
-            variable_values=body.get("variables") or {},
+            variable_values=entry.get("variables") or {},
         )
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [e.formatted for e in result.errors]
-        return Response(json.dumps(payload, default=str), media_type="application/json")
+        return payload, 200
 
     async def _jwks(self, _request: Request) -> Response:
         self.jwks_requests += 1
