@@ -528,6 +528,25 @@ async def test_a_repeat_returns_the_same_payment_without_a_second_lengo_create(
     assert creates(lengo) == 1
 
 
+async def test_a_repeat_gets_the_first_payment_even_after_the_configuration_stopped_accepting_it(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    await configure_channel(services, installed)
+    tx = new_transaction_id()
+    first = await initialize_session(client, installed, tx)
+    # The merchant lowers the maximum below this checkout's amount: a new
+    # checkout is refused, but the shopper already holds this payment's link.
+    await configure_channel(services, installed, max_amount="1000")
+
+    repeat = await initialize_session(client, installed, tx)
+    fresh = await initialize_session(client, installed, new_transaction_id())
+
+    assert first["result"] == "CHARGE_ACTION_REQUIRED"
+    assert repeat == first
+    assert fresh["result"] == "CHARGE_FAILURE" and fresh["data"]["error"]["code"] == "AMOUNT_OUT_OF_RANGE"
+    assert creates(lengo) == 1
+
+
 async def test_concurrent_repeats_make_one_lengo_payment(
     services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
 ) -> None:

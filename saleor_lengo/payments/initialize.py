@@ -1,9 +1,10 @@
 """TRANSACTION_INITIALIZE_SESSION: from a Saleor transaction to a Lengo payment page.
 
-1. A repeat of a known Saleor transaction answers the stored payment (one
+1. Find the channel's configuration; check currency, amount and return URL.
+2. A repeat of a known Saleor transaction answers the stored payment (one
    Lengo payment per transaction; Saleor repeats an initialize with the same
-   idempotencyKey).
-2. Find the channel's configuration; check currency, amount and return URL.
+   idempotencyKey), whatever the checks now say; the unique (installation,
+   transaction) key tells a repeat when its payment is stored.
 3. Store the payment *before* calling Lengo, in "creating", in a short
    transaction of its own: no lock is held while Lengo thinks, and a payment
    Lengo may create is never unknown to us. Only a digest of the callback
@@ -151,14 +152,12 @@ class _Checked:
 
 
 async def execute(services: Services, installation: Installation, session: Session) -> dict[str, Any]:
-    existing = await find(services, installation.id, session.transaction.id)
-    if existing is not None:
-        return await answer_repeat(services, existing)
-
+    # A first request is by far the common case: it goes straight to storing
+    # its payment, and a repeat is told apart by the unique (installation,
+    # transaction) key — one transaction instead of a lookup before it.
     checked = await _check(services, installation, session)
     if isinstance(checked, Refusal):
-        log.info("initialize_refused", code=checked.code.value)
-        return answers.refused(checked, amount=session.action.amount, currency=session.action.currency)
+        return await _refuse_unless_repeat(services, installation, session, checked)
 
     payment_id = uuid4().hex
     try:
@@ -169,14 +168,14 @@ async def execute(services: Services, installation: Installation, session: Sessi
         refusal = Refusal.of(
             ErrorCode.NOT_CONFIGURED, f"Configuration {checked.config.name!r} cannot be used to call Lengo Pay: {exc}."
         )
-        return answers.refused(refusal, amount=session.action.amount, currency=session.action.currency)
+        return await _refuse_unless_repeat(services, installation, session, refusal)
 
     # At least 128 bits; the database keeps only its digest.
     token = secrets.token_urlsafe(24)
     try:
         await _store_creating(services, installation, session, checked, payment_id, token)
     except IntegrityError:
-        # Another request for the same transaction stored its payment first.
+        # A repeat, or another request for the same transaction stored its payment first.
         existing = await find(services, installation.id, session.transaction.id)
         if existing is None:
             raise
@@ -184,6 +183,17 @@ async def execute(services: Services, installation: Installation, session: Sessi
 
     payment = await _create_at_lengo(services, client, payment_id, token, checked, session.transaction.id)
     return await render(services, payment)
+
+
+async def _refuse_unless_repeat(
+    services: Services, installation: Installation, session: Session, refusal: Refusal
+) -> dict[str, Any]:
+    """A repeat gets the payment it got the first time, even if the configuration changed since; else the refusal."""
+    existing = await find(services, installation.id, session.transaction.id)
+    if existing is not None:
+        return await answer_repeat(services, existing)
+    log.info("initialize_refused", code=refusal.code.value)
+    return answers.refused(refusal, amount=session.action.amount, currency=session.action.currency)
 
 
 async def find(services: Services, installation_id: int, transaction_id: str) -> Payment | None:
