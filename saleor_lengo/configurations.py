@@ -12,11 +12,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from saleor_lengo.crypto import Cipher
 from saleor_lengo.db import generation
 from saleor_lengo.db.engine import Tx, now
+from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import channel_mappings, configurations, payments
 from saleor_lengo.lengo.client import LengoCredentials
 from saleor_lengo.lengo.vocabulary import ENVIRONMENTS
@@ -226,8 +227,12 @@ async def get(conn: Tx, installation_id: int, config_id: int) -> Configuration |
     return Configuration.from_row(row, (await _channels_by_config(conn, installation_id)).get(row.id, ()))
 
 
+# Every callback's confirmation reads its configuration: built once (db/prepared.py).
+_BY_ID = prepared(select(configurations).where(configurations.c.id == bindparam("b_id")))
+
+
 async def get_by_id(conn: Tx, config_id: int) -> Configuration | None:
-    row = (await conn.execute(select(configurations).where(configurations.c.id == config_id))).first()
+    row = (await conn.execute(_BY_ID, {"b_id": config_id})).first()
     return Configuration.from_row(row) if row else None
 
 

@@ -73,6 +73,14 @@ BATCH_IN_BURST = 10
 
 _OPEN = (RECORDED, WAITING_PAY_ID)
 
+# Built once (db/prepared.py): every confirmation runs them, and building a
+# statement costs SQLAlchemy more than SQLite takes to run it.
+_BY_ID = prepared(select(callbacks).where(callbacks.c.id == bindparam("b_id")))
+# Only while the row still has the outcome we read; the columns to set come with each execution.
+_SET = prepared(update(callbacks).where(callbacks.c.id == bindparam("b_id"), callbacks.c.outcome == bindparam("b_expected")))
+# The same, counting one more attempt in SQL (another worker's count is never overwritten).
+_SET_COUNTED = prepared(_SET.values(attempts=callbacks.c.attempts + 1))
+
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: ~15 s, 30 s, 1 min … capped at an hour."""
@@ -84,7 +92,7 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
 async def confirm_callback(services: Services, callback_id: int) -> str | None:
     """Confirm one `recorded` callback; its new outcome, or None when it stays open (retry or wait)."""
     async with services.db.read() as conn:
-        row = (await conn.execute(select(callbacks).where(callbacks.c.id == callback_id))).first()
+        row = (await conn.execute(_BY_ID, {"b_id": callback_id})).first()
         if row is None or row.outcome != RECORDED:
             return None  # finished meanwhile by another worker
         payment = await store.get(conn, row.payment_id)
@@ -253,18 +261,17 @@ async def _promote(conn: Tx, row: Any, payment: Payment, now: float) -> bool:
     return True
 
 
-async def _set(conn: Tx, callback_id: int, expected: str, **values: Any) -> bool:
+async def _set(conn: Tx, callback_id: int, expected: str, *, count_attempt: bool = False, **values: Any) -> bool:
     """Update a row only if it still has the outcome we read: never overwrite another worker's result."""
-    result = await conn.execute(
-        update(callbacks).where(callbacks.c.id == callback_id, callbacks.c.outcome == expected).values(**values)
-    )
+    statement = _SET_COUNTED if count_attempt else _SET
+    result = await conn.execute(statement, {"b_id": callback_id, "b_expected": expected, **values})
     return bool(result.rowcount)
 
 
 async def _finish(services: Services, row: Any, outcome: str, error: str | None) -> str:
     async with services.db.write() as conn:
         await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=services.clock(), next_attempt_at=None,
-                   attempts=callbacks.c.attempts + 1, last_error=error)
+                   last_error=error, count_attempt=True)
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
     metrics.callback_outcome(outcome)
     return outcome
