@@ -150,14 +150,13 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
     # Chunks as even as can be: a 21-row rest is 7+7+7, not 10+10+1.
     chunks = [others[i::requests] for i in range(requests)]
     chunk_verdicts = await asyncio.gather(*(_deliver_chunk(services, chunk, inst) for chunk in chunks))
-    verdict_of = {row.id: verdict for chunk, verdicts in zip(chunks, chunk_verdicts, strict=True)
-                  for row, verdict in zip(chunk, verdicts, strict=True)}
-    rest = [verdict_of[row.id] for row in others]
+    rest = [pair for chunk, verdicts in zip(chunks, chunk_verdicts, strict=True)
+            for pair in zip(chunk, verdicts, strict=True)]
     # The verdicts of the rest in one transaction: a crash before it commits
     # only repeats reports Saleor answers `alreadyProcessed`.
     if rest:
-        await _settle(services, list(zip(rows[1:], rest, strict=True)), owner)
-    return sum(isinstance(verdict, Delivered) for verdict in (first, *rest))
+        await _settle(services, rest, owner)
+    return sum(isinstance(verdict, Delivered) for verdict in (first, *(v for _, v in rest)))
 
 
 async def run_forever(services: Services) -> None:

@@ -69,19 +69,11 @@ class SaleorClient:
     async def graphql(
         self, api_url: str, token: str, document: str, variables: dict[str, Any] | None = None
     ) -> dict[str, Any]:
-        try:
-            check_url(api_url)
-        except UnsafeUrl as exc:
-            raise SaleorError(str(exc), transient=False) from None
         body = jsonutil.dumps({"query": load(document), "variables": variables or {}})
-        response = await self._post(api_url, token, body)
-        try:
-            payload = jsonutil.loads(response.content)
-        except jsonutil.JsonError:
-            raise SaleorError(f"Saleor answered non-JSON (HTTP {response.status_code})", transient=True) from None
+        status, payload = await self._exchange(api_url, token, body)
         if not isinstance(payload, dict):
             raise SaleorError("Saleor answered an unexpected JSON shape", transient=True)
-        return _data(payload, refused=response.status_code == 400)
+        return _data(payload, refused=status == 400)
 
     async def graphql_batch(
         self, api_url: str, token: str, document: str, variables: list[dict[str, Any]]
@@ -95,17 +87,9 @@ class SaleorClient:
         Saleor unreachable, 5xx, a refused token — raises, as `graphql` does;
         an answer that is not such a list raises `SaleorBatchRefused`.
         """
-        try:
-            check_url(api_url)
-        except UnsafeUrl as exc:
-            raise SaleorError(str(exc), transient=False) from None
         query = load(document)
         body = jsonutil.dumps([{"query": query, "variables": v} for v in variables])
-        response = await self._post(api_url, token, body)
-        try:
-            payload = jsonutil.loads(response.content)
-        except jsonutil.JsonError:
-            raise SaleorError(f"Saleor answered non-JSON (HTTP {response.status_code})", transient=True) from None
+        _status, payload = await self._exchange(api_url, token, body)
         if not isinstance(payload, list) or len(payload) != len(variables) or not all(
             isinstance(entry, dict) for entry in payload
         ):
@@ -119,8 +103,16 @@ class SaleorClient:
                 results.append(exc)
         return results
 
-    async def _post(self, api_url: str, token: str, body: str) -> httpx.Response:
-        """POST a GraphQL body; what the HTTP status alone says about the whole request raises."""
+    async def _exchange(self, api_url: str, token: str, body: str) -> tuple[int, Any]:
+        """POST a GraphQL body: the HTTP status and the decoded JSON answer.
+
+        What concerns the whole request raises: a URL the app may not call,
+        Saleor unreachable, 5xx or 429, a refused token, an answer not JSON.
+        """
+        try:
+            check_url(api_url)
+        except UnsafeUrl as exc:
+            raise SaleorError(str(exc), transient=False) from None
         try:
             response = await self._http.post(
                 api_url,
@@ -134,7 +126,10 @@ class SaleorClient:
             raise SaleorError(f"Saleor answered HTTP {response.status_code}", transient=True)
         if response.status_code in (401, 403):
             raise SaleorPermissionDenied(f"Saleor answered HTTP {response.status_code}")
-        return response
+        try:
+            return response.status_code, jsonutil.loads(response.content)
+        except jsonutil.JsonError:
+            raise SaleorError(f"Saleor answered non-JSON (HTTP {response.status_code})", transient=True) from None
 
     async def fetch_app_id(self, api_url: str, token: str) -> str:
         data = await self.graphql(api_url, token, "queries/app-id.graphql")
