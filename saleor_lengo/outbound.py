@@ -6,6 +6,7 @@ import asyncio
 import functools
 import re
 from collections.abc import Coroutine
+from http.cookiejar import Cookie, CookieJar
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -73,11 +74,29 @@ def _origin_problem(scheme: str, netloc: str) -> str | None:
     return None
 
 
+class NoCookies(CookieJar):
+    """A cookie jar that keeps nothing.
+
+    One client serves every merchant: a cookie Lengo set on one merchant's
+    call (a web framework's session cookie, say) would go out with the next
+    merchant's call to the same host. No API we call uses cookies, so none is
+    kept (httpx has no switch for it: encode/httpx#2992; this is its
+    maintainers' suggested way). It also spares parsing Set-Cookie per answer.
+    """
+
+    def extract_cookies(self, response: object, request: object) -> None:
+        return None
+
+    def set_cookie(self, cookie: Cookie) -> None:
+        return None
+
+
 def make_http_client(**kwargs: object) -> httpx.AsyncClient:
     # No redirects: a redirect would carry our Authorization header elsewhere.
     return httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0),
         follow_redirects=False,
+        cookies=NoCookies(),
         limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
         **kwargs,  # type: ignore[arg-type]
     )
