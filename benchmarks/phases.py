@@ -68,7 +68,9 @@ class Recorder:
         from saleor_lengo.web import app as web_app
 
         recorder = self
-        call, create, within = web_app.RequestContext.__call__, lengo_client.LengoClient.create_payment, lengo_client.within
+        # `within` is the name the Lengo client calls, bound in its module at import: patched there.
+        call, create = web_app.RequestContext.__call__, lengo_client.LengoClient.create_payment
+        within = getattr(lengo_client, "within")
 
         async def timed_call(self: Any, scope: Any, receive: Any, send: Any) -> None:
             if scope["type"] != "http" or scope.get("path") != WEBHOOK_PATH:
@@ -115,12 +117,12 @@ class Recorder:
 
         web_app.RequestContext.__call__ = timed_call  # type: ignore[method-assign]
         lengo_client.LengoClient.create_payment = timed_create  # type: ignore[method-assign]
-        lengo_client.within = timed_within  # type: ignore[assignment]
+        setattr(lengo_client, "within", timed_within)
 
         def undo() -> None:
             web_app.RequestContext.__call__ = call  # type: ignore[method-assign]
             lengo_client.LengoClient.create_payment = create  # type: ignore[method-assign]
-            lengo_client.within = within
+            setattr(lengo_client, "within", within)
 
         return undo
 
