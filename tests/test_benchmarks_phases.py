@@ -11,9 +11,9 @@ from saleor_lengo.lengo import client as lengo_client
 from saleor_lengo.services import Services
 from saleor_lengo.web import app as web_app
 from tests.conftest import configure_channel
+from tests.fakes.payloads import new_transaction_id
 from tests.fakes.saleor import FakeSaleor
 from tests.test_transaction_initialize_session import initialize_session
-from tests.fakes.payloads import new_transaction_id
 
 
 async def test_each_checkout_gets_its_stamps_in_order_and_the_report_names_every_phase(
