@@ -29,7 +29,8 @@ from collections.abc import Callable, Coroutine, Iterable
 from pathlib import Path
 from typing import Any
 
-WEBHOOK_PATH = "/api/webhooks/saleor/transaction-initialize-session"
+from saleor_lengo.saleor.events import TRANSACTION_INITIALIZE_SESSION
+
 FLUSH_EVERY = 50  # rows per appended line: the harness stops the app without an orderly exit
 # (name, from stamp, to stamp), in the order they happen.
 PHASES = [
@@ -73,7 +74,7 @@ class Recorder:
         within = getattr(lengo_client, "within")
 
         async def timed_call(self: Any, scope: Any, receive: Any, send: Any) -> None:
-            if scope["type"] != "http" or scope.get("path") != WEBHOOK_PATH:
+            if scope["type"] != "http" or scope.get("path") != TRANSACTION_INITIALIZE_SESSION.path:
                 return await call(self, scope, receive, send)
             row: Row = {}
             _stamp(row, "in")
