@@ -85,6 +85,13 @@ def _postgres_url() -> str | None:
     return _private_pg[base]
 
 
+def pytest_report_header() -> str:
+    # Said once per run: whether Saleor's schema, response schemas and recorded requests are checked.
+    from tests import reference
+
+    return reference.status_line()
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     for base, url in _private_pg.items():
         from sqlalchemy.engine import make_url

@@ -9,6 +9,7 @@ import pytest
 from saleor_lengo.resources import graphql_dir
 from saleor_lengo.saleor.documents import load
 from tests.fakes.saleor import validation_errors
+from tests.reference import needs_reference
 
 DOCUMENTS = sorted(
     str(p.relative_to(graphql_dir()))
@@ -23,10 +24,12 @@ def test_there_are_documents_for_every_kind() -> None:
     assert len([d for d in DOCUMENTS if d.startswith("subscriptions/")]) == 6
 
 
+@needs_reference
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_document_validates_against_saleor_schema(document: str) -> None:
     assert validation_errors(load(document)) == []
 
 
+@needs_reference
 def test_an_invalid_document_is_refused_by_the_schema_check() -> None:
     assert validation_errors("query { app { idd } }")

@@ -5,6 +5,7 @@ import httpx
 from saleor_lengo import __version__
 from saleor_lengo.saleor.events import SYNC_EVENTS
 from tests.fakes.saleor import validation_errors
+from tests.reference import needs_reference
 
 EXPECTED_EVENTS = {
     "PAYMENT_GATEWAY_INITIALIZE_SESSION",
@@ -34,6 +35,11 @@ async def test_manifest_lists_the_six_events_with_absolute_urls_under_app_url(cl
         assert webhook["targetUrl"] == "http://127.0.0.1:8000/api/webhooks/saleor/" + event.lower().replace("_", "-")
         assert webhook["isActive"] is True
         assert "recipient" in webhook["query"]
+
+
+@needs_reference
+async def test_every_manifest_subscription_validates_against_saleors_schema(client: httpx.AsyncClient) -> None:
+    for webhook in (await client.get("/api/manifest")).json()["webhooks"]:
         assert validation_errors(webhook["query"]) == []
 
 

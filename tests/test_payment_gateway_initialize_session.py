@@ -12,6 +12,7 @@ from saleor_lengo.services import Services
 from tests.conftest import configure_channel, send_webhook
 from tests.fakes.payloads import USD_CHANNEL, gateway_initialize
 from tests.fakes.saleor import FakeSaleor
+from tests.reference import needs_reference
 from tests.test_transaction_initialize_session import assert_valid, recorded_body
 
 EVENT = "PAYMENT_GATEWAY_INITIALIZE_SESSION"
@@ -120,6 +121,7 @@ async def test_an_amount_lengo_cannot_take_is_unavailable(
     assert answer["data"]["error"] == {"code": code, "message": message}
 
 
+@needs_reference
 async def test_the_recorded_gnf_request_is_answered_available(
     services: Services, client: httpx.AsyncClient, installed: FakeSaleor
 ) -> None:

@@ -1,4 +1,4 @@
-"""Real Saleor 3.23 bodies (../shared/saleor/recorded/) parse into exact Decimals."""
+"""Real Saleor 3.23 bodies (the reference data's saleor/recorded/) parse into exact Decimals."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from saleor_lengo import jsonutil
 from saleor_lengo.money import Money
 from saleor_lengo.payments.answers import amount_of
 from saleor_lengo.saleor.payloads import ActionRequest, GatewayInitialize, Session
-from tests.fakes.saleor import SHARED
+from tests.reference import RECORDED, needs_reference
 
-RECORDED = SHARED / "saleor" / "recorded"
+pytestmark = needs_reference
 
 # file number → (the amount exactly as Saleor wrote it, currency)
 EXPECTED: dict[str, tuple[str, str]] = {

@@ -11,6 +11,8 @@ from __future__ import annotations
 import importlib.util
 import io
 import json
+import re
+import textwrap
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -20,7 +22,8 @@ import httpx
 import pytest
 from graphql import OperationDefinitionNode, parse
 
-from tests.fakes.saleor import validation_errors
+from tests.fakes.saleor_graphql import execute, validation_errors, variables_inside_json_literals
+from tests.reference import needs_reference
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "storefront"
 DOCUMENTS = sorted(EXAMPLE.glob("*.graphql"))
@@ -43,6 +46,7 @@ def load_script() -> ModuleType:
 storefront = load_script()
 
 
+@needs_reference
 @pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
 def test_every_storefront_document_is_valid_against_saleors_schema(path: Path) -> None:
     assert validation_errors(path.read_text()) == []
@@ -54,22 +58,62 @@ def test_the_example_has_the_four_storefront_calls_of_the_app() -> None:
     assert {"payment-gateway-initialize", "transaction-initialize", "transaction-process", "checkout-complete"} <= names
 
 
-def test_transaction_initialize_sends_the_return_url_in_data_to_the_manifest_gateway() -> None:
+def test_transaction_initialize_sends_data_as_one_json_variable_to_the_manifest_gateway() -> None:
     text = (EXAMPLE / "transaction-initialize.graphql").read_text()
 
-    assert "paymentGateway: {id: $gatewayId, data: {returnUrl: $returnUrl}}" in text
+    assert "paymentGateway: {id: $gatewayId, data: $data}" in text
     assert storefront.DEFAULT_GATEWAY_ID == "saleor.app.payment.lengo"
 
 
+@needs_reference
+@pytest.mark.parametrize("path", DOCUMENTS, ids=lambda p: p.name)
+def test_no_storefront_document_puts_a_variable_inside_a_json_literal(path: Path) -> None:
+    # Saleor would read it as null: `data: {returnUrl: $returnUrl}` reaches the app as {"returnUrl": null}.
+    assert variables_inside_json_literals(path.read_text()) == []
+
+
+class Seen:
+    def __init__(self) -> None:
+        self.data: list[Any] = []
+
+    def transactionInitialize(self, _info: Any, **args: Any) -> dict[str, Any]:  # noqa: N802 - Saleor's name
+        self.data.append(args["paymentGateway"].get("data"))
+        return {"errors": []}
+
+
+@needs_reference
+def test_the_fake_saleor_reads_a_variable_inside_a_json_literal_as_null_as_saleor_does() -> None:
+    url = "https://shop.example/checkout/return"
+    literal = 'mutation($u: String) { transactionInitialize(id: "Q2hlY2tvdXQ6MQ==", paymentGateway: {id: "g", data: {returnUrl: $u, n: 1}}) { errors { code } } }'
+    variable = 'mutation($d: JSON) { transactionInitialize(id: "Q2hlY2tvdXQ6MQ==", paymentGateway: {id: "g", data: $d}) { errors { code } } }'
+    constant = 'mutation { transactionInitialize(id: "Q2hlY2tvdXQ6MQ==", paymentGateway: {id: "g", data: "text"}) { errors { code } } }'
+    seen = Seen()
+
+    for document, variables in ((literal, {"u": url}), (variable, {"d": {"returnUrl": url}}), (constant, {})):
+        assert validation_errors(document) == []
+        assert "errors" not in execute(document, variables, seen, {})
+
+    # graphene's GenericScalar: constants kept, variables dropped; Saleor's JSON: objects and lists only.
+    assert seen.data == [{"returnUrl": None, "n": 1}, {"returnUrl": url}, None]
+    assert variables_inside_json_literals(literal) == ["u"]
+    assert variables_inside_json_literals(variable) == []
+
+
 class FakeStorefrontApi:
-    """Saleor's storefront API with the Lengo app installed, as far as the example needs it."""
+    """Saleor's storefront API with the Lengo app installed, as far as the example needs it.
+
+    Each document is validated and executed as Saleor does (tests/fakes/saleor_graphql.py):
+    the resolvers below get the arguments Saleor would see — a variable inside
+    a `JSON` literal arrives as null — and `gateway_data` keeps the `data`
+    Saleor would hand the app in TRANSACTION_INITIALIZE_SESSION.
+    """
 
     def __init__(self, process_results: list[str], *, available: bool = True, shipping: bool = True) -> None:
         self.process_results = list(process_results)
         self.available = available
         self.shipping = shipping
         self.calls: list[tuple[str, dict[str, Any]]] = []
-        self.return_urls: list[str] = []
+        self.gateway_data: list[Any] = []
 
     def transport(self) -> httpx.MockTransport:
         return httpx.MockTransport(self.handle)
@@ -83,50 +127,63 @@ class FakeStorefrontApi:
             return httpx.Response(400, json={"errors": [{"message": m} for m in errors]})
         [operation] = [d for d in parse(body["query"]).definitions if isinstance(d, OperationDefinitionNode)]
         assert operation.name is not None
-        name, variables = operation.name.value, body.get("variables") or {}
-        self.calls.append((name, variables))
-        return httpx.Response(200, json={"data": getattr(self, name)(variables)})
+        variables = body.get("variables") or {}
+        self.calls.append((operation.name.value, variables))
+        return httpx.Response(200, json=execute(body["query"], variables, self, {}))
 
-    def FirstVariant(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802 - operation names
-        return {"products": {"edges": [
+    # -- root fields, as Saleor resolves them -------------------------------------------
+    def products(self, _info: Any, **_args: Any) -> dict[str, Any]:
+        return {"edges": [
             {"node": {"name": "Sold out", "isAvailableForPurchase": True, "variants": [{"id": "V0", "name": "", "quantityAvailable": 0}]}},
             {"node": {"name": "Juice", "isAvailableForPurchase": True, "variants": [{"id": "V1", "name": "1 l", "quantityAvailable": 7}]}},
-        ]}}
+        ]}
 
-    def CheckoutCreate(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def checkoutCreate(self, _info: Any, **_args: Any) -> dict[str, Any]:  # noqa: N802 - Saleor's names
         methods = [{"id": "U2hpcHBpbmdNZXRob2Q6MQ==", "name": "DHL"}] if self.shipping else []
-        return {"checkoutCreate": {"errors": [], "checkout": {
+        return {"errors": [], "checkout": {
             "id": CHECKOUT, "isShippingRequired": True, "shippingMethods": methods,
-            "totalPrice": {"gross": {"amount": 150000.0, "currency": "GNF"}}}}}
+            "totalPrice": {"gross": {"amount": 150000.0, "currency": "GNF"}}}}
 
-    def CheckoutDeliveryMethodUpdate(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        return {"checkoutDeliveryMethodUpdate": {"errors": [], "checkout": {
-            "id": CHECKOUT, "totalPrice": {"gross": {"amount": 176500.0, "currency": "GNF"}}}}}
+    def checkoutDeliveryMethodUpdate(self, _info: Any, **_args: Any) -> dict[str, Any]:  # noqa: N802
+        return {"errors": [], "checkout": {
+            "id": CHECKOUT, "totalPrice": {"gross": {"amount": 176500.0, "currency": "GNF"}}}}
 
-    def PaymentGatewayInitialize(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
+    def paymentGatewayInitialize(self, _info: Any, **args: Any) -> dict[str, Any]:  # noqa: N802
+        [gateway] = args["paymentGateways"]
         data = ({"available": True, "environment": "simulator", "currencies": ["GNF"], "error": None} if self.available
                 else {"available": False, "error": {"code": "NOT_CONFIGURED", "message": "Lengo Pay is not set up."}})
-        return {"paymentGatewayInitialize": {"errors": [], "gatewayConfigs": [{"id": v["gatewayId"], "data": data, "errors": []}]}}
+        return {"errors": [], "gatewayConfigs": [{"id": gateway["id"], "data": data, "errors": []}]}
 
-    def TransactionInitialize(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        self.return_urls.append(v["returnUrl"])
-        return {"transactionInitialize": {
+    def transactionInitialize(self, _info: Any, **args: Any) -> dict[str, Any]:  # noqa: N802
+        data = args["paymentGateway"].get("data")
+        self.gateway_data.append(data)
+        return_url = data.get("returnUrl") if isinstance(data, dict) else None
+        if not isinstance(return_url, str):
+            # What the app answers for {"returnUrl": null} (no pattern matches it).
+            return {"errors": [], "transaction": {"id": TX},
+                    "transactionEvent": {"type": "CHARGE_FAILURE", "message": "Return URL not allowed.", "pspReference": ""},
+                    "data": {"error": {"code": "RETURN_URL_NOT_ALLOWED", "message": "Return URL not allowed."}}}
+        return {
             "errors": [], "transaction": {"id": TX},
             "transactionEvent": {"type": "CHARGE_ACTION_REQUIRED", "message": "", "pspReference": "abc=="},
-            "data": {"paymentUrl": PAYMENT_URL, "payId": "abc=="}}}
+            "data": {"paymentUrl": PAYMENT_URL, "payId": "abc=="}}
 
-    def TransactionProcess(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        assert v["transactionId"] == TX
+    def transactionProcess(self, _info: Any, **args: Any) -> dict[str, Any]:  # noqa: N802
+        assert args["id"] == TX
         result = self.process_results.pop(0)
-        return {"transactionProcess": {
+        return {
             "errors": [], "transaction": {"id": TX, "chargedAmount": {"amount": 0.0, "currency": "GNF"}},
-            "transactionEvent": {"type": result, "message": ""}, "data": None}}
+            "transactionEvent": {"type": result, "message": ""}, "data": None}
 
-    def CheckoutComplete(self, v: dict[str, Any]) -> dict[str, Any]:  # noqa: N802
-        assert v["checkoutId"] == CHECKOUT
-        return {"checkoutComplete": {"errors": [], "order": {
+    def checkoutComplete(self, _info: Any, **args: Any) -> dict[str, Any]:  # noqa: N802
+        assert args["id"] == CHECKOUT
+        return {"errors": [], "order": {
             "id": "T3JkZXI6MQ==", "number": "42", "status": "UNFULFILLED", "chargeStatus": "FULL",
-            "total": {"gross": {"amount": 176500.0, "currency": "GNF"}}}}}
+            "total": {"gross": {"amount": 176500.0, "currency": "GNF"}}}}
+
+    @property
+    def return_urls(self) -> list[str]:
+        return [d["returnUrl"] for d in self.gateway_data if isinstance(d, dict) and isinstance(d.get("returnUrl"), str)]
 
     def operations(self) -> list[str]:
         return [name for name, _ in self.calls]
@@ -172,8 +229,8 @@ def test_the_script_pays_a_new_checkout_and_completes_it(monkeypatch: pytest.Mon
     assert calls["CheckoutCreate"]["address"]["country"] == "GN"
     assert calls["PaymentGatewayInitialize"] == {"checkoutId": CHECKOUT, "gatewayId": GATEWAY}
     assert calls["TransactionInitialize"]["gatewayId"] == GATEWAY
-    assert calls["TransactionInitialize"]["returnUrl"].startswith("http://127.0.0.1:")
-    assert calls["TransactionInitialize"]["returnUrl"].endswith("/return")
+    [data] = api.gateway_data  # what Saleor hands the app: the return URL itself, not null
+    assert data["returnUrl"].startswith("http://127.0.0.1:") and data["returnUrl"].endswith("/return")
     assert calls["TransactionInitialize"]["idempotencyKey"]
     assert shopper.opened == [PAYMENT_URL] and shopper.return_status == 200
     assert PAYMENT_URL in out
@@ -241,3 +298,26 @@ def test_the_return_server_catches_the_transaction_id_and_ignores_other_paths() 
 def test_the_return_server_gives_up_after_its_timeout() -> None:
     with storefront.ReturnServer("127.0.0.1", 0) as returns, pytest.raises(storefront.StorefrontError, match="did not come back"):
         returns.wait(0.05)
+
+
+def readme_graphql_blocks() -> list[str]:
+    text = (EXAMPLE.parents[1] / "README.md").read_text()
+    return re.findall(r"```graphql\n(.*?)```", text, flags=re.S)
+
+
+def test_the_readme_shows_transaction_initialize_with_data_as_one_variable_inside_payment_gateway() -> None:
+    [block] = [b for b in readme_graphql_blocks() if "transactionInitialize" in b]
+    blocks = [textwrap.dedent(b) for b in readme_graphql_blocks()]
+
+    assert "paymentGateway: {id: \"saleor.app.payment.lengo\", data: $data}" in block
+    assert all(validation_errors(b) == [] for b in blocks)  # at least valid syntax, without the reference data
+
+
+@needs_reference
+def test_the_readmes_graphql_is_valid_for_saleor_and_sends_no_variable_inside_a_json_literal() -> None:
+    blocks = [textwrap.dedent(b) for b in readme_graphql_blocks()]
+
+    assert blocks
+    for block in blocks:
+        assert validation_errors(block) == []
+        assert variables_inside_json_literals(block) == []

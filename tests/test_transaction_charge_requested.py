@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import jsonschema
 import pytest
 
 from saleor_lengo.payments.model import Payment
@@ -17,10 +15,11 @@ from saleor_lengo.simulator.api import LengoState
 from tests.conftest import send_webhook
 from tests.fakes.payloads import action_request, new_transaction_id
 from tests.fakes.payment_rows import open_payment, paid_payment
-from tests.fakes.saleor import SHARED, FakeSaleor
+from tests.fakes.saleor import FakeSaleor
+from tests.reference import check_answer
 
 EVENT = "TRANSACTION_CHARGE_REQUESTED"
-SCHEMA = json.loads((SHARED / "saleor" / "json-schemas" / "TransactionChargeRequested.json").read_text())
+SCHEMA = "TransactionChargeRequested"
 ISSUED_AT = "2026-11-28T03:50:09.386768+00:00"
 LATER = "2026-11-28T03:51:30.000001+00:00"
 NOTHING_TO_CAPTURE = "Nothing to capture: Lengo Pay charges the shopper at payment time, with no separate capture."
@@ -43,7 +42,7 @@ async def charge(
     response = await send_webhook(client, fake_saleor, EVENT, body)
     assert response.status_code == 200, response.text
     answer: dict[str, Any] = response.json()
-    jsonschema.Draft202012Validator(SCHEMA).validate(answer)
+    check_answer(SCHEMA, answer)
     fake_saleor.record_sync_answer(payment.saleor_transaction_id, answer)
     return answer
 
@@ -130,7 +129,7 @@ async def test_a_charge_for_an_unknown_transaction_gets_a_failure_not_an_error(
 
     assert response.status_code == 200
     answer = response.json()
-    jsonschema.Draft202012Validator(SCHEMA).validate(answer)
+    check_answer(SCHEMA, answer)
     assert answer == {
         "result": "CHARGE_FAILURE",
         "pspReference": psp("no-lengo-payment", ISSUED_AT),

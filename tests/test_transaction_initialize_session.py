@@ -10,7 +10,6 @@ from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
 
 import httpx
-import jsonschema
 import pytest
 from sqlalchemy import select, update
 
@@ -25,11 +24,10 @@ from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
 from tests.conftest import APP_URL, LENGO_URL, RETURN_URL, WEBSITE_ID, configure_channel, send_webhook
 from tests.fakes.payloads import USD_CHANNEL, new_transaction_id, session
-from tests.fakes.saleor import SHARED, FakeSaleor
+from tests.fakes.saleor import FakeSaleor
+from tests.reference import RECORDED, check_answer, needs_reference
 
 EVENT = "TRANSACTION_INITIALIZE_SESSION"
-SCHEMAS = SHARED / "saleor" / "json-schemas"
-RECORDED = SHARED / "saleor" / "recorded"
 CREATE_PATH = "/api/v1/payments"
 
 
@@ -38,8 +36,7 @@ CREATE_PATH = "/api/v1/payments"
 
 def assert_valid(schema_name: str, answer: dict[str, Any]) -> None:
     """The floor: Saleor's own schema for the answer (tests assert the exact answer too)."""
-    schema = json.loads((SCHEMAS / f"{schema_name}.json").read_text())
-    jsonschema.validate(answer, schema, format_checker=jsonschema.FormatChecker())
+    check_answer(schema_name, answer, formats=True)
 
 
 class LengoRecorder(httpx.AsyncBaseTransport):
@@ -588,6 +585,7 @@ def recorded_body(name: str, app_id: str) -> dict[str, Any]:
     return body
 
 
+@needs_reference
 async def test_the_recorded_repeat_with_the_same_idempotency_key_returns_the_first_payment(
     services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, lengo_http: LengoRecorder
 ) -> None:

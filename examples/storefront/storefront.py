@@ -7,7 +7,8 @@ Creates a checkout (or takes `--checkout-id`), then runs the four storefront
 calls of the Lengo Pay app, each in its own `.graphql` file beside this script:
 
 1. `paymentGatewayInitialize` — is Lengo Pay available for this checkout?
-2. `transactionInitialize` with `data: {returnUrl}` — answers `data.paymentUrl`;
+2. `transactionInitialize` with `data` = `{"returnUrl": …}`, one `JSON` variable
+   (Saleor ignores variables written inside a JSON literal) — answers `data.paymentUrl`;
    the shopper pays there (this script opens it in a browser, or prints it).
 3. back on `returnUrl?transactionId=…` (a tiny local HTTP server catches it),
    `transactionProcess` — `CHARGE_SUCCESS`, `CHARGE_FAILURE`, or
@@ -163,7 +164,8 @@ class Storefront:
             {
                 "checkoutId": checkout_id,
                 "gatewayId": gateway_id,
-                "returnUrl": return_url,
+                # Whole, as one variable: inside a JSON literal Saleor would read $returnUrl as null.
+                "data": {"returnUrl": return_url},
                 # One key per attempt: pressing "pay" twice must not make two payments.
                 "idempotencyKey": str(uuid.uuid4()),
             },

@@ -1,4 +1,4 @@
-"""Webhook bodies shaped like the ones a real Saleor 3.23 sends (see ../shared/saleor/recorded/)."""
+"""Webhook bodies shaped like the ones a real Saleor 3.23 sends (see the reference data's saleor/recorded/, tests/reference.py)."""
 
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
 """A faithful fake Saleor: signs webhooks as Saleor does, serves a JWKS with
 key rotation, and answers GraphQL only for documents that validate against
-the real schema (`../shared/saleor/schema.graphql`).
+the real schema (from the reference data, see tests/reference.py).
 
 The GraphQL endpoint executes documents with graphql-core against that very
-schema, with resolvers for what the app uses (`app`, `channels`,
-`transactionEventReport`), so a selection the real Saleor would refuse is
-refused here too. `transactionEventReport` deduplicates as Saleor 3.23 does
+schema (tests/fakes/saleor_graphql.py), with resolvers for what the app uses
+(`app`, `channels`, `transactionEventReport`), so a selection the real Saleor
+would refuse is refused here too. Without the reference data it still runs,
+validating nothing (the test run's header says so). `transactionEventReport` deduplicates as Saleor 3.23 does
 (`PAYMENT-APPS.md` §5 and §7): same (transaction, pspReference, type) and
 amount → `alreadyProcessed: true`; another amount → `INCORRECT_DETAILS` and
 a `CHARGE_FAILURE` event. Like Saleor's GraphQL view, it takes a JSON list
@@ -20,13 +21,11 @@ import json
 import secrets
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import jwt
 from cryptography.hazmat.primitives.asymmetric import rsa
-from graphql import GraphQLError, GraphQLSchema, build_schema, graphql, parse, validate
+from graphql import GraphQLError
 from jwt.algorithms import RSAAlgorithm
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -34,24 +33,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from tests.fakes.known_secrets import remember
+from tests.fakes.saleor_graphql import execute, validation_errors
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-SCHEMA_PATH = SHARED / "saleor" / "schema.graphql"
+__all__ = ["FakeSaleor", "SigningKey", "new_key", "saleor_json", "validation_errors"]
 
 NOT_DEDUPLICATED = {"CHARGE_ACTION_REQUIRED", "AUTHORIZATION_ACTION_REQUIRED"}
-
-
-@cache
-def saleor_schema() -> GraphQLSchema:
-    return build_schema(SCHEMA_PATH.read_text())
-
-
-def validation_errors(document: str) -> list[str]:
-    try:
-        ast = parse(document)
-    except GraphQLError as exc:
-        return [exc.message]
-    return [e.message for e in validate(saleor_schema(), ast)]
 
 
 def saleor_json(value: Any) -> bytes:
@@ -275,14 +261,7 @@ class FakeSaleor:
             def transactionEventReport(self, info: Any, **args: Any) -> dict[str, Any]:
                 return fake._resolve_report(info, **args)
 
-        result = await graphql(
-            saleor_schema(), document, root_value=Root(), context_value={"token": token},
-            variable_values=entry.get("variables") or {},
-        )
-        payload: dict[str, Any] = {"data": result.data}
-        if result.errors:
-            payload["errors"] = [e.formatted for e in result.errors]
-        return payload, 200
+        return execute(document, entry.get("variables") or {}, Root(), {"token": token}), 200
 
     async def _jwks(self, _request: Request) -> Response:
         self.jwks_requests += 1

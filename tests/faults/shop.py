@@ -8,34 +8,25 @@ is what Saleor keeps whichever way an event arrived.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import jsonschema
 
 from tests.conftest import RETURN_URL, send_webhook
 from tests.fakes import payloads
-from tests.fakes.saleor import SHARED, FakeSaleor
+from tests.fakes.saleor import FakeSaleor
+from tests.reference import check_answer
 
 AMOUNT = Decimal("176500.0")
 SESSION_EVENTS = ("PAYMENT_GATEWAY_INITIALIZE_SESSION", "TRANSACTION_INITIALIZE_SESSION", "TRANSACTION_PROCESS_SESSION")
 ACTION_EVENTS = ("TRANSACTION_CHARGE_REQUESTED", "TRANSACTION_REFUND_REQUESTED", "TRANSACTION_CANCELATION_REQUESTED")
 
 
-def _schema(event: str) -> dict[str, Any]:
-    title = "".join(word.capitalize() for word in event.split("_"))
-    loaded: dict[str, Any] = json.loads((SHARED / "saleor" / "json-schemas" / f"{title}.json").read_text())
-    return loaded
-
-
-SCHEMAS = {event: _schema(event) for event in (*SESSION_EVENTS, *ACTION_EVENTS)}
-
-
 def assert_valid(event: str, answer: Any) -> None:
-    jsonschema.Draft202012Validator(SCHEMAS[event], format_checker=jsonschema.FormatChecker()).validate(answer)
+    assert event in (*SESSION_EVENTS, *ACTION_EVENTS), event
+    check_answer("".join(word.capitalize() for word in event.split("_")), answer, formats=True)
 
 
 @dataclass
