@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import struct
+
 import httpx
 
 from saleor_lengo import __version__
@@ -58,11 +60,15 @@ def test_the_registry_derives_paths_from_event_names() -> None:
     assert len(names) == len(set(names))
 
 
-async def test_logo_is_a_png(client: httpx.AsyncClient) -> None:
+async def test_logo_is_a_square_png_of_at_least_256_pixels_as_saleor_requires(client: httpx.AsyncClient) -> None:
     response = await client.get("/logo.png")
     assert response.status_code == 200
     assert response.headers["content-type"] == "image/png"
-    assert response.content.startswith(b"\x89PNG\r\n\x1a\n")
+    png = response.content
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and png[12:16] == b"IHDR"  # IHDR is always the first chunk
+    width, height = struct.unpack(">II", png[16:24])
+    # Saleor refuses a smaller or non-square logo, and the Dashboard then shows none.
+    assert width == height >= 256
 
 
 async def test_health_and_ready(client: httpx.AsyncClient) -> None:
