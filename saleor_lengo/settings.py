@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-DEFAULT_APP_URL = "http://127.0.0.1:8000"
+DEFAULT_PORT = 9010  # beside a local Saleor, which holds 8000 (and its Dashboard 9000)
+DEFAULT_APP_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_SQLITE_FILE = "saleor-lengo.sqlite3"
 KEY_FILE_SUFFIX = ".key"
 MIN_SECRET_LENGTH = 32

@@ -10,7 +10,7 @@ from saleor_lengo.settings import SettingsError, load_settings
 def test_defaults_are_a_local_sqlite_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     s = load_settings({})
-    assert s.app_url == "http://127.0.0.1:8000"
+    assert s.app_url == "http://127.0.0.1:9010"
     assert s.database_url == "sqlite:///saleor-lengo.sqlite3"
     assert s.app_url_is_loopback
     assert s.manifest_app_id == "saleor.app.payment.lengo"
