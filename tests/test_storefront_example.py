@@ -321,3 +321,63 @@ def test_the_readmes_graphql_is_valid_for_saleor_and_sends_no_variable_inside_a_
     for block in blocks:
         assert validation_errors(block) == []
         assert variables_inside_json_literals(block) == []
+
+
+class Clock:
+    """The script's clock and sleep, in the test's hands: a 2-minute wait takes no time."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+class ExpiringStorefrontApi(FakeStorefrontApi):
+    """The app with the README's PAYMENT_TTL_SECONDS: still paying until the payment expires, then CHARGE_FAILURE."""
+
+    def __init__(self, clock: Clock, expires_after: float) -> None:
+        super().__init__([])
+        self.clock, self.expires_after = clock, expires_after
+
+    def transactionProcess(self, _info: Any, **args: Any) -> dict[str, Any]:  # noqa: N802
+        self.process_results = ["CHARGE_FAILURE" if self.clock.now >= self.expires_after else "CHARGE_ACTION_REQUIRED"]
+        return super().transactionProcess(_info, **args)
+
+
+def readme_ttl() -> tuple[float, float]:
+    text = (EXAMPLE.parents[1] / "README.md").read_text()
+    found = re.search(r"PAYMENT_TTL_SECONDS=(\d+) RECONCILE_INTERVAL_SECONDS=(\d+)", text)
+    assert found is not None, "the README's Try it section shows the TTL to abandon with"
+    return float(found[1]), float(found[2])
+
+
+def test_an_abandoned_payment_is_asked_about_until_it_expires_with_the_readmes_ttl(monkeypatch: pytest.MonkeyPatch) -> None:
+    ttl, interval = readme_ttl()
+    clock = Clock()
+    monkeypatch.setattr(storefront.time, "sleep", clock.sleep)
+    monkeypatch.setattr(storefront, "monotonic", clock.monotonic)
+    # Expired by the reconciler at most one poll after the TTL (its checks never sleep past the expiry).
+    api = ExpiringStorefrontApi(clock, expires_after=ttl + interval)
+
+    code, out = run(api, Shopper(api), monkeypatch, "--checkout-id", CHECKOUT)
+
+    assert code == 3
+    assert "transactionProcess: CHARGE_FAILURE" in out and "no order" in out
+    assert "CheckoutComplete" not in api.operations()
+
+
+def test_a_payment_still_open_when_the_script_stops_asking_is_said_to_be_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    clock = Clock()
+    monkeypatch.setattr(storefront.time, "sleep", clock.sleep)
+    monkeypatch.setattr(storefront, "monotonic", clock.monotonic)
+    api = ExpiringStorefrontApi(clock, expires_after=86400)  # the default TTL: a day
+
+    code, out = run(api, Shopper(api), monkeypatch, "--checkout-id", CHECKOUT, "--process-timeout", "30")
+
+    assert code == 4
+    assert clock.now <= 30
+    assert "still open" in out.lower() and "CHARGE_FAILURE" not in out

@@ -12,7 +12,10 @@ calls of the Lengo Pay app, each in its own `.graphql` file beside this script:
    the shopper pays there (this script opens it in a browser, or prints it).
 3. back on `returnUrl?transactionId=…` (a tiny local HTTP server catches it),
    `transactionProcess` — `CHARGE_SUCCESS`, `CHARGE_FAILURE`, or
-   `CHARGE_ACTION_REQUIRED` while the shopper is still paying (asked again);
+   `CHARGE_ACTION_REQUIRED` while the shopper is still paying or has
+   abandoned the page: asked again every few seconds until the app says
+   paid or failed (an abandoned payment fails once it expires, after the
+   app's PAYMENT_TTL_SECONDS) or `--process-timeout` runs out;
 4. `checkoutComplete` — the order.
 
 Only httpx is needed. Storefront calls need no token.
@@ -38,8 +41,10 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 HERE = Path(__file__).resolve().parent
+monotonic = time.monotonic  # the clock the polling deadline is read from
 DEFAULT_GATEWAY_ID = "saleor.app.payment.lengo"  # the app's manifest id (MANIFEST_APP_ID)
 RETURN_PATH = "/return"
+STILL_OPEN = "CHARGE_ACTION_REQUIRED"
 
 # Sample addresses Saleor's address validation accepts.
 ADDRESSES: dict[str, dict[str, str]] = {
@@ -249,7 +254,7 @@ def pay(
     open_url: Callable[[str], object],
     out: TextIO,
     return_timeout: float = 600.0,
-    process_attempts: int = 20,
+    process_timeout: float = 600.0,
     process_interval: float = 3.0,
     sleep: Callable[[float], None] | None = None,
 ) -> Outcome:
@@ -273,15 +278,21 @@ def pay(
 
     transaction_id = returns.wait(return_timeout)
     print(f"3. back with transactionId={transaction_id}", file=out)
-    result = ""
-    for attempt in range(1, process_attempts + 1):
+    deadline = monotonic() + process_timeout
+    while True:
         processed = storefront.process(transaction_id)
         result = str((processed.get("transactionEvent") or {}).get("type"))
         print(f"   transactionProcess: {result}", file=out, flush=True)
-        if result != "CHARGE_ACTION_REQUIRED":
+        if result != "CHARGE_ACTION_REQUIRED" or monotonic() + process_interval > deadline:
             break
-        if attempt < process_attempts:
-            sleep(process_interval)  # still paying on Lengo's page
+        sleep(process_interval)  # still paying on Lengo's page, or abandoned it and not expired yet
+    if result == STILL_OPEN:
+        print(
+            f"   Still open after {process_timeout:g} s: not paid yet, no order. The app reports it failed once it "
+            "expires (PAYMENT_TTL_SECONDS); a late payment is still reported.",
+            file=out,
+        )
+        return Outcome(result, transaction_id, None)
     if result != "CHARGE_SUCCESS":
         print("   Not paid: no order.", file=out)
         return Outcome(result, transaction_id, None)
@@ -317,6 +328,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--return-port", type=int, default=3001)
     p.add_argument("--no-browser", action="store_true", help="print the payment URL instead of opening a browser")
     p.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for the shopper to come back")
+    p.add_argument(
+        "--process-timeout", type=float, default=600.0,
+        help="seconds to keep asking while the payment is open (default 600: longer than a 120 s PAYMENT_TTL_SECONDS)",
+    )
     return p.parse_args(argv)
 
 
@@ -336,7 +351,7 @@ def main(argv: list[str] | None = None, *, http: httpx.Client | None = None, out
         with ReturnServer(args.return_host, args.return_port) as returns:
             outcome = pay(
                 storefront, checkout_id, gateway_id=args.gateway_id, returns=returns, open_url=open_url, out=out,
-                return_timeout=args.timeout,
+                return_timeout=args.timeout, process_timeout=args.process_timeout,
             )
     except (StorefrontError, httpx.HTTPError) as exc:
         print(f"storefront: {exc}", file=sys.stderr)
@@ -344,7 +359,9 @@ def main(argv: list[str] | None = None, *, http: httpx.Client | None = None, out
     finally:
         if http is None:
             client.close()
-    return 0 if outcome.result == "CHARGE_SUCCESS" else 3
+    if outcome.result == "CHARGE_SUCCESS":
+        return 0
+    return 4 if outcome.result == STILL_OPEN else 3
 
 
 if __name__ == "__main__":
