@@ -5,7 +5,8 @@ COPY pyproject.toml README.md manifest.json ./
 COPY graphql ./graphql
 COPY saleor_lengo ./saleor_lengo
 # A wheel, not an editable install: the image must work from the package alone.
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# Its dependencies come from the lock, not from the wheel's ranges.
+RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -14,8 +15,11 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
     LOG_FORMAT=json
 RUN useradd --system --uid 10001 --home-dir /data --shell /usr/sbin/nologin app \
     && mkdir -p /data && chown app /data
+# Exact versions with their hashes (requirements/app.txt), then the app itself without dependencies.
+COPY requirements/app.txt /tmp/requirements.txt
+RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.txt && rm /tmp/requirements.txt
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+RUN pip install --no-cache-dir --no-deps /wheels/*.whl && rm -rf /wheels
 USER app
 WORKDIR /data
 # The SQLite database and its generated SECRET_KEY file live here: back them up together.
