@@ -25,7 +25,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 
 def reference_dir() -> Path:
     configured = os.environ.get(ENV)
-    return Path(configured).expanduser().resolve() if configured else REPOSITORY.parent / "shared"
+    return Path(configured).expanduser() if configured else REPOSITORY.parent / "shared"
 
 
 SALEOR = reference_dir() / "saleor"

@@ -9,6 +9,7 @@ import pytest
 import uvicorn
 
 from saleor_lengo.cli import main
+from saleor_lengo.commands import common
 from saleor_lengo.settings import DEFAULT_APP_URL, load_settings
 
 
@@ -16,6 +17,8 @@ def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *argv: str) -> dict[s
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite3'}")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
+    # The CLI configures logging for the whole process; the tests after this one keep theirs.
+    monkeypatch.setattr(common, "configure_logging", lambda *_args: None)
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
     assert main(["serve", *argv]) == 0
