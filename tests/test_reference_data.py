@@ -7,10 +7,14 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from saleor_lengo.saleor.documents import load
 from tests import reference
+from tests.fakes.saleor import FakeSaleor
 
 ROOT = Path(__file__).resolve().parents[1]
 # Files that read the reference data directly, and files whose fakes use it.
@@ -59,3 +63,37 @@ def test_with_reference_data_nothing_is_skipped_for_it(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:]
     assert reference.SKIP_REASON not in result.stdout
     assert f"reference data: {reference.SALEOR}" in result.stdout
+
+
+async def _ask(fake: FakeSaleor, document: str, variables: dict[str, Any], token: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.asgi()), base_url="http://saleor.test") as http:
+        response = await http.post(
+            "/graphql/", json={"query": load(document), "variables": variables}, headers={"Authorization": f"Bearer {token}"}
+        )
+    assert response.status_code == 200, response.text
+    answer: dict[str, Any] = response.json()
+    return answer
+
+
+@pytest.mark.parametrize("checked", [pytest.param(True, marks=reference.needs_reference), False], ids=["schema", "unchecked"])
+async def test_the_fake_saleor_answers_the_apps_documents_with_or_without_saleors_schema(
+    checked: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(reference, "AVAILABLE", checked)
+    fake = FakeSaleor()
+    fake.open_transaction("tx-1")
+    report = {"id": "tx-1", "type": "CHARGE_SUCCESS", "amount": "1500", "pspReference": "psp-1", "message": "paid"}
+
+    app = await _ask(fake, "queries/app-id.graphql", {}, fake.app_token)
+    channels = await _ask(fake, "queries/channels.graphql", {}, fake.app_token)
+    first = await _ask(fake, "mutations/transaction-event-report.graphql", report, fake.app_token)
+    again = await _ask(fake, "mutations/transaction-event-report.graphql", report, fake.app_token)
+    denied = await _ask(fake, "queries/app-id.graphql", {}, "not-the-token")
+
+    assert app == {"data": {"app": {"id": fake.app_id}}}
+    assert channels["data"]["channels"][1] == {"id": "Q2hhbm5lbDoy", "slug": "channel-gnf", "currencyCode": "GNF", "name": "Guinée"}
+    assert first["data"]["transactionEventReport"] == {
+        "alreadyProcessed": False, "transactionEvent": {"id": fake.events("tx-1")[0].id}, "errors": []}
+    assert again["data"]["transactionEventReport"]["alreadyProcessed"] is True
+    assert denied["data"] == {"app": None}
+    assert denied["errors"][0]["extensions"]["exception"]["code"] == "PermissionDenied"

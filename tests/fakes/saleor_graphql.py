@@ -14,6 +14,7 @@ selection asks for. Nothing is validated then, which the run's header says once.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import cache
 from types import SimpleNamespace
@@ -101,6 +102,17 @@ def saleor_schema() -> GraphQLSchema:
     return schema
 
 
+_said_unchecked = False
+
+
+def _say_unchecked() -> None:
+    """Once per process: outside pytest (benchmarks) no header says that nothing is validated."""
+    global _said_unchecked
+    if not _said_unchecked:
+        _said_unchecked = True
+        print(f"fake Saleor: {reference.status_line()}", file=sys.stderr)
+
+
 def validation_errors(document: str) -> list[str]:
     """Why Saleor would refuse `document` (syntax or schema); nothing beyond syntax without the reference data."""
     try:
@@ -108,6 +120,7 @@ def validation_errors(document: str) -> list[str]:
     except GraphQLError as exc:
         return [exc.message]
     if not reference.AVAILABLE:
+        _say_unchecked()
         return []
     return [e.message for e in validate(saleor_schema(), ast)]
 
@@ -124,6 +137,7 @@ def execute(document: str, variables: dict[str, Any], root: Any, context: dict[s
         if result.errors:
             payload["errors"] = [e.formatted for e in result.errors]
         return payload
+    _say_unchecked()
     return _execute_unchecked(document, variables, root, context)
 
 
