@@ -49,6 +49,11 @@ class Settings:
     def app_url_is_loopback(self) -> bool:
         return is_loopback_url(self.app_url)
 
+    @property
+    def metrics_closed(self) -> bool:
+        """`/metrics` answers 404: open metrics are only for local development (a loopback APP_URL)."""
+        return self.metrics_token is None and not self.app_url_is_loopback
+
     def url(self, path: str) -> str:
         return self.app_url + path
 

@@ -8,6 +8,7 @@ import asyncio
 from saleor_lengo.commands.common import startup_settings
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
+from saleor_lengo.logs import get_logger
 from saleor_lengo.metrics import multiprocess_directory
 
 
@@ -21,6 +22,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     settings = startup_settings()
+    if settings.metrics_closed:
+        # Here, in the one process that starts the workers: once per start.
+        get_logger("saleor_lengo").warning(
+            "metrics_closed", detail="APP_URL is not loopback and METRICS_TOKEN is not set: /metrics answers 404"
+        )
 
     async def apply() -> None:
         db = Database(settings.database_url)
