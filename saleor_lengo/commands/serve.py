@@ -40,6 +40,8 @@ def run(args: argparse.Namespace) -> int:
 
     import uvicorn
 
+    from saleor_lengo.web import deadlines
+
     # Several workers share their counters through files (see saleor_lengo.metrics).
     with multiprocess_directory(args.workers):
         uvicorn.run(
@@ -52,5 +54,15 @@ def run(args: argparse.Namespace) -> int:
             proxy_headers=True,
             access_log=False,
             timeout_graceful_shutdown=10,
+            # Slow clients: deadlines for the headers and the body (web/deadlines.py) …
+            http=deadlines.protocol(
+                header_seconds=settings.request_header_timeout_seconds,
+                body_seconds=settings.request_body_timeout_seconds,
+            ),
+            # … and a cap: uvicorn answers 503 once this many connections are
+            # open or requests running, counting the one asking, hence the +1.
+            limit_concurrency=settings.max_connections + 1,
+            # The app serves no WebSocket; an upgrade would leave the deadlines behind.
+            ws="none",
         )
     return 0
