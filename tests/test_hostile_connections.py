@@ -24,7 +24,7 @@ from tests.e2e.stack import base_env
 pytestmark = pytest.mark.slow
 
 HEADER_SECONDS = 1.0
-BODY_SECONDS = 4.0
+BODY_SECONDS = 6.0
 MAX_CONNECTIONS = 3
 # A connection the server has not closed after this long never will be: far above both deadlines.
 GIVE_UP_SECONDS = 20.0

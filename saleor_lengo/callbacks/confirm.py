@@ -9,10 +9,11 @@ configuration — is applied through `payments.confirm.apply_status`; the
 callback's own claim never changes anything. One payment's callbacks share
 that check (`gate.py`): the confirmation holding the payment's gate asks
 once and settles every open callback of the payment received before it
-asked (`_settle`); the others wait, due when the gate reopens. When the endpoint cannot be
-reached, the row gets `next_attempt_at` (exponential backoff with jitter)
-and the retry loop (`run_forever`, a background task of `serve`) picks it
-up from the table, so a restart forgets nothing.
+asked (`_settle`); the others wait, due when the gate reopens. When the
+endpoint cannot be reached, the row gets `next_attempt_at` (exponential
+backoff with jitter) and the retry loop (`run_forever`, a background task of
+`serve`, which sleeps until the next row is due) picks it up from the
+table, so a restart forgets nothing.
 
 Callbacks that arrived before the checkout stored the pay_id wait as
 `waiting_pay_id`: the checkout calls `confirm_waiting_callbacks` once the
@@ -78,8 +79,6 @@ BATCH = 50
 # confirms this many per batch (a batch at most every MAX_HOLD_SECONDS): the
 # answers get the CPU, and confirmations still go on.
 BATCH_IN_BURST = 10
-
-_OPEN = OPEN
 
 # Built once (db/prepared.py): every confirmation runs them, and building a
 # statement costs SQLAlchemy more than SQLite takes to run it.
@@ -257,7 +256,7 @@ async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
     async with services.db.write() as conn:
         query = (
             select(callbacks)
-            .where(callbacks.c.outcome.in_(_OPEN), callbacks.c.next_attempt_at <= now)
+            .where(callbacks.c.outcome.in_(OPEN), callbacks.c.next_attempt_at <= now)
             .order_by(callbacks.c.next_attempt_at, callbacks.c.id)
             .limit(limit)
         )
@@ -310,7 +309,7 @@ async def run_forever(services: Services) -> None:
 
 # Finished rows have no next_attempt_at: the index on it holds the open ones.
 _NEXT_DUE = select(func.min(callbacks.c.next_attempt_at)).where(
-    callbacks.c.next_attempt_at.is_not(None), callbacks.c.outcome.in_(_OPEN)
+    callbacks.c.next_attempt_at.is_not(None), callbacks.c.outcome.in_(OPEN)
 )
 
 

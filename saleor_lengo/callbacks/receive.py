@@ -30,6 +30,8 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from saleor_lengo import jsonutil
+from saleor_lengo.callbacks import gate, kept
+
 # The outcomes of a row (see the package docstring), importable from here as before.
 from saleor_lengo.callbacks.outcomes import (
     ABANDONED as ABANDONED,
@@ -41,7 +43,6 @@ from saleor_lengo.callbacks.outcomes import (
     UNCONFIRMED as UNCONFIRMED,
     WAITING_PAY_ID as WAITING_PAY_ID,
 )
-from saleor_lengo.callbacks import gate, kept
 from saleor_lengo.crypto import Cipher, mask, token_digest
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
