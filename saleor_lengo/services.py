@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
@@ -45,6 +46,11 @@ class Services:
     confirmations_spawned: int = 0
     # Wakes the confirmer loop when a callback was left to it.
     callback_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # When the confirmer loop wakes next (inf while it works): a callback
+    # deferred to its payment's next check (callbacks/gate.py) wakes it if sooner.
+    callback_loop_wakes_at: float = math.inf
+    # Payments whose callbacks' status check is in flight in this process (callbacks/gate.py).
+    callback_checks_in_flight: set[str] = field(default_factory=set)
     # How fast requests arrive: in a burst, confirmations wait for the answers (pressure.py).
     pressure: RequestPressure = field(default_factory=RequestPressure)
     # Wakes the relay as soon as an outbox row is committed, instead of polling.
@@ -74,6 +80,11 @@ class Services:
     def can_confirm_now(self) -> bool:
         """Whether a new callback's confirmation may be spawned (else the confirmer loop takes it)."""
         return self.confirmations_spawned < CONFIRMATIONS_QUEUED and not self.pressure.busy()
+
+    def callback_due(self, at: float) -> None:
+        """A callback row is due at `at` (its payment's next check): wake the confirmer loop if it would sleep past it."""
+        if at < self.callback_loop_wakes_at:
+            self.callback_signal.set()
 
     def spawn_confirmation(self, coro: Coroutine[Any, Any, Any]) -> None:
         self.confirmations_spawned += 1

@@ -10,9 +10,10 @@ import ipaddress
 import os
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 DEFAULT_PORT = 9010  # beside a local Saleor, which holds 8000 (and its Dashboard 9000)
@@ -20,6 +21,8 @@ DEFAULT_APP_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_SQLITE_FILE = "saleor-lengo.sqlite3"
 KEY_FILE_SUFFIX = ".key"
 MIN_SECRET_LENGTH = 32
+
+_N = TypeVar("_N", int, float)
 
 
 class SettingsError(Exception):
@@ -40,6 +43,12 @@ class Settings:
     payment_ttl_seconds: float
     payment_watch_seconds: float
     metrics_token: str | None
+    # Slow and idle clients (web/deadlines.py): a request's headers must arrive
+    # within the first, its body within the second after them; at most
+    # max_connections per process at once, beyond which requests get 503.
+    request_header_timeout_seconds: float = 10.0
+    request_body_timeout_seconds: float = 30.0
+    max_connections: int = 1000
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -49,6 +58,11 @@ class Settings:
     @property
     def app_url_is_loopback(self) -> bool:
         return is_loopback_url(self.app_url)
+
+    @property
+    def metrics_closed(self) -> bool:
+        """`/metrics` answers 404: open metrics are only for local development (a loopback APP_URL)."""
+        return self.metrics_token is None and not self.app_url_is_loopback
 
     def url(self, path: str) -> str:
         return self.app_url + path
@@ -123,17 +137,25 @@ def _load_or_create_key_file(db_file: Path) -> tuple[str, str | None]:
     )
 
 
-def _float(env: Mapping[str, str], name: str, default: float) -> float:
+def _positive(env: Mapping[str, str], name: str, default: _N, kind: Callable[[str], _N], what: str) -> _N:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
     try:
-        value = float(raw)
+        value = kind(raw)
     except ValueError:
-        raise SettingsError(f"{name} must be a number of seconds, got {raw!r}") from None
+        raise SettingsError(f"{name} must be {what}, got {raw!r}") from None
     if value <= 0:
         raise SettingsError(f"{name} must be positive")
     return value
+
+
+def _float(env: Mapping[str, str], name: str, default: float) -> float:
+    return _positive(env, name, default, float, "a number of seconds")
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    return _positive(env, name, default, int, "a whole number")
 
 
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
@@ -201,5 +223,8 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         payment_ttl_seconds=_float(env, "PAYMENT_TTL_SECONDS", 86400.0),
         payment_watch_seconds=_float(env, "PAYMENT_WATCH_SECONDS", 7 * 86400.0),
         metrics_token=env.get("METRICS_TOKEN") or None,
+        request_header_timeout_seconds=_float(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10.0),
+        request_body_timeout_seconds=_float(env, "REQUEST_BODY_TIMEOUT_SECONDS", 30.0),
+        max_connections=_int(env, "MAX_CONNECTIONS", 1000),
         warnings=tuple(warnings),
     )

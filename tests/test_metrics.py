@@ -173,8 +173,55 @@ async def test_an_unreachable_database_still_gives_the_counters_and_says_so(
 # --- The token -------------------------------------------------------------------------
 
 
-async def test_without_metrics_token_metrics_are_open(client: httpx.AsyncClient) -> None:
+async def test_without_metrics_token_metrics_are_open_while_app_url_is_loopback(client: httpx.AsyncClient) -> None:
     assert (await client.get("/metrics")).status_code == 200
+
+
+@pytest.mark.parametrize("app_url", ["https://pay.example.com", "http://10.0.0.7:8000", "http://[2001:db8::1]:9010"])
+async def test_without_metrics_token_metrics_are_closed_when_app_url_is_not_loopback(
+    services: Services, client: httpx.AsyncClient, app_url: str
+) -> None:
+    services.settings = replace(services.settings, app_url=app_url)
+
+    closed = await client.get("/metrics")
+    unknown = await client.get("/no-such-page")
+
+    # Answered like a route that does not exist: a scanner learns nothing.
+    assert (closed.status_code, closed.text) == (404, unknown.text)
+    assert "saleor_lengo" not in closed.text
+    # A token opens them again, to its bearer only.
+    services.settings = replace(services.settings, metrics_token=TOKEN)
+    assert (await client.get("/metrics")).status_code == 401
+    assert (await client.get("/metrics", headers={"Authorization": f"Bearer {TOKEN}"})).status_code == 200
+
+
+def test_serve_warns_once_at_start_when_metrics_are_closed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from saleor_lengo.commands import serve
+
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: served.append(kwargs))
+    # Logging stays as capture_logs sets it.
+    monkeypatch.setattr("saleor_lengo.commands.common.configure_logging", lambda *args: None)
+    args = SimpleNamespace(host="127.0.0.1", port=free_port(), workers=2)
+    base = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "SECRET_KEY": TEST_SECRET_KEY}
+    warned = []
+    for app_url, token in (("https://pay.example.com", None), ("https://pay.example.com", TOKEN), ("http://127.0.0.1:8000", None)):
+        for name in ("APP_URL", "METRICS_TOKEN"):
+            monkeypatch.delenv(name, raising=False)
+        for name, setting in {**base, "APP_URL": app_url, "METRICS_TOKEN": token}.items():
+            if setting is not None:
+                monkeypatch.setenv(name, setting)
+        with capture_logs() as logs:
+            assert serve.run(args) == 0  # type: ignore[arg-type]
+        warned.append([e for e in logs if e["event"] == "metrics_closed"])
+
+    assert len(served) == 3
+    [[closed], with_token, loopback] = warned
+    assert closed["log_level"] == "warning"
+    assert "METRICS_TOKEN" in closed["detail"]
+    assert with_token == loopback == []
 
 
 async def test_with_metrics_token_only_its_bearer_gets_the_metrics(

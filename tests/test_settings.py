@@ -14,6 +14,8 @@ def test_defaults_are_a_local_sqlite_app(tmp_path: Path, monkeypatch: pytest.Mon
     assert s.database_url == "sqlite:///saleor-lengo.sqlite3"
     assert s.app_url_is_loopback
     assert s.manifest_app_id == "saleor.app.payment.lengo"
+    # Slow clients: headers within 10 s, the body within 30 s more, 1000 connections per process.
+    assert (s.request_header_timeout_seconds, s.request_body_timeout_seconds, s.max_connections) == (10.0, 30.0, 1000)
 
 
 def test_sqlite_without_key_generates_one_beside_the_database_and_warns(tmp_path: Path) -> None:
@@ -49,6 +51,10 @@ def test_postgres_url_gets_the_async_driver() -> None:
         ({"ALLOWED_DOMAIN_PATTERN": "("}, "ALLOWED_DOMAIN_PATTERN"),
         ({"LOG_FORMAT": "xml"}, "LOG_FORMAT"),
         ({"RECONCILE_INTERVAL_SECONDS": "soon"}, "RECONCILE_INTERVAL_SECONDS"),
+        ({"REQUEST_HEADER_TIMEOUT_SECONDS": "0"}, "REQUEST_HEADER_TIMEOUT_SECONDS"),
+        ({"REQUEST_BODY_TIMEOUT_SECONDS": "-1"}, "REQUEST_BODY_TIMEOUT_SECONDS"),
+        ({"MAX_CONNECTIONS": "1.5"}, "MAX_CONNECTIONS"),
+        ({"MAX_CONNECTIONS": "0"}, "MAX_CONNECTIONS"),
     ],
 )
 def test_invalid_settings_name_the_variable(env: dict[str, str], message: str, tmp_path: Path) -> None:

@@ -5,6 +5,10 @@ moved. What changes a payment is what Lengo's status endpoint reports,
 asked with the payment's own configuration; the callback row is the
 merchant's audit trail of what was received and what came of it.
 
+The callbacks of one payment share its status check (`gate`): one at most
+every 10 s, settling every callback of the payment received before it
+asked; and a payment keeps its first 100 rows, counting the rest (`kept`).
+
 Life of a `callbacks` row (`outcome`):
 
     recorded ──▶ confirmed      Lengo's status agrees with the callback (and was applied)

@@ -6,10 +6,14 @@ arrive faster than `pressure.BUSY_PER_SECOND` — it leaves the row due for the
 loop below instead, which confirms claimed rows in batches). What
 Lengo's status endpoint reports — asked with the payment's own
 configuration — is applied through `payments.confirm.apply_status`; the
-callback's own claim never changes anything. When the endpoint cannot be
-reached, the row gets `next_attempt_at` (exponential backoff with jitter)
-and the retry loop (`run_forever`, a background task of `serve`) picks it
-up from the table, so a restart forgets nothing.
+callback's own claim never changes anything. One payment's callbacks share
+that check (`gate.py`): the confirmation holding the payment's gate asks
+once and settles every open callback of the payment received before it
+asked (`_settle`); the others wait, due when the gate reopens. When the
+endpoint cannot be reached, the row gets `next_attempt_at` (exponential
+backoff with jitter) and the retry loop (`run_forever`, a background task of
+`serve`, which sleeps until the next row is due) picks it up from the
+table, so a restart forgets nothing.
 
 Callbacks that arrived before the checkout stored the pay_id wait as
 `waiting_pay_id`: the checkout calls `confirm_waiting_callbacks` once the
@@ -21,12 +25,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import math
 import random
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from saleor_lengo import configurations, metrics
+from saleor_lengo.callbacks import gate, kept
 from saleor_lengo.callbacks.receive import (
     ABANDONED,
     CLAIM_SECONDS,
@@ -38,6 +45,7 @@ from saleor_lengo.callbacks.receive import (
     WAITING_PAY_ID,
     WAITING_RECHECK_SECONDS,
 )
+from saleor_lengo.callbacks.outcomes import OPEN
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
@@ -65,13 +73,12 @@ MAX_ATTEMPTS = 30
 # that never finished: it is set aside.
 WAITING_GIVE_UP_SECONDS = 86400.0
 POLL_SECONDS = 10.0
+MIN_WAIT_SECONDS = 0.1
 BATCH = 50
 # While requests keep arriving faster than pressure.BUSY_PER_SECOND, the loop
 # confirms this many per batch (a batch at most every MAX_HOLD_SECONDS): the
 # answers get the CPU, and confirmations still go on.
 BATCH_IN_BURST = 10
-
-_OPEN = (RECORDED, WAITING_PAY_ID)
 
 # Built once (db/prepared.py): every confirmation runs them, and building a
 # statement costs SQLAlchemy more than SQLite takes to run it.
@@ -89,8 +96,12 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     return base * (0.5 + draw / 2)
 
 
-async def confirm_callback(services: Services, callback_id: int) -> str | None:
-    """Confirm one `recorded` callback; its new outcome, or None when it stays open (retry or wait)."""
+async def confirm_callback(services: Services, callback_id: int, *, gate_claimed: bool = False) -> str | None:
+    """Confirm one `recorded` callback; its new outcome, or None when it stays open (retry or wait).
+
+    `gate_claimed`: the caller claimed the payment's gate for it (the callback
+    route does, as it records the callback); otherwise it is claimed here.
+    """
     async with services.db.read() as conn:
         row = (await conn.execute(_BY_ID, {"b_id": callback_id})).first()
         if row is None or row.outcome != RECORDED:
@@ -112,35 +123,97 @@ async def confirm_callback(services: Services, callback_id: int) -> str | None:
         # Nothing can change a succeeded payment: no need to ask Lengo.
         return await _finish(services, row, IGNORED, "the payment had already succeeded")
 
+    # The payment's callbacks share one check (gate.py): this one asks Lengo, or waits for the next.
+    in_flight = services.callback_checks_in_flight
+    asked_at = services.clock()
+    if not gate_claimed:
+        async with services.db.write() as conn:
+            reopens = await gate.claim(conn, payment.id, asked_at, in_flight=payment.id in in_flight)
+            if reopens is not None:
+                await _set(conn, row.id, RECORDED, next_attempt_at=reopens)
+        if reopens is not None:
+            services.callback_due(reopens)
+            return None
+    in_flight.add(payment.id)
     try:
         if config is None:
             raise LookupError("the payment's configuration is gone")
         client = lengo_client(services, config, payment.id)
         async with services.confirmation_slots:  # the budget starts once Lengo is asked
-            status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
-    except (LengoError, DecryptionError, LookupError, ValueError) as exc:
-        reason = exc.safe_message if isinstance(exc, LengoError) else str(exc)
+            # The client keeps its budget; this bounds it whatever the transport, far within the gate's interval.
+            async with asyncio.timeout(STATUS_BUDGET_SECONDS + 0.5):
+                status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
+    except (LengoError, DecryptionError, LookupError, ValueError, TimeoutError) as exc:
+        reason = _reason(exc)
         await record_check_error(services, payment.id, source="callback", error=reason)
         return await _retry_later(services, row, reason)
+    finally:
+        in_flight.discard(payment.id)
 
     result = await apply_status(services, payment.id, status, source="callback")
     if result.outbox_id:
         services.outbox_signal.set()
-    if vocabulary.classify(status.status) == vocabulary.classify(row.status):
-        return await _finish(services, row, CONFIRMED, None)
-    # Forged, or sent before Lengo's own status moved: either way only what
-    # Lengo reports was applied (here: to a payment now `result.payment.state`).
-    log.warning(
-        "callback_unconfirmed",
-        callback_id=row.id,
-        payment_id=payment.id,
-        callback_status=row.status,
-        lengo_status=status.status[:64],
-        state=result.payment.state.value,
+    return await _settle(services, row, asked_at, status.status, result.payment.state)
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, LengoError):
+        return exc.safe_message
+    if isinstance(exc, TimeoutError):
+        return f"Lengo Pay did not answer within {STATUS_BUDGET_SECONDS + 0.5:g} s"
+    return str(exc)
+
+
+# Every open callback of the payment received before Lengo was asked, and the asking one.
+_SETTLED_BY_CHECK = select(callbacks.c.id, callbacks.c.status).where(
+    callbacks.c.payment_id == bindparam("b_payment_id"),
+    callbacks.c.outcome == RECORDED,
+    or_(callbacks.c.received_at <= bindparam("b_asked_at"), callbacks.c.id == bindparam("b_id")),
+)
+_SETTLE = (
+    update(callbacks)
+    .where(callbacks.c.id == bindparam("b_id"), callbacks.c.outcome == RECORDED)
+    .values(
+        outcome=bindparam("b_outcome"),
+        last_error=bindparam("b_error"),
+        processed_at=bindparam("b_at"),
+        next_attempt_at=None,
+        attempts=callbacks.c.attempts + 1,
     )
-    return await _finish(
-        services, row, UNCONFIRMED, f"the callback said {row.status}, Lengo's status endpoint says {status.status[:64]}"
-    )
+)
+
+
+async def _settle(services: Services, row: Any, asked_at: float, lengo_status: str, state: State) -> str | None:
+    """Settle every callback this check answers: confirmed where Lengo agrees, unconfirmed where not; `row`'s outcome."""
+    kind = vocabulary.classify(lengo_status)
+    now = services.clock()
+    async with services.db.write() as conn:
+        params = {"b_payment_id": row.payment_id, "b_asked_at": asked_at, "b_id": row.id}
+        settled = (await conn.execute(_SETTLED_BY_CHECK, params)).all()
+        outcomes = {r.id: CONFIRMED if vocabulary.classify(r.status) == kind else UNCONFIRMED for r in settled}
+        if settled:
+            await conn.execute(_SETTLE, [
+                {
+                    "b_id": r.id,
+                    "b_outcome": outcomes[r.id],
+                    "b_at": now,
+                    "b_error": None if outcomes[r.id] == CONFIRMED
+                    else f"the callback said {r.status}, Lengo's status endpoint says {lengo_status[:64]}",
+                }
+                for r in settled
+            ])
+        dropped = await kept.trim(conn, row.payment_id)
+    unconfirmed = sum(1 for outcome in outcomes.values() if outcome == UNCONFIRMED)
+    if unconfirmed:
+        # Forged, or sent before Lengo's own status moved: either way only what
+        # Lengo reports was applied (here: to a payment now `state`).
+        log.warning("callback_unconfirmed", callback_id=row.id, payment_id=row.payment_id, callbacks=unconfirmed,
+                    callback_status=row.status, lengo_status=lengo_status[:64], state=state.value)
+    log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcomes.get(row.id),
+             callbacks=len(outcomes), confirmed=len(outcomes) - unconfirmed, not_kept=dropped)
+    for outcome in outcomes.values():
+        metrics.callback_outcome(outcome)
+    return outcomes.get(row.id)
 
 
 _WAITING = prepared(
@@ -183,7 +256,7 @@ async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
     async with services.db.write() as conn:
         query = (
             select(callbacks)
-            .where(callbacks.c.outcome.in_(_OPEN), callbacks.c.next_attempt_at <= now)
+            .where(callbacks.c.outcome.in_(OPEN), callbacks.c.next_attempt_at <= now)
             .order_by(callbacks.c.next_attempt_at, callbacks.c.id)
             .limit(limit)
         )
@@ -214,6 +287,7 @@ async def run_forever(services: Services) -> None:
     """The durable retry loop (a background task of `serve`)."""
     while True:
         services.callback_signal.clear()
+        services.callback_loop_wakes_at = math.inf  # awake: a row deferred meanwhile wakes it again
         try:
             # In a burst of requests, the answers first (pressure.py): a short hold, a small batch.
             await services.pressure.until_quiet()
@@ -225,9 +299,30 @@ async def run_forever(services: Services) -> None:
             log.exception("callback_retry_loop_failed")
             tried, limit = 0, BATCH
         if tried < limit:
-            # Woken early by the callback route when it leaves a callback to this loop.
+            # Until the next row is due (a callback waiting for its payment's
+            # gate: gate.py), or woken early by the callback route.
+            wait = await _until_next_due(services)
+            services.callback_loop_wakes_at = services.clock() + wait
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(services.callback_signal.wait(), timeout=POLL_SECONDS)
+                await asyncio.wait_for(services.callback_signal.wait(), timeout=wait)
+
+
+# Finished rows have no next_attempt_at: the index on it holds the open ones.
+_NEXT_DUE = select(func.min(callbacks.c.next_attempt_at)).where(
+    callbacks.c.next_attempt_at.is_not(None), callbacks.c.outcome.in_(OPEN)
+)
+
+
+async def _until_next_due(services: Services) -> float:
+    try:
+        async with services.db.read() as conn:
+            due: float | None = (await conn.execute(_NEXT_DUE)).scalar()
+    except (SQLAlchemyError, OSError):
+        return POLL_SECONDS
+    if due is None:
+        return POLL_SECONDS
+    # Not under MIN_WAIT_SECONDS: a row due now is another replica's, being claimed.
+    return min(POLL_SECONDS, max(MIN_WAIT_SECONDS, due - services.clock()))
 
 
 # --- Row updates -------------------------------------------------------------
@@ -272,6 +367,7 @@ async def _finish(services: Services, row: Any, outcome: str, error: str | None)
     async with services.db.write() as conn:
         await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=services.clock(), next_attempt_at=None,
                    last_error=error, count_attempt=True)
+        await kept.trim(conn, row.payment_id)
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
     metrics.callback_outcome(outcome)
     return outcome

@@ -30,6 +30,19 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from saleor_lengo import jsonutil
+from saleor_lengo.callbacks import gate, kept
+
+# The outcomes of a row (see the package docstring), importable from here as before.
+from saleor_lengo.callbacks.outcomes import (
+    ABANDONED as ABANDONED,
+    CONFIRMED as CONFIRMED,
+    IGNORED as IGNORED,
+    MALFORMED as MALFORMED,
+    MISMATCH as MISMATCH,
+    RECORDED as RECORDED,
+    UNCONFIRMED as UNCONFIRMED,
+    WAITING_PAY_ID as WAITING_PAY_ID,
+)
 from saleor_lengo.crypto import Cipher, mask, token_digest
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
@@ -38,19 +51,10 @@ from saleor_lengo.lengo import vocabulary
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import MoneyError, to_decimal
 from saleor_lengo.payments import store
+from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
-
-# Outcomes of a callback row (see the package docstring).
-RECORDED = "recorded"
-WAITING_PAY_ID = "waiting_pay_id"
-CONFIRMED = "confirmed"
-UNCONFIRMED = "unconfirmed"
-IGNORED = "ignored"
-ABANDONED = "abandoned"
-MISMATCH = "mismatch"
-MALFORMED = "malformed"
 
 # A new row belongs to the confirmation spawned for it for this long; if that
 # task dies with the process, the retry loop takes the row over afterwards.
@@ -108,10 +112,13 @@ class Receipt:
     callback_id: int
     payment_id: str
     outcome: str  # RECORDED (confirm it now) or WAITING_PAY_ID
+    # When its payment's next check may start: this callback waits for it (gate.py).
+    deferred_until: float | None = None
 
     @property
     def needs_confirmation(self) -> bool:
-        return self.outcome == RECORDED
+        """Confirm it now: recorded, and (when the caller asked to confirm now) its payment's gate claimed."""
+        return self.outcome == RECORDED and self.deferred_until is None
 
 
 def parse(raw: bytes) -> CallbackBody:
@@ -201,8 +208,10 @@ async def record(
 
     On SQLite, callbacks arriving together share the transaction (`db/grouped.py`).
 
-    `confirm_now`: the caller confirms it at once (the row is claimed for
-    that); otherwise it is due at once for the confirmer loop.
+    `confirm_now`: the caller confirms it at once (the row, and its payment's
+    gate, are claimed for that) — unless the gate is closed: then the row is
+    due when it reopens (`Receipt.deferred_until`); otherwise it is due at
+    once for the confirmer loop.
 
     Raises UnknownToken (→ 404), CallbackRejected once a malformed or
     mismatched callback is recorded (→ 400); a database error propagates
@@ -219,15 +228,27 @@ async def record(
         body, problem = None, exc.reason
     now = services.clock()
 
-    async def insert(conn: Tx) -> tuple[int, str, str | None, str]:
+    async def insert(conn: Tx) -> tuple[int, str, str | None, str, float | None]:
         # The row lock orders this insert with the checkout storing the
         # pay_id: either we see the pay_id, or our waiting row is committed
         # before the checkout looks for waiting callbacks.
         target = await store.callback_target(conn, digest)
         if target is None:
             raise UnknownToken
-        payment_id, stored_pay_id = target
+        payment_id, stored_pay_id = target.id, target.pay_id
         values = _row(services.cipher, body, problem, stored_pay_id, now, confirm_now)
+        deferred: float | None = None
+        # A succeeded payment's callbacks are settled without asking Lengo: no gate for them.
+        if values["outcome"] == RECORDED and confirm_now and target.state != State.SUCCEEDED:
+            # The payment's gate (gate.py), decided under the row lock taken
+            # anyway: claimed for the caller's confirmation, or this callback
+            # waits for the next check, without a transaction of its own either way.
+            in_flight = payment_id in services.callback_checks_in_flight
+            deferred = gate.reopens_at(target.callback_check_at, now, in_flight=in_flight)
+            if deferred is None:
+                await store.update_fields(conn, payment_id, callback_check_at=now)
+            else:
+                values["next_attempt_at"] = deferred
         values.update(
             payment_id=payment_id,
             received_at=now,
@@ -236,10 +257,13 @@ async def record(
             attempts=0,
         )
         result = await conn.execute(_INSERT, values)
-        return int(result.inserted_primary_key[0]), payment_id, stored_pay_id, values["outcome"]  # type: ignore[index]
+        if values["outcome"] in (MALFORMED, MISMATCH):  # final at once: kept only within the cap
+            await kept.trim(conn, payment_id)
+        callback_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        return callback_id, payment_id, stored_pay_id, values["outcome"], deferred
 
     # In a burst, callbacks recorded together share one transaction (db/grouped.py).
-    callback_id, payment_id, stored_pay_id, outcome = await services.callback_writes.run(insert)
+    callback_id, payment_id, stored_pay_id, outcome, deferred = await services.callback_writes.run(insert)
     fields = {"callback_id": callback_id, "payment_id": payment_id, "outcome": outcome}
     if outcome == MALFORMED:
         log.warning("callback_malformed", reason=problem, remote_addr=remote_addr, **fields)
@@ -255,8 +279,8 @@ async def record(
             **fields,
         )
         raise CallbackRejected("pay_id does not match this payment", callback_id=callback_id, outcome=outcome)
-    log.info("callback_recorded", lengo_status=body.status, pay_id=body.pay_id, **fields)
-    return Receipt(callback_id, payment_id, outcome)
+    log.info("callback_recorded", lengo_status=body.status, pay_id=body.pay_id, deferred_until=deferred, **fields)
+    return Receipt(callback_id, payment_id, outcome, deferred)
 
 
 def _row(

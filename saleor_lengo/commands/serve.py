@@ -8,6 +8,7 @@ import asyncio
 from saleor_lengo.commands.common import startup_settings
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
+from saleor_lengo.logs import get_logger
 from saleor_lengo.metrics import multiprocess_directory
 from saleor_lengo.settings import DEFAULT_PORT
 
@@ -23,6 +24,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     settings = startup_settings()
+    if settings.metrics_closed:
+        # Here, in the one process that starts the workers: once per start.
+        get_logger("saleor_lengo").warning(
+            "metrics_closed", detail="APP_URL is not loopback and METRICS_TOKEN is not set: /metrics answers 404"
+        )
 
     async def apply() -> None:
         db = Database(settings.database_url)
@@ -35,6 +41,8 @@ def run(args: argparse.Namespace) -> int:
     asyncio.run(apply())
 
     import uvicorn
+
+    from saleor_lengo.web import deadlines
 
     # Several workers share their counters through files (see saleor_lengo.metrics).
     with multiprocess_directory(args.workers):
@@ -51,5 +59,15 @@ def run(args: argparse.Namespace) -> int:
             proxy_headers=True,
             access_log=False,
             timeout_graceful_shutdown=10,
+            # Slow clients: deadlines for the headers and the body (web/deadlines.py) …
+            http=deadlines.protocol(
+                header_seconds=settings.request_header_timeout_seconds,
+                body_seconds=settings.request_body_timeout_seconds,
+            ),
+            # … and a cap: uvicorn answers 503 once this many connections are
+            # open or requests running, counting the one asking, hence the +1.
+            limit_concurrency=settings.max_connections + 1,
+            # The app serves no WebSocket; an upgrade would leave the deadlines behind.
+            ws="none",
         )
     return 0

@@ -110,6 +110,10 @@ payments = Table(
     Column("check_attempts", Integer, nullable=False, server_default="0"),
     Column("last_status_at", Float),
     Column("lease_until", Float),
+    # When the last status check for this payment's callbacks started (callbacks/gate.py).
+    Column("callback_check_at", Float),
+    # Callbacks received beyond the rows kept per payment, counted for the audit (callbacks/kept.py).
+    Column("callbacks_not_kept", Integer, nullable=False, server_default="0"),
     UniqueConstraint("installation_id", "saleor_transaction_id", name="uq_payments_installation_transaction"),
 )
 

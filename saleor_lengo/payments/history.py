@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
+from saleor_lengo.callbacks.kept import MAX_KEPT_PER_PAYMENT
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.schema import (
     action_answers,
@@ -184,6 +185,10 @@ async def history(conn: Tx, payment: Payment) -> History:
             )
         ).all()
     ]
+    # Beyond the rows kept per payment (callbacks/kept.py), callbacks are only counted.
+    details["callbacksNotKept"] = (
+        await conn.execute(select(payments.c.callbacks_not_kept).where(payments.c.id == pid))
+    ).scalar() or 0
     checks = [
         {
             "at": when(r.checked_at),
@@ -299,6 +304,8 @@ def render_history(h: History) -> str:
     out += _section("Transitions", [f"{t['at']}  {t['from'] or '-'} → {t['to']}: {t['reason']}" for t in h.transitions])
     out += _section("Requests to Lengo", [_request_line(r) for r in h.lengo_requests])
     out += _section("Callbacks from Lengo", [_callback_line(c) for c in h.callbacks])
+    if p.get("callbacksNotKept"):
+        out.append(f"  … and {p['callbacksNotKept']} more received, counted but not kept (the first {MAX_KEPT_PER_PAYMENT} are)")
     out += _section("Status checks", [_check_line(s) for s in h.status_checks])
     out += _section(
         "Events reported to Saleor",

@@ -8,14 +8,14 @@ payment request (benchmarks/README.md). On SQLite they run straight on
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import bindparam, select, update
 
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payments, status_checks
-from saleor_lengo.payments.model import Payment
+from saleor_lengo.payments.model import Payment, State
 
 
 _BY_ID = prepared(select(payments).where(payments.c.id == bindparam("b_id")))
@@ -28,7 +28,7 @@ _BY_TRANSACTION = prepared(select(payments).where(
 ))
 # What a callback needs of its payment: the whole row would cost more to build than to read.
 _CALLBACK_TARGET = prepared(
-    select(payments.c.id, payments.c.pay_id)
+    select(payments.c.id, payments.c.pay_id, payments.c.state, payments.c.callback_check_at)
     .where(payments.c.callback_token_digest == bindparam("b_digest"))
     .with_for_update()
 )
@@ -48,10 +48,17 @@ async def get_by_transaction(conn: Tx, installation_id: int, transaction_id: str
     return Payment.from_row(row) if row else None
 
 
-async def callback_target(conn: Tx, digest: str) -> tuple[str, str | None] | None:
-    """The id and pay_id of the payment whose callback token has this digest, its row locked (PostgreSQL)."""
+class CallbackTarget(NamedTuple):
+    id: str
+    pay_id: str | None
+    state: State
+    callback_check_at: float | None  # when its callbacks' last status check started (callbacks/gate.py)
+
+
+async def callback_target(conn: Tx, digest: str) -> CallbackTarget | None:
+    """The payment whose callback token has this digest, its row locked (PostgreSQL)."""
     row = (await conn.execute(_CALLBACK_TARGET, {"b_digest": digest})).first()
-    return (row.id, row.pay_id) if row else None
+    return CallbackTarget(row.id, row.pay_id, State(row.state), row.callback_check_at) if row else None
 
 
 async def update_fields(conn: Tx, payment_id: str, **values: Any) -> None:

@@ -10,7 +10,7 @@ import structlog
 from sqlalchemy.exc import SQLAlchemyError
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, Response
 from starlette.routing import Route, Router
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -55,6 +55,10 @@ class RequestContext:
 
         try:
             await self.app(scope, receive, send_wrapper)  # type: ignore[arg-type]
+        except ClientDisconnect:
+            # The client hung up, or was cut off by a deadline (web/deadlines.py):
+            # nothing went wrong here, and there is no one left to answer.
+            log.debug("client_disconnected")
         except Exception:
             log.exception("unhandled_error")
             if not started:

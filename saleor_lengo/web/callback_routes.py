@@ -1,7 +1,8 @@
 """Lengo's callback: `POST /api/lengo/callback/<token>`, with or without a trailing slash.
 
 Glue only: read the (capped) body, record it, answer, then confirm in the
-background (or, in a burst, leave it to the confirmer loop). 200 as soon as
+background (or, in a burst, or while its payment's last check is recent
+(`callbacks/gate.py`), leave it to the confirmer loop). 200 as soon as
 the callback is recorded, whatever it says; 503 only when it could not be
 recorded, so that Lengo sends it again.
 No redirect (the app turns `redirect_slashes` off: a redirect drops the
@@ -57,9 +58,12 @@ async def callback(request: Request) -> Response:
     except (SQLAlchemyError, OSError):
         log.exception("callback_not_recorded")
         return error(503, "Could not record the callback; send it again.")
-    if receipt.needs_confirmation:
+    if receipt.deferred_until is not None:
+        # Its payment's check ran less than gate.CHECK_INTERVAL_SECONDS ago: it waits for the next one.
+        services.callback_due(receipt.deferred_until)
+    elif receipt.needs_confirmation:
         if confirm_now:
-            services.spawn_confirmation(confirm.confirm_callback(services, receipt.callback_id))
+            services.spawn_confirmation(confirm.confirm_callback(services, receipt.callback_id, gate_claimed=True))
         else:
             services.callback_signal.set()
     return json_response({"received": True})

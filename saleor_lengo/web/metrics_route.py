@@ -1,5 +1,9 @@
 """`GET /metrics`: Prometheus' text format, behind `Authorization: Bearer <METRICS_TOKEN>` when it is set.
 
+Without a token they are open only while APP_URL is loopback (local
+development); otherwise the route answers as if it did not exist, and
+`serve` warns once at start (`Settings.metrics_closed`).
+
 Glue only: check the token, read the gauges' figures, render (in a thread:
 in multiprocess mode rendering reads every worker's files).
 """
@@ -10,7 +14,7 @@ import hmac
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from saleor_lengo import metrics as app_metrics
 from saleor_lengo.services import Services
@@ -27,6 +31,8 @@ def authorized(header: str | None, token: str) -> bool:
 
 async def metrics(request: Request) -> Response:
     services: Services = request.app.state.services
+    if services.settings.metrics_closed:
+        return PlainTextResponse("Not Found", status_code=404)  # as Starlette answers an unknown path
     token = services.settings.metrics_token
     if token is not None and not authorized(request.headers.get("authorization"), token):
         refused = error(401, "A valid bearer token (METRICS_TOKEN) is required.")

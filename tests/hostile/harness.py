@@ -46,7 +46,10 @@ BOOKKEEPING = {"installations": {"jwks_fetched_at"}}
 # Asking Lengo for the status after a callback with a valid token records
 # what Lengo said; the payment's state, amounts and pay_id stay put unless
 # Lengo confirms a change (the fake Lengo never does here).
-STATUS_CHECK_COLUMNS = {"lengo_status", "last_status_at", "gateway", "updated_at", "next_check_at", "check_attempts", "lease_until"}
+STATUS_CHECK_COLUMNS = {
+    "lengo_status", "last_status_at", "gateway", "updated_at", "next_check_at", "check_attempts", "lease_until",
+    "callback_check_at",
+}
 
 Snapshot = dict[str, list[tuple[str, ...]]]
 
