@@ -24,6 +24,7 @@ from saleor_lengo.lengo.vocabulary import ENVIRONMENTS
 from saleor_lengo.logs import register_secret
 from saleor_lengo.money import MoneyError, to_decimal
 from saleor_lengo.outbound import UnsafeUrl, check_url
+from saleor_lengo.page_words import ACCOUNT_CHANGE
 from saleor_lengo.settings import is_loopback_url
 
 
@@ -87,8 +88,8 @@ class Configuration:
             if is_loopback_url(url):
                 return None
             return (
-                f"Return URL not allowed: configuration {self.name!r} has no return URL pattern; "
-                "add one (--return-url-pattern or the Dashboard's 'Return URL patterns') that matches your storefront."
+                f"Return URL not allowed: Lengo account {self.name!r} has no return URL pattern; add one that matches "
+                f"your storefront in {ACCOUNT_CHANGE} → “Return URL patterns”."
             )
         if any(re.fullmatch(p, url) for p in self.return_url_patterns):
             return None
