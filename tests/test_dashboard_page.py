@@ -179,7 +179,8 @@ async def test_errors_show_on_their_field_in_the_page_language_and_saving_shows_
     # The page's own check, then the server's refusals, each on its field.
     merchant.fill("#config-name", "")
     merchant.el("#config-save").click()
-    assert_field_error(merchant, "config-name", merchant.w("error.required", field=merchant.w("config.name")))
+    assert_field_error(merchant, "config-name", merchant.w("error.REQUIRED"))
+    assert merchant.w("error.onField", field=merchant.w("config.name"), message=merchant.w("error.REQUIRED")) in merchant.el("#error").text
     merchant.fill("#config-name", "Boutique")
     merchant.fill("#config-site", "site-1")
     merchant.fill("#config-key", "not-the-right-key-0000")

@@ -509,10 +509,10 @@
           fact(t("config.site"), c.websiteId),
           fact(t("config.key"), c.licenseKey),
           fact(t("config.env"), t("env." + c.environment) + " — " + c.lengoUrl),
-          fact(t("config.currencies"), c.currencies.join(", ")),
+          fact(t("config.factCurrencies"), c.currencies.join(", ")),
           fact(t("config.amounts"), amountRange(c)),
-          fact(t("config.patterns"), c.returnUrlPatterns.length ? c.returnUrlPatterns.join("\n") : t("config.noPattern")),
-          fact(t("config.defaultUrl"), c.defaultReturnUrl || t("config.noDefaultUrl")),
+          fact(t("config.factPatterns"), c.returnUrlPatterns.length ? c.returnUrlPatterns.join("\n") : t("config.noPattern")),
+          fact(t("config.factDefaultUrl"), c.defaultReturnUrl || t("config.noDefaultUrl")),
           fact(t("config.channels"), c.channels.length ? c.channels.map(channelLabel).join(", ") : t("config.noChannel"))),
         h("div", { "class": "actions" },
           h("button", { type: "button", "class": "write", text: t("config.editButton"), "aria-label": t("config.editButton") + " " + c.name, onclick: function () { editConfiguration(c); } }),
@@ -808,7 +808,7 @@
   }
 
   function requiredError(input) {
-    return new ApiError(t("error.required", { field: labelOf(input) }), "REQUIRED", input.getAttribute("data-field"));
+    return new ApiError(t("error.REQUIRED"), "REQUIRED", input.getAttribute("data-field"));
   }
 
   function clearFieldErrors(form) {

@@ -85,7 +85,8 @@ window.LENGO_MESSAGES = {
     "first.channelLink": "Map a channel",
     "first.autocomplete": "3. Turn on automatic completion of paid checkouts in Saleor",
     "first.autocompleteHelp": "In each of these channels' settings in Saleor. This app cannot see that setting: check it yourself.",
-    "config.min": "Smallest amount accepted (optional)", "config.max": "Largest amount accepted (optional)",
+    "config.min": "Minimum amount (optional)", "config.max": "Maximum amount (optional)",
+    "config.factCurrencies": "Currencies", "config.factPatterns": "Return URL patterns", "config.factDefaultUrl": "Default return URL",
     "config.defaultUrl": "Default return URL (optional)",
     "config.defaultUrlHelp": "Where shoppers go back after paying when the storefront does not say.",
     "config.amounts": "Amounts accepted", "config.anyAmount": "any amount above zero",
@@ -115,7 +116,7 @@ window.LENGO_MESSAGES = {
     "event.CHARGE_SUCCESS": "Payment received", "event.CHARGE_FAILURE": "Payment failed",
     "event.CHARGE_ACTION_REQUIRED": "Waiting for the shopper", "event.REFUND_SUCCESS": "Refund recorded",
     "event.REFUND_FAILURE": "Refund not made", "event.CANCEL_SUCCESS": "Payment canceled", "event.CANCEL_FAILURE": "Not canceled",
-    "error.onField": "{field}: {message}",
+    "error.onField": "Check “{field}”: {message}",
     "error.REQUIRED": "This field is required.",
     "error.NAME_INVALID": "Give a name of 1 to 255 characters.",
     "error.ENVIRONMENT_UNKNOWN": "Choose an environment, or give Lengo's URL.",
@@ -132,7 +133,6 @@ window.LENGO_MESSAGES = {
     "error.NOT_PAID": "Only a paid payment can be refunded.",
     "error.NOT_FOUND": "It no longer exists: reload the page.",
     "error.NOT_DEAD": "This event is no longer waiting: it was sent again already.",
-    "error.required": "{field} is required.",
     "seconds": "{n} s", "minutes": "{n} min", "hours": "{n} h"
   },
   fr: {
@@ -177,7 +177,7 @@ window.LENGO_MESSAGES = {
     "config.keyKeep": "Laisser vide pour garder la clé enregistrée ({masked}).",
     "config.env": "Environnement", "env.production": "Production", "env.sandbox": "Bac à sable",
     "env.simulator": "Simulateur", "env.custom": "Autre URL",
-    "config.url": "URL de Lengo (seulement pour une autre adresse)", "config.currencies": "Devises (séparées par des virgules)",
+    "config.url": "URL de Lengo (seulement pour une autre adresse)", "config.currencies": "Devises (ex. : GNF, XOF)",
     "config.patterns": "Modèles d'URL de retour (une expression régulière par ligne)",
     "config.patternsHelp": "Où renvoyer le client après le paiement, par ex. https://shop\\.example/checkout/.*",
     "config.check": "Vérifier les identifiants auprès de Lengo avant d'enregistrer", "config.save": "Vérifier et enregistrer",
@@ -219,7 +219,8 @@ window.LENGO_MESSAGES = {
     "first.channelLink": "Associer un canal",
     "first.autocomplete": "3. Activer la finalisation automatique des paniers payés dans Saleor",
     "first.autocompleteHelp": "Dans les réglages de chacun de ces canaux dans Saleor. L'application ne peut pas voir ce réglage : vérifiez-le vous-même.",
-    "config.min": "Montant minimal accepté (facultatif)", "config.max": "Montant maximal accepté (facultatif)",
+    "config.min": "Montant minimum (facultatif)", "config.max": "Montant maximum (facultatif)",
+    "config.factCurrencies": "Devises", "config.factPatterns": "Modèles d'URL de retour", "config.factDefaultUrl": "URL de retour par défaut",
     "config.defaultUrl": "URL de retour par défaut (facultative)",
     "config.defaultUrlHelp": "Où renvoyer le client après le paiement quand la boutique ne le précise pas.",
     "config.amounts": "Montants acceptés", "config.anyAmount": "tout montant supérieur à zéro",
@@ -249,7 +250,7 @@ window.LENGO_MESSAGES = {
     "event.CHARGE_SUCCESS": "Paiement reçu", "event.CHARGE_FAILURE": "Paiement échoué",
     "event.CHARGE_ACTION_REQUIRED": "En attente du client", "event.REFUND_SUCCESS": "Remboursement enregistré",
     "event.REFUND_FAILURE": "Remboursement non fait", "event.CANCEL_SUCCESS": "Paiement annulé", "event.CANCEL_FAILURE": "Non annulé",
-    "error.onField": "{field} : {message}",
+    "error.onField": "Vérifiez « {field} » : {message}",
     "error.REQUIRED": "Ce champ est obligatoire.",
     "error.NAME_INVALID": "Donnez un nom de 1 à 255 caractères.",
     "error.ENVIRONMENT_UNKNOWN": "Choisissez un environnement, ou donnez l'URL de Lengo.",
@@ -266,7 +267,6 @@ window.LENGO_MESSAGES = {
     "error.NOT_PAID": "Seul un paiement payé peut être remboursé.",
     "error.NOT_FOUND": "Cela n'existe plus : rechargez la page.",
     "error.NOT_DEAD": "Cet événement n'attend plus : il a déjà été renvoyé.",
-    "error.required": "{field} est obligatoire.",
     "seconds": "{n} s", "minutes": "{n} min", "hours": "{n} h"
   }
   };
