@@ -295,7 +295,7 @@ async def dead_event(services: Services, inst_id: int, pid: str, error: str, at:
 
 async def event_states(services: Services) -> dict[int, str]:
     async with services.db.read() as conn:
-        return dict((await conn.execute(select(outbox.c.id, outbox.c.state))).all())  # type: ignore[arg-type]
+        return dict((await conn.execute(select(outbox.c.id, outbox.c.state))).all())
 
 
 @pytest.mark.parametrize("width", [600, 1280])
