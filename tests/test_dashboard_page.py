@@ -75,6 +75,19 @@ class Merchant(Page):
             text = text.replace("{" + name + "}", str(value))
         return text
 
+    def click(self, css: str) -> None:
+        """Click what `css` finds once it shows, again if the list it is in was drawn anew meanwhile."""
+        from selenium.common.exceptions import StaleElementReferenceException
+
+        def clicked(_d: Any) -> bool:
+            try:
+                self.visible(css).click()
+            except StaleElementReferenceException:
+                return False
+            return True
+
+        self.wait.until(clicked, message=css)
+
     def tab(self, name: str) -> None:
         self.el(f"#nav-{name}").click()
         self.visible(f"#view-{name}")
@@ -221,7 +234,7 @@ async def test_recording_a_refund_asks_first_and_a_refused_amount_shows_on_its_f
     inst_id, config = await configured(services, installed)
     paid = await insert_payment(services.db, installation_id=inst_id, configuration_id=config.id, pay_id="UmVmdW5kTWU=")
     merchant.open()
-    merchant.visible(f'tr[data-payment="{paid}"] button.open-payment').click()
+    merchant.click(f'tr[data-payment="{paid}"] button.open-payment')
     merchant.visible("#refund-form")
 
     merchant.fill("#refund-amount", "999999")
@@ -351,12 +364,12 @@ async def test_an_undelivered_event_links_to_its_payment(merchant: Merchant, ser
     fixable = await dead_event(services, inst_id, pid, "permission denied (is the app still installed?): no", time.time())
     merchant.open()
     merchant.tab("dead")
-    merchant.visible(f'tr[data-event="{fixable}"] button.open-dead-payment').click()
+    merchant.click(f'tr[data-event="{fixable}"] button.open-dead-payment')
     merchant.text_in("#payment-facts", "TGlua01l")
     assert merchant.el("#nav-payments").get_attribute("aria-selected") == "true"
     # Sent again from its row: no warning for a cause that can be fixed.
     merchant.tab("dead")
-    merchant.visible(f'tr[data-event="{fixable}"] button.retry').click()
+    merchant.click(f'tr[data-event="{fixable}"] button.retry')
     merchant.text_in("#notice-ok", merchant.w("dead.retried"))
     assert not merchant.el("#confirm").is_displayed()
     assert (await event_states(services))[fixable] == "pending"
@@ -459,6 +472,6 @@ async def test_every_control_has_a_name_views_are_tabs_and_tables_are_tables(
     assert merchant.d.switch_to.active_element.get_attribute("id") == "nav-dead"
     merchant.visible("#view-dead")
     merchant.tab("payments")
-    merchant.visible(f'tr[data-payment="{pid}"] button.open-payment').click()
+    merchant.click(f'tr[data-payment="{pid}"] button.open-payment')
     merchant.visible("#refund-form")
     assert merchant.d.execute_script(UNNAMED) == []
