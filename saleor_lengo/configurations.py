@@ -24,11 +24,21 @@ from saleor_lengo.lengo.vocabulary import ENVIRONMENTS
 from saleor_lengo.logs import register_secret
 from saleor_lengo.money import MoneyError, to_decimal
 from saleor_lengo.outbound import UnsafeUrl, check_url
+from saleor_lengo.page_words import ACCOUNT_CHANGE
 from saleor_lengo.settings import is_loopback_url
 
 
 class ConfigurationError(ValueError):
-    """Invalid configuration input; the message says which field and why."""
+    """Invalid configuration input; the message says which field and why.
+
+    `field` (the app API's name of the input field) and `code` let the
+    Dashboard page show the refusal on that field, in its own language.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None, code: str = "INVALID") -> None:
+        super().__init__(message)
+        self.field = field
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -87,8 +97,8 @@ class Configuration:
             if is_loopback_url(url):
                 return None
             return (
-                f"Return URL not allowed: configuration {self.name!r} has no return URL pattern; "
-                "add one (--return-url-pattern or the Dashboard's 'Return URL patterns') that matches your storefront."
+                f"Return URL not allowed: Lengo account {self.name!r} has no return URL pattern; add one that matches "
+                f"your storefront in {ACCOUNT_CHANGE} → “Return URL patterns”."
             )
         if any(re.fullmatch(p, url) for p in self.return_url_patterns):
             return None
@@ -132,51 +142,56 @@ class ConfigurationInput:
             try:
                 check_url(url)
             except UnsafeUrl as exc:
-                raise ConfigurationError(f"lengo_url: {exc}") from None
+                raise ConfigurationError(f"lengo_url: {exc}", field="lengoUrl", code="URL_UNSAFE") from None
             env = self.environment if self.environment in ENVIRONMENTS and ENVIRONMENTS[self.environment] == url else "custom"
             if self.environment == "simulator":
                 env = "simulator"
             return env, url
         if self.environment not in ENVIRONMENTS:
             raise ConfigurationError(
-                f"environment must be one of {', '.join(ENVIRONMENTS)} (or give a Lengo URL), not {self.environment!r}"
+                f"environment must be one of {', '.join(ENVIRONMENTS)} (or give a Lengo URL), not {self.environment!r}",
+                field="environment",
+                code="ENVIRONMENT_UNKNOWN",
             )
         return self.environment, ENVIRONMENTS[self.environment]
 
     def validated(self) -> dict[str, Any]:
         name = self.name.strip()
         if not name or len(name) > 255:
-            raise ConfigurationError("name must be 1 to 255 characters")
+            raise ConfigurationError("name must be 1 to 255 characters", field="name", code="NAME_INVALID")
         if not self.website_id.strip():
-            raise ConfigurationError("website id (Lengo site id) is required")
+            raise ConfigurationError("website id (Lengo site id) is required", field="websiteId", code="REQUIRED")
         env, url = self.resolved_url()
         currencies = tuple(dict.fromkeys(c.strip().upper() for c in self.currencies if c.strip()))
         if not currencies or any(len(c) != 3 or not c.isalpha() for c in currencies):
-            raise ConfigurationError("currencies must be ISO 4217 codes such as GNF")
+            raise ConfigurationError("currencies must be ISO 4217 codes such as GNF", field="currencies", code="CURRENCY_INVALID")
         bounds: dict[str, str | None] = {}
         for label, raw in (("min_amount", self.min_amount), ("max_amount", self.max_amount)):
+            api_field = "minAmount" if label == "min_amount" else "maxAmount"
             if raw is None or str(raw).strip() == "":
                 bounds[label] = None
                 continue
             try:
                 value = to_decimal(str(raw).strip())
             except MoneyError:
-                raise ConfigurationError(f"{label} must be a number") from None
+                raise ConfigurationError(f"{label} must be a number", field=api_field, code="AMOUNT_INVALID") from None
             if value < 0:
-                raise ConfigurationError(f"{label} must not be negative")
+                raise ConfigurationError(f"{label} must not be negative", field=api_field, code="AMOUNT_NEGATIVE")
             bounds[label] = format(value, "f")
         if bounds["min_amount"] and bounds["max_amount"] and Decimal(bounds["min_amount"]) > Decimal(bounds["max_amount"]):
-            raise ConfigurationError("min_amount is above max_amount")
+            raise ConfigurationError("min_amount is above max_amount", field="minAmount", code="MIN_ABOVE_MAX")
         for pattern in self.return_url_patterns:
             try:
                 re.compile(pattern)
             except re.error as exc:
-                raise ConfigurationError(f"return URL pattern {pattern!r} is not a valid regex: {exc}") from None
+                raise ConfigurationError(
+                    f"return URL pattern {pattern!r} is not a valid regex: {exc}", field="returnUrlPatterns", code="PATTERN_INVALID"
+                ) from None
         if self.default_return_url:
             try:
                 check_url(self.default_return_url)
             except UnsafeUrl as exc:
-                raise ConfigurationError(f"default return URL: {exc}") from None
+                raise ConfigurationError(f"default return URL: {exc}", field="defaultReturnUrl", code="URL_UNSAFE") from None
         return {
             "name": name,
             "website_id": self.website_id.strip(),
@@ -281,20 +296,22 @@ async def save(
         else await get_by_name(conn, installation_id, values["name"])
     )
     if config_id is not None and existing is None:
-        raise ConfigurationError("no such configuration")
+        raise ConfigurationError("no such configuration", code="NOT_FOUND")
     if data.license_key is not None:
         key = data.license_key.strip()
         if not key:
-            raise ConfigurationError("license key is empty")
+            raise ConfigurationError("license key is empty", field="licenseKey", code="REQUIRED")
         register_secret(key)
         values["license_key_enc"] = cipher.encrypt(key)
         values["license_key_last4"] = key[-4:] if len(key) > 4 else ""
     elif existing is None:
-        raise ConfigurationError("license key is required for a new configuration")
+        raise ConfigurationError("license key is required for a new configuration", field="licenseKey", code="REQUIRED")
     if existing:
         clash = await get_by_name(conn, installation_id, values["name"])
         if clash and clash.id != existing.id:
-            raise ConfigurationError(f"another configuration is already named {values['name']!r}")
+            raise ConfigurationError(
+                f"another configuration is already named {values['name']!r}", field="name", code="ALREADY_EXISTS"
+            )
         await conn.execute(update(configurations).where(configurations.c.id == existing.id).values(updated_at=t, **values))
         new_id = existing.id
     else:

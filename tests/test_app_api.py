@@ -151,8 +151,8 @@ async def test_a_second_configuration_with_the_same_name_is_refused(api: Api) ->
 async def test_update_keeps_the_stored_key_and_checks_it(api: Api, lengo: LengoState) -> None:
     created = (await api.ok(CREATE, {"input": config_input()}))["createConfiguration"]
     lengo.calls.clear()
-    update = f"""mutation($id: ID!, $input: ConfigurationInput!) {{
-      updateConfiguration(id: $id, input: $input) {{ {CONFIG_FIELDS} }} }}"""
+    update = f"""mutation($id: ID!, $input: ConfigurationChanges!) {{
+      updateConfiguration(id: $id, changes: $input) {{ {CONFIG_FIELDS} }} }}"""
     data = await api.ok(update, {"id": created["id"], "input": config_input(name="Renamed", licenseKey=None, maxAmount="5000000")})
     updated = data["updateConfiguration"]
     assert updated["name"] == "Renamed"
@@ -539,7 +539,7 @@ async def test_one_installation_never_sees_or_touches_another(
         ("mutation($id: ID!) { deleteConfiguration(id: $id) }", {"id": str(mine.id)}),
         ('mutation($id: ID!) { mapChannel(channel: "c", configurationId: $id) { id } }', {"id": str(mine.id)}),
         (
-            "mutation($id: ID!, $i: ConfigurationInput!) { updateConfiguration(id: $id, input: $i, skipCheck: true) { id } }",
+            "mutation($id: ID!, $i: ConfigurationChanges!) { updateConfiguration(id: $id, changes: $i, skipCheck: true) { id } }",
             {"id": str(mine.id), "i": config_input()},
         ),
     ):

@@ -62,8 +62,8 @@ def test_without_patterns_only_loopback_return_urls_are_allowed_and_the_refusal_
     assert bare.return_url_refusal("http://localhost:3000/checkout/return") is None
     assert bare.return_url_refusal("http://127.0.0.1:3000/return?x=1") is None
     assert bare.return_url_refusal("https://shop.example/checkout/return") == (
-        "Return URL not allowed: configuration 'guinea' has no return URL pattern; add one "
-        "(--return-url-pattern or the Dashboard's 'Return URL patterns') that matches your storefront."
+        "Return URL not allowed: Lengo account 'guinea' has no return URL pattern; add one that matches "
+        "your storefront in Apps → Lengo Pay → Lengo account → Change → “Return URL patterns”."
     )
 
 

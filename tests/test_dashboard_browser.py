@@ -27,10 +27,6 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import HTMLResponse
-from starlette.routing import Route
 
 from saleor_lengo import installations
 from saleor_lengo.db.schema import callbacks, outbox, payments
@@ -39,12 +35,13 @@ from saleor_lengo.settings import Settings
 from saleor_lengo.web.app import create_app
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID
 from tests.fakes.dashboard import dashboard_token, insert_payment
+from tests.fakes.dashboard_frame import DEFAULT_WIDTH as IFRAME_WIDTH
+from tests.fakes.dashboard_frame import parent_app
 from tests.fakes.saleor import FakeSaleor
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SKIP_REASON = "Chromium not installed: apt-get install chromium chromium-driver"
-IFRAME_WIDTH = 600
 WAIT_SECONDS = 20
 
 
@@ -91,51 +88,6 @@ class ServerThread:
     def __exit__(self, *_exc: object) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=15)
-
-
-PARENT_PAGE = """<!doctype html>
-<html><head><meta charset="utf-8"><title>Saleor Dashboard (test)</title>
-<style>body{margin:0;font:14px sans-serif} iframe{width:%(width)dpx;height:1400px;border:0}</style></head>
-<body>
-<iframe id="app" name="app" title="Lengo Pay" src="%(src)s"></iframe>
-<script>
-  // The Dashboard's part of app-bridge: answer notifyReady with a handshake.
-  var APP_ORIGIN = %(app_origin)s, TOKEN = %(token)s;
-  window.received = [];
-  window.addEventListener("message", function (event) {
-    if (event.origin !== APP_ORIGIN) return;
-    window.received.push(event.data);
-    if (event.data && event.data.type === "notifyReady") {
-      document.getElementById("app").contentWindow.postMessage(
-        {type: "handshake", payload: {token: TOKEN, version: 1, saleorVersion: "3.23.28", dashboardVersion: "3.23.0"}},
-        APP_ORIGIN);
-    }
-  });
-</script>
-</body></html>
-"""
-
-
-def parent_app(app_url: str, saleor: FakeSaleor) -> Starlette:
-    async def page(_request: Request) -> HTMLResponse:
-        src = (
-            f"{app_url}/app?id={saleor.app_id}&theme=dark&locale=fr&domain=saleor.test"
-            f"&saleorApiUrl={saleor.api_url}"
-        )
-        token = dashboard_token(saleor, ttl=3600)
-        return HTMLResponse(
-            PARENT_PAGE
-            % {"width": IFRAME_WIDTH, "src": src, "app_origin": json.dumps(app_url), "token": json.dumps(token)}
-        )
-
-    async def silent(_request: Request) -> HTMLResponse:
-        # Frames the page but never answers notifyReady.
-        return HTMLResponse(
-            f'<!doctype html><iframe id="app" title="Lengo Pay" src="{app_url}/app?locale=en&saleorApiUrl={saleor.api_url}"'
-            ' style="width:600px;height:400px;border:0"></iframe>'
-        )
-
-    return Starlette(routes=[Route("/", page), Route("/silent", silent)])
 
 
 @pytest.fixture
@@ -291,8 +243,9 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     page.fill("#config-currencies", "GNF")
     page.fill("#config-patterns", r"https://shop\.example/checkout/.*")
     page.el("#config-save").click()
-    error = page.text_in("#error", "Lengo a refusé")
-    assert "Erreur" in error
+    # On its field, in French, tied to it for screen readers.
+    page.text_in("#config-key-error", "Lengo a refusé")
+    assert "config-key-error" in page.el("#config-key").get_attribute("aria-describedby")
     page.fill("#config-key", LENGO_KEY)
     page.el("#config-save").click()
     page.text_in("#notice-ok", "Boutique Conakry")
@@ -360,6 +313,7 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     page.fill("#refund-amount", "50000")
     page.fill("#refund-note", "Remboursé en espèces")
     page.el("#refund-submit").click()
+    page.visible("#confirm-ok").click()
     page.text_in("#notice-ok", "Remboursement de 50\u202f000 GNF enregistré")
     page.text_in("#timeline", "REFUND_SUCCESS")
     async with services.db.read() as conn:
@@ -374,6 +328,8 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     async with services.db.write() as conn:
         await conn.execute(outbox.update().where(outbox.c.id == events[0].id).values(state="dead", attempts=9, last_error="Saleor answered HTTP 503"))
     page.el("#nav-dead").click()
+    page.text_in("#dead-table", "Saleor n'a pas accepté")
+    page.el("#dead-table summary").click()
     page.text_in("#dead-table", "Saleor answered HTTP 503")
     page.shot("05-dead-letters")
     page.visible("button.retry").click()
@@ -382,12 +338,13 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     async with services.db.read() as conn:
         assert (await conn.execute(select(outbox.c.state).where(outbox.c.id == events[0].id))).scalar_one() == "pending"
 
-    # Keyboard: the sections are real buttons reached with Tab, with a visible focus style.
+    # Keyboard: the sections are tabs, the arrow keys move between them, with a visible focus style.
     from selenium.webdriver.common.keys import Keys
 
-    page.el("#nav-payments").send_keys(Keys.TAB)
+    page.el("#nav-payments").send_keys(Keys.ARROW_RIGHT)
     focused = d.switch_to.active_element
     assert focused.get_attribute("id") == "nav-settings"
+    assert focused.get_attribute("aria-selected") == "true"
     assert d.execute_script("return getComputedStyle(arguments[0]).outlineStyle", focused) != "none"
 
     # The parent (Dashboard) heard notifyReady the way app-bridge sends it.

@@ -201,7 +201,7 @@ configuration_inputs = st.fixed_dictionaries(
 )
 MUTATIONS = {
     "create": "mutation($input: ConfigurationInput!, $skip: Boolean!) { createConfiguration(input: $input, skipCheck: $skip) { id } }",
-    "update": "mutation($id: ID!, $input: ConfigurationInput!, $skip: Boolean!) { updateConfiguration(id: $id, input: $input, skipCheck: $skip) { id } }",
+    "update": "mutation($id: ID!, $input: ConfigurationChanges!, $skip: Boolean!) { updateConfiguration(id: $id, changes: $input, skipCheck: $skip) { id } }",
     "delete": "mutation($id: ID!) { deleteConfiguration(id: $id) }",
     "map": "mutation($channel: String!, $id: ID!) { mapChannel(channel: $channel, configurationId: $id) { id } }",
     "unmap": "mutation($channel: String!) { unmapChannel(channel: $channel) { id } }",

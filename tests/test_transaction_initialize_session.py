@@ -212,8 +212,8 @@ async def test_an_unconfigured_channel_is_refused_with_not_configured(
         "result": "CHARGE_FAILURE",
         "amount": 176500,
         "message": (
-            "No Lengo Pay configuration is mapped to channel 'channel-gnf': "
-            "run `saleor-lengo configure --channel …` (or map it in the Dashboard)."
+            "No Lengo account takes the payments of channel 'channel-gnf': in Apps → Lengo Pay → Lengo account, "
+            "connect an account and choose it for this channel."
         ),
         "data": {"error": {"code": "NOT_CONFIGURED", "message": "Lengo Pay is not available for this shop."}},
         "actions": [],
@@ -330,8 +330,8 @@ async def test_a_configuration_without_patterns_refuses_a_public_return_url_and_
     assert answer["result"] == "CHARGE_FAILURE"
     assert answer["data"]["error"]["code"] == "RETURN_URL_NOT_ALLOWED"
     assert answer["message"] == (
-        "Return URL not allowed: configuration 'channel-gnf' has no return URL pattern; add one "
-        "(--return-url-pattern or the Dashboard's 'Return URL patterns') that matches your storefront."
+        "Return URL not allowed: Lengo account 'channel-gnf' has no return URL pattern; add one that matches "
+        "your storefront in Apps → Lengo Pay → Lengo account → Change → “Return URL patterns”."
     )
     await assert_refused_before_lengo(services, lengo)
 
@@ -350,8 +350,8 @@ async def test_no_return_url_and_no_default_is_refused(
 
     assert answer["data"]["error"]["code"] == "RETURN_URL_NOT_ALLOWED"
     assert answer["message"] == (
-        "The storefront sent no data.returnUrl and configuration 'channel-gnf' has no default return URL "
-        "(--default-return-url or the Dashboard's 'Default return URL')."
+        "The storefront sent no data.returnUrl and Lengo account 'channel-gnf' has no default return URL: set one in "
+        "Apps → Lengo Pay → Lengo account → Change → “Default return URL”, or have the storefront send data.returnUrl."
     )
     await assert_refused_before_lengo(services, lengo)
 

@@ -51,10 +51,10 @@ async def refund(
 
 def by_hand(payment: Payment, amount: str) -> str:
     return (
-        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} by hand, "
-        "from the Lengo Pay merchant portal or by a mobile-money transfer to the payer "
-        f"(Orange Money; their number is shown masked by `saleor-lengo payments show {payment.id}`, "
-        "in full in the Lengo merchant portal). Then record the refund in Saleor as a manual refund."
+        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} to the payer by hand "
+        "(Orange Money; from the Lengo Pay merchant portal or by a mobile-money transfer), then record it "
+        f"in Apps → Lengo Pay: search for {payment.pay_id}, open the payment and use "
+        "“Record a refund made by hand”. Do not add a manual refund in Saleor: it would ask the app for another refund."
     )
 
 
@@ -121,7 +121,7 @@ async def test_a_refund_of_an_unpaid_payment_says_that_nothing_was_paid(
         "amount": 176500,
         "message": (
             "Nothing was refunded: Lengo Pay has not reported this payment as paid (it is not paid yet). "
-            "Lengo Pay has no refund API; check the Lengo Pay merchant portal before refunding anything by hand."
+            "Lengo Pay has no refund API; Apps → Lengo Pay shows this payment and can ask Lengo for its status again."
         ),
         "actions": ["CANCEL"],
     }

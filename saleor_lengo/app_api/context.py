@@ -9,12 +9,16 @@ from saleor_lengo.services import Services
 
 
 class ApiError(Exception):
-    """A refusal worth showing to the merchant as it is (validation, Lengo's answer, not found)."""
+    """A refusal worth showing to the merchant as it is (validation, Lengo's answer, not found).
 
-    def __init__(self, message: str, code: str = "INVALID") -> None:
+    `code` is what the page translates; `field`, the input field at fault, is where it shows it.
+    """
+
+    def __init__(self, message: str, code: str = "INVALID", field: str | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        self.field = field
 
 
 @dataclass(frozen=True)

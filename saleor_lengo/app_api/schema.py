@@ -32,6 +32,7 @@ from saleor_lengo.app_api.resolvers import refunds as refund_resolvers
 from saleor_lengo.app_api.types import (
     Channel,
     Configuration,
+    ConfigurationChanges,
     ConfigurationInput,
     Health,
     OutboxEvent,
@@ -159,12 +160,15 @@ class Mutation:
         )
         return Configuration.of(saved)
 
-    @strawberry.mutation(description="Checks the credentials with Lengo's balance endpoint first, unless skipCheck.")
+    @strawberry.mutation(
+        description="Changes only the fields given (null clears an optional one); checks the credentials "
+        "with Lengo's balance endpoint first, unless skipCheck."
+    )
     async def update_configuration(
-        self, info: Info[ApiContext, None], id: strawberry.ID, input: ConfigurationInput, skip_check: bool = False
+        self, info: Info[ApiContext, None], id: strawberry.ID, changes: ConfigurationChanges, skip_check: bool = False
     ) -> Configuration:
-        saved = await config_resolvers.save_configuration(
-            _writer(info), input.to_domain(), config_id=_int_id(id, "configuration"), skip_check=skip_check
+        saved = await config_resolvers.update_configuration(
+            _writer(info), _int_id(id, "configuration"), changes.merged, skip_check=skip_check
         )
         return Configuration.of(saved)
 
@@ -191,6 +195,10 @@ class Mutation:
     @strawberry.mutation(description="Sends a dead event to Saleor again, now.")
     async def retry_outbox_event(self, info: Info[ApiContext, None], id: strawberry.ID) -> OutboxEvent:
         return OutboxEvent.of(await outbox_resolvers.retry(_writer(info), _int_id(id, "event")))
+
+    @strawberry.mutation(description="Sends every dead event to Saleor again, now; answers how many.")
+    async def retry_all_outbox_events(self, info: Info[ApiContext, None]) -> int:
+        return await outbox_resolvers.retry_all(_writer(info))
 
     @strawberry.mutation(description="Asks Lengo for the payment's status now and applies it.")
     async def recheck_payment(self, info: Info[ApiContext, None], id: strawberry.ID) -> Payment:
@@ -254,6 +262,8 @@ def _format(error: GraphQLError) -> dict[str, Any]:
     if isinstance(original, ApiError):
         body["message"] = original.message
         body["extensions"] = {"code": original.code}
+        if original.field:
+            body["extensions"]["field"] = original.field
     elif original is None or isinstance(original, GraphQLError):
         # graphql-core's own refusals (a variable of the wrong type) come wrapped in another GraphQLError.
         body["extensions"] = {"code": "GRAPHQL_ERROR"}

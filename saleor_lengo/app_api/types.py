@@ -19,6 +19,7 @@ from saleor_lengo.app_api.context import ApiContext
 from saleor_lengo.app_api.resolvers import payments as payment_resolvers
 from saleor_lengo.app_api.resolvers import refunds as refund_resolvers
 from saleor_lengo.app_api.resolvers import timeline as timeline_resolvers
+from saleor_lengo.outbox.causes import cause_of, fails_again
 from saleor_lengo.payments.model import Payment as PaymentModel
 from saleor_lengo.payments.model import State
 
@@ -245,12 +246,18 @@ class OutboxEvent:
     state: str
     attempts: int
     last_error: str | None
+    cause: str = strawberry.field(
+        description="Why Saleor did not accept it: PERMISSION, TRANSACTION_NOT_FOUND, REJECTED, NOT_INSTALLED, "
+        "SECRET_KEY or UNKNOWN."
+    )
+    will_fail_again: bool = strawberry.field(description="Whether sending it again, as it is, meets the same refusal.")
     created_at: datetime
     next_attempt_at: datetime
     delivered_at: datetime | None
 
     @classmethod
     def of(cls, r: Any) -> OutboxEvent:
+        cause = cause_of(r.last_error) if r.state == "dead" else None
         return cls(
             id=strawberry.ID(str(r.id)),
             payment_id=strawberry.ID(r.payment_id) if r.payment_id else None,
@@ -263,6 +270,8 @@ class OutboxEvent:
             state=r.state,
             attempts=r.attempts,
             last_error=r.last_error,
+            cause=cause.value if cause else "",
+            will_fail_again=bool(cause and fails_again(cause)),
             created_at=datetime.fromtimestamp(r.created_at, UTC),
             next_attempt_at=datetime.fromtimestamp(r.next_attempt_at, UTC),
             delivered_at=_time(r.delivered_at),
@@ -307,6 +316,62 @@ class ConfigurationInput:
             max_amount=self.max_amount,
             return_url_patterns=tuple(p for p in self.return_url_patterns if p.strip()),
             default_return_url=self.default_return_url or None,
+        )
+
+
+_REQUIRED_CHANGES = ("name", "website_id", "environment", "currencies")
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(word.title() for word in rest)
+
+
+@strawberry.input(
+    description="What to change in a configuration: an omitted field stays as it is; null clears an optional one."
+)
+class ConfigurationChanges:
+    name: str | None = strawberry.UNSET
+    website_id: str | None = strawberry.UNSET
+    license_key: str | None = strawberry.field(default=strawberry.UNSET, description="Omitted, null or empty keeps the stored key.")
+    environment: str | None = strawberry.UNSET
+    lengo_url: str | None = strawberry.field(default=strawberry.UNSET, description="Null: the environment's own address.")
+    currencies: list[str] | None = strawberry.UNSET
+    min_amount: str | None = strawberry.UNSET
+    max_amount: str | None = strawberry.UNSET
+    return_url_patterns: list[str] | None = strawberry.UNSET
+    default_return_url: str | None = strawberry.UNSET
+
+    def merged(self, current: config_store.Configuration) -> config_store.ConfigurationInput:
+        """The whole input a save needs: these changes over what `current` holds."""
+        for name in _REQUIRED_CHANGES:
+            if getattr(self, name) is None:
+                raise config_store.ConfigurationError(f"{name} cannot be null", field=_camel(name), code="REQUIRED")
+
+        def pick(value: Any, kept: Any) -> Any:
+            return kept if value is strawberry.UNSET else value
+
+        environment = pick(self.environment, current.environment)
+        if self.lengo_url is strawberry.UNSET:
+            # A new environment alone means its own address; otherwise the stored one stays.
+            same = self.environment is strawberry.UNSET or self.environment == current.environment
+            lengo_url = current.lengo_url if same else None
+        else:
+            lengo_url = self.lengo_url or None
+        min_amount = pick(self.min_amount, None if current.min_amount is None else format(current.min_amount, "f"))
+        max_amount = pick(self.max_amount, None if current.max_amount is None else format(current.max_amount, "f"))
+        patterns = pick(self.return_url_patterns, current.return_url_patterns) or ()
+        return config_store.ConfigurationInput(
+            name=pick(self.name, current.name),
+            website_id=pick(self.website_id, current.website_id),
+            license_key=None if self.license_key is strawberry.UNSET else (self.license_key or None),  # the key cannot be cleared
+            environment=environment,
+            lengo_url=lengo_url,
+            currencies=tuple(pick(self.currencies, current.currencies)),
+            min_amount=min_amount,
+            max_amount=max_amount,
+            return_url_patterns=tuple(p for p in patterns if p.strip()),
+            default_return_url=pick(self.default_return_url, current.default_return_url) or None,
         )
 
 

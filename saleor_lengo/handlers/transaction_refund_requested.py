@@ -10,6 +10,7 @@ from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.money import Money
+from saleor_lengo.page_words import APP_PAGE, RECORD_REFUND
 from saleor_lengo.payments.actions import Answer, answer_once, available_actions, state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
@@ -19,12 +20,14 @@ ACTION = "REFUND"
 
 
 def _by_hand(payment: Payment, amount: Money) -> str:
+    # The pay_id is the pspReference Saleor shows on the order page, and the page's search finds it.
+    # A manual refund added in Saleor would come back here as another refund request.
     paid_with = f"{payment.gateway}; " if payment.gateway else ""
     return (
-        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} by hand, "
-        "from the Lengo Pay merchant portal or by a mobile-money transfer to the payer "
-        f"({paid_with}their number is shown masked by `saleor-lengo payments show {payment.id}`, "
-        "in full in the Lengo merchant portal). Then record the refund in Saleor as a manual refund."
+        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} to the payer by hand "
+        f"({paid_with}from the Lengo Pay merchant portal or by a mobile-money transfer), then record it "
+        f"in {APP_PAGE}: search for {payment.pay_id or payment.saleor_transaction_id}, open the payment and use "
+        f"{RECORD_REFUND}. Do not add a manual refund in Saleor: it would ask the app for another refund."
     )
 
 
@@ -39,7 +42,7 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
         return Answer(
             "REFUND_FAILURE",
             f"Nothing was refunded: Lengo Pay has not reported this payment as paid ({state_words(payment)}). "
-            "Lengo Pay has no refund API; check the Lengo Pay merchant portal before refunding anything by hand.",
+            f"Lengo Pay has no refund API; {APP_PAGE} shows this payment and can ask Lengo for its status again.",
             available_actions(payment),
         )
     return Answer("REFUND_FAILURE", _by_hand(payment, amount), available_actions(payment))

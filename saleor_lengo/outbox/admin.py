@@ -54,7 +54,7 @@ async def counts(db: Database) -> dict[str, int]:
     return {state: int(n) for state, n in rows}
 
 
-def _requeue(now: float) -> dict[str, Any]:
+def requeue_values(now: float) -> dict[str, Any]:
     # Attempts start over, so the backoff does too; last_error stays as history
     # until the next attempt replaces it.
     return {"state": PENDING, "next_attempt_at": now, "attempts": 0, "lease_owner": None, "lease_until": None}
@@ -68,7 +68,7 @@ async def retry(db: Database, entry_id: int, *, now: float) -> OutboxEntry:
             raise NotRetryable(f"no outbox row {entry_id}")
         if row.state == DELIVERED:
             raise NotRetryable(f"outbox row {entry_id} was delivered already")
-        values = _requeue(now)
+        values = requeue_values(now)
         if row.state == PENDING:
             # It may be in a relay's hands right now: leave its lease alone.
             del values["lease_owner"], values["lease_until"]
@@ -79,5 +79,5 @@ async def retry(db: Database, entry_id: int, *, now: float) -> OutboxEntry:
 
 async def retry_all_dead(db: Database, *, now: float) -> int:
     async with db.write() as conn:
-        result = await conn.execute(update(outbox).where(outbox.c.state == DEAD).values(**_requeue(now)))
+        result = await conn.execute(update(outbox).where(outbox.c.state == DEAD).values(**requeue_values(now)))
     return int(result.rowcount or 0)

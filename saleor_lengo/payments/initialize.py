@@ -43,6 +43,7 @@ from saleor_lengo.lengo.errors import (
 )
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import Money, minor_units
+from saleor_lengo.page_words import ACCOUNT_CHANGE, ACCOUNT_SETTINGS
 from saleor_lengo.callbacks.confirm import confirm_waiting_callbacks, has_waiting_callbacks
 from saleor_lengo.payments import answers, store
 from saleor_lengo.payments.errors import ErrorCode, Refusal
@@ -76,8 +77,8 @@ _INSERT_PAYMENT = prepared(payments.insert())  # built once; the values come wit
 def not_configured(channel: str | None) -> Refusal:
     return Refusal.of(
         ErrorCode.NOT_CONFIGURED,
-        f"No Lengo Pay configuration is mapped to channel {channel!r}: "
-        "run `saleor-lengo configure --channel …` (or map it in the Dashboard).",
+        f"No Lengo account takes the payments of channel {channel!r}: in {ACCOUNT_SETTINGS}, "
+        "connect an account and choose it for this channel.",
     )
 
 
@@ -120,8 +121,8 @@ def return_url_for(config: Configuration, data: Any) -> tuple[str | None, Refusa
             return config.default_return_url, None
         return None, Refusal.of(
             ErrorCode.RETURN_URL_NOT_ALLOWED,
-            f"The storefront sent no data.returnUrl and configuration {config.name!r} has no default return URL "
-            "(--default-return-url or the Dashboard's 'Default return URL').",
+            f"The storefront sent no data.returnUrl and Lengo account {config.name!r} has no default return URL: "
+            f"set one in {ACCOUNT_CHANGE} → “Default return URL”, or have the storefront send data.returnUrl.",
         )
     if not isinstance(raw, str) or len(raw) > MAX_RETURN_URL:
         return None, Refusal.of(

@@ -8,6 +8,7 @@ from sqlalchemy import select, update
 
 from saleor_lengo.app_api.context import ApiContext, ApiError
 from saleor_lengo.db.schema import outbox
+from saleor_lengo.outbox.admin import requeue_values
 
 MAX_ROWS = 200
 
@@ -28,14 +29,28 @@ async def dead_letters(ctx: ApiContext, first: int) -> list[Any]:
         )
 
 
+async def retry_all(ctx: ApiContext) -> int:
+    """Every dead event of this installation back to `pending`, due now (the page's "send all again")."""
+    now = ctx.services.clock()
+    async with ctx.services.db.write() as conn:
+        result = await conn.execute(
+            update(outbox)
+            .where(outbox.c.installation_id == ctx.installation_id, outbox.c.state == "dead")
+            .values(**requeue_values(now))
+        )
+    if result.rowcount:
+        ctx.services.outbox_signal.set()
+    return int(result.rowcount or 0)
+
+
 async def retry(ctx: ApiContext, outbox_id: int) -> Any:
-    """Back to `pending`, due now, with a fresh attempt budget: staff judged the cause fixed."""
+    """Back to `pending`, due now, with a fresh attempt budget (`requeue_values`): staff judged the cause fixed."""
     now = ctx.services.clock()
     async with ctx.services.db.write() as conn:
         result = await conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id, outbox.c.installation_id == ctx.installation_id, outbox.c.state == "dead")
-            .values(state="pending", next_attempt_at=now, attempts=0, lease_owner=None, lease_until=None)
+            .values(**requeue_values(now))
         )
         row = (
             await conn.execute(select(outbox).where(outbox.c.id == outbox_id, outbox.c.installation_id == ctx.installation_id))

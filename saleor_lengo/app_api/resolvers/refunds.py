@@ -39,9 +39,9 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
         try:
             money = Money.parse(amount.strip(), payment.currency)
         except MoneyError as exc:
-            raise ApiError(f"Amount: {exc}.") from None
+            raise ApiError(f"Amount: {exc}.", "AMOUNT_INVALID", "amount") from None
         if money.amount <= 0:
-            raise ApiError("The refund amount must be above zero.")
+            raise ApiError("The refund amount must be above zero.", "AMOUNT_NOT_POSITIVE", "amount")
         if payment.state != State.SUCCEEDED:
             raise ApiError("Only a paid payment can be refunded.", "NOT_PAID")
         left = refundable(payment)
@@ -51,6 +51,7 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
                 f"({Money(payment.charged_amount, payment.currency)} charged, "
                 f"{Money(payment.refunded_amount, payment.currency)} already refunded).",
                 "AMOUNT_TOO_HIGH",
+                "amount",
             )
         base = payment.pay_id or payment.id
         prefix = f"{base}:manual-refund:"

@@ -31,7 +31,10 @@
     channels: [],
     view: "payments",
     cursors: [],
-    payment: null
+    payment: null,
+    dead: [],
+    editing: null,
+    boot: null
   };
   var dashboardOrigins = allowedOrigins();
   var dashboardBase = dashboardBaseUrl();
@@ -111,6 +114,7 @@
     });
     fillStateSelect();
     updateSaveLabel();
+    if (state.boot) bootFailed(state.boot);
   }
 
   function applyTheme(theme) {
@@ -177,11 +181,12 @@
 
   // --- The app's API -----------------------------------------------------------------
 
-  function ApiError(message, code) { this.message = message; this.code = code; }
+  function ApiError(message, code, field) { this.message = message; this.code = code; this.field = field || null; }
 
-  function readable(message, code) {
+  // The server's words are English; its code picks the page's own words, in the page's language.
+  function readable(message, code, field) {
     var key = "error." + code;
-    return new ApiError(MESSAGES.en[key] ? t(key) : message, code);
+    return new ApiError(MESSAGES.en[key] ? t(key) : message, code, field);
   }
 
   function api(query, variables) {
@@ -198,7 +203,8 @@
         if (body && body.error) throw readable(body.error.message, body.error.code);
         if (body && body.errors && body.errors.length) {
           var first = body.errors[0];
-          throw readable(first.message, first.extensions && first.extensions.code);
+          var ext = first.extensions || {};
+          throw readable(first.message, ext.code, ext.field);
         }
         if (!response.ok || !body) throw new ApiError(t("error.network"), "HTTP_" + response.status);
         return body.data;
@@ -211,16 +217,38 @@
 
   // --- Navigation -----------------------------------------------------------------------
 
+  // `view` null hides every view: nothing to act on before the Dashboard's handshake.
   function show(view) {
     state.view = view;
-    ["payments", "payment", "settings", "dead"].forEach(function (name) {
-      $("view-" + name).hidden = name !== view;
+    document.querySelectorAll("#main > .view").forEach(function (section) {
+      section.hidden = section.id !== "view-" + view;
     });
-    document.querySelectorAll("#nav button").forEach(function (b) {
+    tabs().forEach(function (b) {
       var current = b.getAttribute("data-view") === view || (view === "payment" && b.getAttribute("data-view") === "payments");
-      if (current) b.setAttribute("aria-current", "page"); else b.removeAttribute("aria-current");
+      b.setAttribute("aria-selected", current ? "true" : "false");
+      b.tabIndex = current ? 0 : -1;
     });
-    document.body.setAttribute("data-view", view);
+    if (view) document.body.setAttribute("data-view", view);
+  }
+
+  function tabs() { return Array.prototype.slice.call(document.querySelectorAll("#tabs [role=tab]")); }
+
+  // The tabs pattern: arrow keys, Home and End move between tabs (and open them); Tab leaves the list.
+  function onTabKey(event) {
+    var all = tabs();
+    var at = all.indexOf(document.activeElement);
+    if (at < 0) return;
+    var next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: all.length - 1 }[event.key];
+    if (next === undefined) return;
+    event.preventDefault();
+    var target = all[(next + all.length) % all.length];
+    target.focus();
+    openTab(target);
+  }
+
+  function openTab(button) {
+    if (button.getAttribute("data-view") === "payments") state.cursors = [];
+    return go(button.getAttribute("data-view"));
   }
 
   function go(view) {
@@ -285,10 +313,14 @@
     var after = state.cursors.length ? state.cursors[state.cursors.length - 1] : null;
     var query = "query($filter: PaymentFilter, $after: String) { payments(filter: $filter, first: 25, after: $after) " +
       "{ totalCount hasNextPage endCursor items { " + PAYMENT_FIELDS + " } } }";
-    var channels = state.channels.length ? Promise.resolve() : loadChannels().catch(function () { /* shown in settings */ });
-    return Promise.all([api(query, { filter: currentFilter(), after: after }), loadHealth(), channels]).then(function (all) {
+    // Until a channel is mapped, its mapping may come from elsewhere (another staff member): ask again.
+    var fresh = state.channels.some(function (c) { return c.configuration; });
+    var channels = fresh ? Promise.resolve() : loadChannels().catch(function () { /* shown in settings */ });
+    var filter = currentFilter();
+    return Promise.all([api(query, { filter: filter, after: after }), loadHealth(), channels, loadConfigurations()]).then(function (all) {
       fillChannelSelect();
       renderPayments(all[0].payments);
+      renderChecklist(Object.keys(filter).length > 0 || all[0].payments.totalCount > 0);
     });
   }
 
@@ -420,17 +452,28 @@
   function submitRefund(event) {
     event.preventDefault();
     var p = state.payment;
-    var amount = $("refund-amount").value.trim().replace(/\s/g, "").replace(",", ".");
-    if (!amount) { showError(new ApiError(t("error.required", { field: t("refund.amount") }))); $("refund-amount").focus(); return; }
-    $("refund-submit").disabled = true;
-    api("mutation($id: ID!, $amount: String!, $note: String) { recordManualRefund(paymentId: $id, amount: $amount, note: $note) { id } }",
-      { id: p.id, amount: amount, note: $("refund-note").value.trim() || null })
-      .then(function () {
-        $("refund-amount").value = ""; $("refund-note").value = "";
-        return openPayment(p.id).then(function () { showOk(t("refund.done", { amount: money(amount, p.currency) })); });
-      })
-      .catch(showError)
-      .then(function () { $("refund-submit").disabled = false; setWritable(); });
+    var form = $("refund-form");
+    clearMessages();
+    clearFieldErrors(form);
+    var amount = decimalInput($("refund-amount").value);
+    if (!amount) { formError(form, requiredError($("refund-amount"))); return; }
+    // Money: said in full, and asked, before anything is recorded.
+    confirmAction({
+      title: t("refund.confirmTitle"),
+      text: t("refund.confirmText", { amount: money(amount, p.currency), payment: p.payId || p.id }),
+      ok: t("refund.submit")
+    }).then(function (yes) {
+      if (!yes) return;
+      var done = busy($("refund-submit"), "refund.saving");
+      return api("mutation($id: ID!, $amount: String!, $note: String) { recordManualRefund(paymentId: $id, amount: $amount, note: $note) { id } }",
+        { id: p.id, amount: amount, note: $("refund-note").value.trim() || null })
+        .then(function () {
+          $("refund-amount").value = ""; $("refund-note").value = "";
+          return openPayment(p.id).then(function () { showOk(t("refund.done", { amount: money(amount, p.currency) })); });
+        })
+        .catch(function (e) { formError(form, e); })
+        .then(done);
+    });
   }
 
   // --- Settings: configurations and channels --------------------------------------------------
@@ -441,11 +484,14 @@
     });
   }
 
-  function loadSettings() {
-    var configs = api("{ configurations { " + CONFIG_FIELDS + " } }").then(function (data) {
+  function loadConfigurations() {
+    return api("{ configurations { " + CONFIG_FIELDS + " } }").then(function (data) {
       state.configurations = data.configurations;
-      renderConfigurations();
     });
+  }
+
+  function loadSettings() {
+    var configs = loadConfigurations().then(renderConfigurations);
     var channels = loadChannels();
     return Promise.all([configs, channels.catch(function (e) { return e; })]).then(function (all) {
       renderChannels();
@@ -463,7 +509,10 @@
           fact(t("config.site"), c.websiteId),
           fact(t("config.key"), c.licenseKey),
           fact(t("config.env"), t("env." + c.environment) + " — " + c.lengoUrl),
-          fact(t("config.currencies"), c.currencies.join(", ")),
+          fact(t("config.factCurrencies"), c.currencies.join(", ")),
+          fact(t("config.amounts"), amountRange(c)),
+          fact(t("config.factPatterns"), c.returnUrlPatterns.length ? c.returnUrlPatterns.join("\n") : t("config.noPattern")),
+          fact(t("config.factDefaultUrl"), c.defaultReturnUrl || t("config.noDefaultUrl")),
           fact(t("config.channels"), c.channels.length ? c.channels.map(channelLabel).join(", ") : t("config.noChannel"))),
         h("div", { "class": "actions" },
           h("button", { type: "button", "class": "write", text: t("config.editButton"), "aria-label": t("config.editButton") + " " + c.name, onclick: function () { editConfiguration(c); } }),
@@ -498,17 +547,7 @@
     var links = clear($("notice-links"));
     var mapped = state.channels.filter(function (c) { return c.configuration; });
     if (!mapped.length) links.appendChild(h("li", { text: t("notice.noMapped") }));
-    mapped.forEach(function (c) {
-      var a = h("a", { href: dashboardBase + "/channels/" + encodeURIComponent(c.id), target: "_top", rel: "noopener", text: t("notice.link", { name: c.name }) });
-      a.addEventListener("click", function (ev) {
-        // Inside the Dashboard, let it navigate (app-bridge redirect), as its own links do.
-        if (state.token && window.parent !== window) {
-          ev.preventDefault();
-          send({ type: "redirect", payload: { to: "/channels/" + encodeURIComponent(c.id), newContext: false, actionId: actionId() } });
-        }
-      });
-      links.appendChild(h("li", null, a));
-    });
+    mapped.forEach(function (c) { links.appendChild(h("li", null, channelSettingsLink(c))); });
     setWritable();
   }
 
@@ -536,7 +575,9 @@
     $("config-key-help").textContent = t("config.keyHelp");
     $("config-key").required = true;
     $("config-cancel").hidden = true;
-    ["config-site", "config-key", "config-url", "config-patterns"].forEach(function (id) { $(id).value = ""; });
+    ["config-site", "config-key", "config-url", "config-patterns", "config-min", "config-max", "config-default-url"].forEach(function (id) { $(id).value = ""; });
+    state.editing = null;
+    clearFieldErrors($("config-form"));
     $("config-name").value = "Lengo";
     $("config-currencies").value = "GNF";
     $("config-env").value = "production";
@@ -557,73 +598,293 @@
     $("config-url").value = c.environment === "production" || c.environment === "sandbox" ? "" : c.lengoUrl;
     $("config-currencies").value = c.currencies.join(", ");
     $("config-patterns").value = c.returnUrlPatterns.join("\n");
+    $("config-min").value = c.minAmount || "";
+    $("config-max").value = c.maxAmount || "";
+    $("config-default-url").value = c.defaultReturnUrl || "";
     $("config-cancel").hidden = false;
+    clearFieldErrors($("config-form"));
+    // What the form showed: a save sends only what differs, so a setting the form
+    // does not hold (or that nobody touched) is never sent, let alone erased.
+    state.editing = { id: c.id, shown: configFormValues() };
     $("config-name").focus();
+  }
+
+  function lines(text) { return text.split("\n").map(function (s) { return s.trim(); }).filter(Boolean); }
+
+  function configFormValues() {
+    var env = $("config-env").value;
+    return {
+      name: $("config-name").value.trim(),
+      websiteId: $("config-site").value.trim(),
+      environment: env === "custom" ? "production" : env,
+      lengoUrl: $("config-url").value.trim() || null,
+      currencies: $("config-currencies").value.split(",").map(function (s) { return s.trim(); }).filter(Boolean),
+      minAmount: decimalInput($("config-min").value) || null,
+      maxAmount: decimalInput($("config-max").value) || null,
+      returnUrlPatterns: lines($("config-patterns").value),
+      defaultReturnUrl: $("config-default-url").value.trim() || null
+    };
+  }
+
+  function changedValues(now, shown) {
+    var changes = {};
+    Object.keys(now).forEach(function (k) {
+      if (JSON.stringify(now[k]) !== JSON.stringify(shown[k])) changes[k] = now[k];
+    });
+    return changes;
   }
 
   function saveConfiguration(event) {
     event.preventDefault();
     clearMessages();
+    var form = $("config-form");
+    clearFieldErrors(form);
     var id = $("config-id").value;
-    var required = [["config-name", "config.name"], ["config-site", "config.site"]];
-    if (!id) required.push(["config-key", "config.key"]);
+    var required = ["config-name", "config-site"];
+    if (!id) required.push("config-key");
     for (var i = 0; i < required.length; i++) {
-      if (!$(required[i][0]).value.trim()) {
-        showError(new ApiError(t("error.required", { field: t(required[i][1]) })));
-        $(required[i][0]).focus();
-        return;
-      }
+      if (!$(required[i]).value.trim()) { formError(form, requiredError($(required[i]))); return; }
     }
-    var env = $("config-env").value;
-    var input = {
-      name: $("config-name").value.trim(),
-      websiteId: $("config-site").value.trim(),
-      licenseKey: $("config-key").value.trim() || null,
-      environment: env === "custom" ? "production" : env,
-      lengoUrl: $("config-url").value.trim() || null,
-      currencies: $("config-currencies").value.split(",").map(function (s) { return s.trim(); }).filter(Boolean),
-      returnUrlPatterns: $("config-patterns").value.split("\n").map(function (s) { return s.trim(); }).filter(Boolean)
-    };
+    var values = configFormValues();
+    var key = $("config-key").value.trim();
     var skip = !$("config-check").checked;
-    $("config-save").disabled = true;
-    var call = id
-      ? api("mutation($id: ID!, $input: ConfigurationInput!, $skip: Boolean!) { updateConfiguration(id: $id, input: $input, skipCheck: $skip) { id name } }", { id: id, input: input, skip: skip })
-      : api("mutation($input: ConfigurationInput!, $skip: Boolean!) { createConfiguration(input: $input, skipCheck: $skip) { id name } }", { input: input, skip: skip });
+    var done = busy($("config-save"), skip ? "config.saving" : "config.checking");
+    var call;
+    if (id) {
+      var changes = changedValues(values, state.editing && state.editing.id === id ? state.editing.shown : {});
+      if (key) changes.licenseKey = key;
+      call = api("mutation($id: ID!, $changes: ConfigurationChanges!, $skip: Boolean!) { updateConfiguration(id: $id, changes: $changes, skipCheck: $skip) { id name } }",
+        { id: id, changes: changes, skip: skip });
+    } else {
+      values.licenseKey = key;
+      call = api("mutation($input: ConfigurationInput!, $skip: Boolean!) { createConfiguration(input: $input, skipCheck: $skip) { id name } }", { input: values, skip: skip });
+    }
     call.then(function (data) {
       var saved = id ? data.updateConfiguration : data.createConfiguration;
+      done();
       resetConfigForm();
       return loadSettings().then(function () { showOk(t("config.saved", { name: saved.name })); });
-    }).catch(showError).then(function () { $("config-save").disabled = false; setWritable(); });
+    }).catch(function (e) { done(); formError(form, e); });
   }
 
   function deleteConfiguration(c) {
-    if (!window.confirm(t("config.confirmDelete", { name: c.name }))) return;
-    api("mutation($id: ID!) { deleteConfiguration(id: $id) }", { id: c.id })
-      .then(loadSettings).then(function () { showOk(t("config.deleted")); }).catch(showError);
+    confirmAction({ title: t("config.confirmDelete", { name: c.name }), text: t("config.confirmDeleteText"), ok: t("config.deleteButton") })
+      .then(function (yes) {
+        if (!yes) return;
+        return api("mutation($id: ID!) { deleteConfiguration(id: $id) }", { id: c.id })
+          .then(loadSettings).then(function () { showOk(t("config.deleted")); }).catch(showError);
+      });
   }
 
   // --- Dead letters -------------------------------------------------------------------------
 
+  var DEAD_FIELDS = "id paymentId eventType pspReference amount currency attempts lastError cause willFailAgain createdAt";
+
   function loadDead() {
-    return api("{ deadLetters { id paymentId eventType pspReference amount currency attempts lastError createdAt } }").then(function (data) {
+    return api("{ deadLetters { " + DEAD_FIELDS + " } }").then(function (data) {
+      state.dead = data.deadLetters;
+      $("dead-retry-all").hidden = !state.dead.length;
       var body = clear($("dead-table").querySelector("tbody"));
-      if (!data.deadLetters.length) body.appendChild(h("tr", null, h("td", { colspan: "5", text: t("dead.none") })));
-      data.deadLetters.forEach(function (d) {
-        body.appendChild(h("tr", { "data-event": d.id },
-          h("td", { text: when(d.createdAt) }),
-          h("td", null, h("span", { text: d.eventType }), h("br"), h("span", { "class": "muted mono", text: d.pspReference })),
-          h("td", { "class": "num", text: money(d.amount, d.currency) }),
-          h("td", { text: (d.lastError || "—") + " (" + t("tl.attempts") + " " + d.attempts + ")" }),
-          h("td", null, h("button", { type: "button", "class": "write retry", text: t("dead.retry"), "aria-label": t("dead.retry") + " " + d.eventType + " " + d.pspReference,
-            onclick: function () { retryDead(d.id); } }))));
-      });
+      if (!state.dead.length) body.appendChild(h("tr", null, h("td", { colspan: "5", text: t("dead.none") })));
+      state.dead.forEach(function (d) { body.appendChild(deadRow(d)); });
       setWritable();
     });
   }
 
-  function retryDead(id) {
-    api("mutation($id: ID!) { retryOutboxEvent(id: $id) { id state } }", { id: id })
-      .then(loadDead).then(function () { showOk(t("dead.retried")); }).catch(showError);
+  function deadRow(d) {
+    var label = t("event." + d.eventType) !== "event." + d.eventType ? t("event." + d.eventType) : d.eventType;
+    // The merchant's words first; Saleor's own text one click away, wrapped, never pushing the buttons out.
+    var why = h("td", { "class": "why" },
+      h("p", { "class": "cause", text: t("cause." + (d.cause || "UNKNOWN")) }),
+      d.willFailAgain ? h("p", { "class": "warning", text: t("dead.willFailAgain") }) : null,
+      h("details", null, h("summary", { text: t("dead.technical") }),
+        h("p", { "class": "mono tech", text: d.lastError || "—" }),
+        h("p", { "class": "muted", text: t("tl.attempts") + " " + d.attempts })));
+    var actions = h("div", { "class": "row-actions" },
+      d.paymentId ? h("button", { type: "button", "class": "link open-dead-payment", text: t("dead.openPayment"),
+        "aria-label": t("dead.openPayment") + " " + d.pspReference, onclick: function () { openPayment(d.paymentId); } }) : null,
+      h("button", { type: "button", "class": "write retry", text: t("dead.retry"), "aria-label": t("dead.retry") + " " + label + " " + d.pspReference,
+        onclick: function (ev) { retryDead(d, ev.currentTarget); } }));
+    return h("tr", { "data-event": d.id, "data-cause": d.cause },
+      h("td", { text: when(d.createdAt) }),
+      h("td", null, h("span", { text: label }), h("br"), h("span", { "class": "muted mono", title: d.pspReference, text: d.pspReference })),
+      h("td", { "class": "num", text: money(d.amount, d.currency) }),
+      why,
+      h("td", null, actions));
+  }
+
+  function retryDead(d, button) {
+    var asked = d.willFailAgain
+      ? confirmAction({ title: t("dead.confirmTitle"), text: t("cause." + d.cause), warning: t("dead.failAgainWarning"), ok: t("dead.retryAnyway") })
+      : Promise.resolve(true);
+    return asked.then(function (yes) {
+      if (!yes) return;
+      clearMessages();
+      var done = busy(button, "dead.sending");
+      return api("mutation($id: ID!) { retryOutboxEvent(id: $id) { id state } }", { id: d.id })
+        .then(function () { done(); return loadDead(); }).then(function () { showOk(t("dead.retried")); })
+        .catch(function (e) { done(); showError(e); });
+    });
+  }
+
+  function retryAllDead() {
+    var doomed = state.dead.filter(function (d) { return d.willFailAgain; }).length;
+    var asked = doomed
+      ? confirmAction({ title: t("dead.confirmAllTitle", { n: state.dead.length }), text: t("dead.confirmAllText"),
+          warning: t("dead.failAgainSome", { n: doomed }), ok: t("dead.retryAll") })
+      : Promise.resolve(true);
+    return asked.then(function (yes) {
+      if (!yes) return;
+      clearMessages();
+      var done = busy($("dead-retry-all"), "dead.sending");
+      return api("mutation { retryAllOutboxEvents }")
+        .then(function (data) { done(); return loadDead().then(function () { showOk(t("dead.retriedAll", { n: data.retryAllOutboxEvents })); }); })
+        .catch(function (e) { done(); showError(e); });
+    });
+  }
+
+  // --- First run: what to do, in order -------------------------------------------------------
+
+  function renderChecklist(anyPayment) {
+    var account = state.configurations.length > 0;
+    var mapped = state.channels.filter(function (c) { return c.configuration; });
+    var channel = mapped.length > 0;
+    $("checklist").hidden = account && channel && anyPayment;
+    var list = clear($("checklist-steps"));
+    list.appendChild(step("account", account ? "done" : "todo", inPageLink("first.accountLink", function () {
+      return go("settings").then(function () { $("config-name").focus(); });
+    })));
+    list.appendChild(step("channel", channel ? "done" : account ? "todo" : "later", inPageLink("first.channelLink", function () {
+      return go("settings").then(function () {
+        var first = $("channels-table").querySelector("select");
+        ($("channels-table").querySelector("select:not([disabled])") || first || $("channels-table")).focus();
+      });
+    })));
+    var links = h("ul", { "class": "links" });
+    if (!mapped.length) links.appendChild(h("li", { text: t("notice.noMapped") }));
+    mapped.forEach(function (c) { links.appendChild(h("li", null, channelSettingsLink(c))); });
+    list.appendChild(step("autocomplete", channel ? "check" : "later", links));
+  }
+
+  function step(name, status, action) {
+    return h("li", { "class": "step step-" + status, "data-step": name, "data-state": status },
+      h("span", { "class": "step-state", text: t("first.state." + status) }),
+      h("strong", { "class": "step-title", text: t("first." + name) }),
+      h("p", { "class": "muted", text: t("first." + name + "Help") }),
+      action);
+  }
+
+  function inPageLink(key, open) {
+    var a = h("a", { href: "#", text: t(key) });
+    a.addEventListener("click", function (ev) { ev.preventDefault(); open(); });
+    return a;
+  }
+
+  function channelSettingsLink(c) {
+    var a = h("a", { href: dashboardBase + "/channels/" + encodeURIComponent(c.id), target: "_top", rel: "noopener", text: t("notice.link", { name: c.name }) });
+    a.addEventListener("click", function (ev) {
+      // Inside the Dashboard, let it navigate (app-bridge redirect), as its own links do.
+      if (state.token && window.parent !== window) {
+        ev.preventDefault();
+        send({ type: "redirect", payload: { to: "/channels/" + encodeURIComponent(c.id), newContext: false, actionId: actionId() } });
+      }
+    });
+    return a;
+  }
+
+  // --- Forms: field errors, progress, confirmation ---------------------------------------------
+
+  function decimalInput(text) { return text.trim().replace(/\s/g, "").replace(",", "."); }
+
+  function amountRange(c) {
+    if (!c.minAmount && !c.maxAmount) return t("config.anyAmount");
+    var currency = c.currencies.length === 1 ? c.currencies[0] : "";
+    return (c.minAmount ? money(c.minAmount, currency) : "0") + " – " + (c.maxAmount ? money(c.maxAmount, currency) : "∞");
+  }
+
+  function labelOf(input) {
+    var label = document.querySelector('label[for="' + input.id + '"]');
+    return label ? label.textContent : input.getAttribute("aria-label") || input.id;
+  }
+
+  function requiredError(input) {
+    return new ApiError(t("error.REQUIRED"), "REQUIRED", input.getAttribute("data-field"));
+  }
+
+  function clearFieldErrors(form) {
+    form.querySelectorAll(".field-error").forEach(function (el) { el.parentNode.removeChild(el); });
+    form.querySelectorAll("[aria-invalid]").forEach(function (input) {
+      input.removeAttribute("aria-invalid");
+      var kept = (input.getAttribute("aria-describedby") || "").split(" ").filter(function (x) { return x && x !== input.id + "-error"; });
+      if (kept.length) input.setAttribute("aria-describedby", kept.join(" ")); else input.removeAttribute("aria-describedby");
+    });
+  }
+
+  function showFieldError(input, text) {
+    var id = input.id + "-error";
+    var box = $(id) || input.parentNode.appendChild(h("span", { id: id, "class": "field-error" }));
+    box.textContent = text;
+    input.setAttribute("aria-invalid", "true");
+    var ids = (input.getAttribute("aria-describedby") || "").split(" ").filter(Boolean);
+    if (ids.indexOf(id) < 0) ids.unshift(id);
+    input.setAttribute("aria-describedby", ids.join(" "));
+  }
+
+  // A form's refusal goes on its field when the page or the server named one; else in the banner.
+  function formError(form, err) {
+    var input = err && err.field ? form.querySelector('[data-field="' + err.field + '"]') : null;
+    if (!input) { showError(err); return; }
+    showFieldError(input, err.message);
+    var box = $("error");
+    box.textContent = t("error.onField", { field: labelOf(input), message: err.message });
+    box.hidden = false;
+    $("notice-ok").hidden = true;
+    input.focus();
+  }
+
+  // Progress: the button says what is happening and stays pressed; returns what ends it.
+  function busy(button, key) {
+    var label = button.textContent;
+    var form = button.form || null;
+    button.textContent = t(key);
+    button.disabled = true;
+    button.setAttribute("aria-busy", "true");
+    if (form) form.setAttribute("aria-busy", "true");
+    setStatus(t(key));
+    return function () {
+      button.textContent = label;
+      button.disabled = false;
+      button.removeAttribute("aria-busy");
+      if (form) form.removeAttribute("aria-busy");
+      setStatus("");
+      setWritable();
+    };
+  }
+
+  function confirmAction(opts) {
+    return new Promise(function (resolve) {
+      var dialog = $("confirm");
+      var opener = document.activeElement;
+      $("confirm-title").textContent = opts.title;
+      $("confirm-text").textContent = opts.text;
+      $("confirm-warning").textContent = opts.warning || "";
+      $("confirm-warning").hidden = !opts.warning;
+      $("confirm-ok").textContent = opts.ok;
+      function close(answer) {
+        $("confirm-ok").onclick = null;
+        $("confirm-cancel").onclick = null;
+        dialog.oncancel = null;
+        if (dialog.open) dialog.close();
+        if (opener && opener.focus) opener.focus();
+        resolve(answer);
+      }
+      $("confirm-ok").onclick = function () { close(true); };
+      $("confirm-cancel").onclick = function () { close(false); };
+      dialog.oncancel = function (ev) { ev.preventDefault(); close(false); };
+      dialog.showModal();
+      // The safe choice has the focus: Enter alone never records money.
+      $("confirm-cancel").focus();
+    });
   }
 
   // --- Permissions ---------------------------------------------------------------------------
@@ -649,6 +910,18 @@
 
   var started = false;
   var readyTimer = null;
+  var HANDSHAKE_SECONDS = 10;
+  var handshakeTimer = null;
+
+  // Opened outside the Dashboard, or the Dashboard never answered: say so, and what to do.
+  function bootFailed(reason) {
+    state.boot = reason;
+    setStatus("");
+    $("boot-title").textContent = t("boot." + reason + ".title");
+    $("boot-text").textContent = t("boot." + reason + ".text");
+    $("boot-error").setAttribute("data-reason", reason);
+    $("boot-error").hidden = false;
+  }
 
   function onMessage(event) {
     if (dashboardOrigins.indexOf(event.origin) < 0) return;
@@ -657,13 +930,20 @@
     var payload = data.payload || {};
     if ((data.type === "handshake" || data.type === "tokenRefresh") && typeof payload.token === "string") {
       state.token = payload.token;
-      if (!started) { started = true; window.clearInterval(readyTimer); start(); }
+      if (!started) {
+        started = true;
+        window.clearInterval(readyTimer);
+        window.clearTimeout(handshakeTimer);
+        state.boot = null;
+        $("boot-error").hidden = true;
+        start();
+      }
     } else if (data.type === "theme") {
       applyTheme(payload.theme);
     } else if (data.type === "localeChanged") {
       state.locale = pickLocale(payload.locale);
       translatePage();
-      if (started) go(state.view === "payment" ? "payments" : state.view);
+      if (started && state.view) go(state.view === "payment" ? "payments" : state.view);
     }
   }
 
@@ -679,12 +959,9 @@
   }
 
   function wire() {
-    document.querySelectorAll("#nav button").forEach(function (b) {
-      b.addEventListener("click", function () {
-        if (b.getAttribute("data-view") === "payments") state.cursors = [];
-        go(b.getAttribute("data-view"));
-      });
-    });
+    tabs().forEach(function (b) { b.addEventListener("click", function () { openTab(b); }); });
+    $("tabs").addEventListener("keydown", onTabKey);
+    $("dead-retry-all").addEventListener("click", retryAllDead);
     $("search-form").addEventListener("submit", function (ev) { ev.preventDefault(); state.cursors = []; clearMessages(); loadPayments().catch(showError); });
     $("search-reset").addEventListener("click", function () {
       ["search", "filter-state", "filter-channel", "filter-from", "filter-to"].forEach(function (id) { $(id).value = ""; });
@@ -704,10 +981,11 @@
   applyTheme(params.get("theme") === "dark" ? "dark" : "light");
   translatePage();
   wire();
-  show("payments");
+  show(null);
   if (window.parent === window) {
-    setStatus(t("standalone"));
+    bootFailed("standalone");
   } else {
+    handshakeTimer = window.setTimeout(function () { if (!started) bootFailed("timeout"); }, HANDSHAKE_SECONDS * 1000);
     window.addEventListener("message", onMessage);
     send({ type: "notifyReady", payload: { actionId: actionId() } });
     // The Dashboard may not listen yet when we load: ask again until it answers.
