@@ -6,6 +6,7 @@ with what staff must do by hand. REFUND is never offered in `actions`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
@@ -18,10 +19,10 @@ from saleor_lengo.services import Services
 ACTION = "REFUND"
 
 
-def _by_hand(payment: Payment, amount: Money) -> str:
+def _by_hand(payment: Payment, amount: Money | None) -> str:
     paid_with = f"{payment.gateway}; " if payment.gateway else ""
     return (
-        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} by hand, "
+        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount or 'the amount due'} by hand, "
         "from the Lengo Pay merchant portal or by a mobile-money transfer to the payer "
         f"({paid_with}their number is shown masked by `saleor-lengo payments show {payment.id}`, "
         "in full in the Lengo merchant portal). Then record the refund in Saleor as a manual refund."
@@ -29,7 +30,8 @@ def _by_hand(payment: Payment, amount: Money) -> str:
 
 
 async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
-    amount = Money(request.action.amount, request.action.currency)
+    requested = request.action.amount
+    amount = Money(requested, request.action.currency) if isinstance(requested, Decimal) else None
     if payment is None:
         return Answer(
             "REFUND_FAILURE",
