@@ -188,3 +188,79 @@ def test_money_never_rounds_what_goes_to_saleor_or_lengo() -> None:
         half.to_lengo()
     assert str(half) == "1.5 GNF"  # shown exactly, never as "2 GNF"
     assert Money(Decimal("22.3"), "USD").to_saleor() == "22.30"  # zeros added, nothing taken
+
+
+# --- Every source's own entry point ------------------------------------------------------
+
+# What a hostile sender can put where an amount goes, as JSON text.
+AMOUNT_JSON = st.one_of(
+    st.from_regex(r"\A-?(0|[1-9][0-9]{0,80})(\.[0-9]{1,80})?([eE][+-]?[0-9]{1,25})?\Z"),
+    st.just("1" + "0" * 5000),
+    st.text(max_size=60).map(lambda t: jsonutil.dumps(t)),
+    st.sampled_from(["null", "true", "{}", "[]", '"NaN"', '"1e999999999"', '" 12 "']),
+)
+
+
+def _bounded_or_none(value: object) -> None:
+    if isinstance(value, Decimal):
+        assert_bounded(value)
+
+
+@given(amount=AMOUNT_JSON)
+def test_lengo_status_answers_keep_a_bounded_amount_or_say_why_not(amount: str) -> None:
+    from saleor_lengo.lengo.answers import read_status
+    from saleor_lengo.money import Unholdable
+
+    status = read_status(jsonutil.loads('{"status": "SUCCESS", "pay_id": "eA==", "amount": ' + amount + "}"), "eA==")
+
+    assert status.amount is None or isinstance(status.amount, Unholdable) or read_or_refuse(status.amount) == status.amount
+    _bounded_or_none(status.amount)
+
+
+@given(amount=AMOUNT_JSON, form=st.booleans())
+def test_callbacks_record_a_bounded_amount_or_are_refused_as_malformed(amount: str, form: bool) -> None:
+    from urllib.parse import urlencode
+
+    from saleor_lengo.callbacks import receive
+
+    if form:
+        raw = urlencode({"pay_id": "eA==", "status": "SUCCESS", "amount": amount}).encode()
+    else:
+        raw = ('{"pay_id": "eA==", "status": "SUCCESS", "amount": ' + amount + "}").encode()
+    try:
+        body = receive.parse(raw)
+    except receive.MalformedCallback as exc:
+        assert len(exc.reason) <= 100
+        return
+    _bounded_or_none(body.amount)
+
+
+@given(amount=AMOUNT_JSON)
+def test_saleor_payloads_read_a_bounded_amount_or_an_unholdable_one(amount: str) -> None:
+    from saleor_lengo.money import Unholdable
+    from saleor_lengo.saleor.payloads import Action, PayloadError
+
+    try:
+        action = Action.parse(jsonutil.loads('{"currency": "GNF", "amount": ' + amount + "}"))
+    except PayloadError:
+        return
+    assert isinstance(action.amount, (Decimal, Unholdable))
+    _bounded_or_none(action.amount)
+
+
+@given(text=st.text(max_size=80) | st.just("9" * 5000) | st.from_regex(r"\A[0-9]{1,30}(\.[0-9]{1,5})?\Z"))
+def test_staff_amounts_from_the_cli_and_the_app_api_are_bounded_or_refused(text: str) -> None:
+    from saleor_lengo.configurations import ConfigurationError, ConfigurationInput
+
+    try:
+        bounds = ConfigurationInput(name="n", website_id="w", license_key="k", min_amount=text).validated()
+    except ConfigurationError:
+        pass
+    else:
+        if bounds["min_amount"] is not None:
+            assert_bounded(Decimal(bounds["min_amount"]))
+    try:  # a manual refund (app API) and `payments resolve --charged` read their amount this way
+        _bounded_or_none(Money.parse(text, "GNF").amount)
+        _bounded_or_none(parse_amount(text, "USD"))
+    except MoneyError:
+        pass
