@@ -246,3 +246,35 @@ async def test_the_app_api_refuses_what_it_must(
 
     assert error["extensions"]["code"] == code
     assert (await get_payment(services, held.id)).state == State.NEEDS_REVIEW
+
+
+async def test_a_cancel_request_for_a_held_payment_is_refused_and_says_why(
+    client: httpx.AsyncClient, installed: FakeSaleor, held: MadePayment
+) -> None:
+    from tests.fakes.payloads import action_request
+
+    event = "TRANSACTION_CANCELATION_REQUESTED"
+    body = action_request(event, installed.app_id, held.transaction_id, psp=held.pay_id)
+    answer = (await send_webhook(client, installed, event, body)).json()
+
+    assert answer["result"] == "CANCEL_FAILURE"
+    assert "held for staff review" in answer["message"]
+
+
+async def test_the_timeline_of_a_payment_held_for_an_unreadable_amount_shows_why(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    made = await make_payment(services, installed, lengo, config)
+    lengo.pay(made.pay_id)
+    lengo.payments[made.pay_id].status_amount_json = "1e999999999"
+    assert await lengo.send_callback(made.pay_id, client) == [200]
+    await services.drain()
+
+    query = "query($id: ID!) { payment(id: $id) { state timeline { kind amount detail toState } } }"
+    data = await Api(client, installed).ok(query, {"id": made.id})
+
+    assert data["payment"]["state"] == "NEEDS_REVIEW"
+    [check] = [e for e in data["payment"]["timeline"] if e["kind"] == "STATUS_CHECK"]
+    assert check["amount"] is None
+    [held] = [e for e in data["payment"]["timeline"] if e["toState"] == "needs_review"]
+    assert "unusable amount (too large" in held["detail"]

@@ -40,11 +40,11 @@ def paid_amount(payment: Payment, reported: Decimal | Unholdable | None) -> Deci
         return Unholdable.of(exc)
 
 
-def _shown(reported: Decimal | Unholdable | None) -> str | None:
-    """A status's amount as the status-check row keeps it (at most 64 characters: bounded by the parser)."""
+def _shown(reported: Decimal | Unholdable | None) -> str:
+    """A status's amount for a reason text (bounded by the parser)."""
     if reported is None:
-        return None
-    return str(reported)[:64] if isinstance(reported, Unholdable) else format(reported, "f")
+        return "none"
+    return str(reported) if isinstance(reported, Unholdable) else format(reported, "f")
 
 
 async def apply_status(services: Services, payment_id: str, status: PaymentStatus, *, source: str) -> Outcome:
@@ -53,7 +53,8 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None:
             raise LookupError(payment_id)
-        amount = _shown(status.amount)
+        # The status-check row keeps a number only; why one was unusable is in the transition.
+        amount = format(status.amount, "f") if isinstance(status.amount, Decimal) else None
         await store.record_status_check(
             conn, payment_id, at=now, source=source, lengo_status=status.status, amount=amount, gateway=status.gateway
         )
