@@ -22,7 +22,7 @@ from saleor_lengo.db.schema import channel_mappings, configurations, payments
 from saleor_lengo.lengo.client import LengoCredentials
 from saleor_lengo.lengo.vocabulary import ENVIRONMENTS
 from saleor_lengo.logs import register_secret
-from saleor_lengo.money import MoneyError, to_decimal
+from saleor_lengo.money import AmountError, Problem, parse_amount
 from saleor_lengo.outbound import UnsafeUrl, check_url
 from saleor_lengo.page_words import ACCOUNT_CHANGE
 from saleor_lengo.settings import is_loopback_url
@@ -172,12 +172,15 @@ class ConfigurationInput:
                 bounds[label] = None
                 continue
             try:
-                value = to_decimal(str(raw).strip())
-            except MoneyError:
-                raise ConfigurationError(f"{label} must be a number", field=api_field, code="AMOUNT_INVALID") from None
-            if value < 0:
-                raise ConfigurationError(f"{label} must not be negative", field=api_field, code="AMOUNT_NEGATIVE")
-            bounds[label] = format(value, "f")
+                # Held to every currency of the configuration: a bound none can pay is refused.
+                values = [parse_amount(raw, c, positive=False) for c in currencies]
+            except AmountError as exc:
+                if exc.problem == Problem.NOT_A_NUMBER:
+                    raise ConfigurationError(f"{label} must be a number", field=api_field, code="AMOUNT_INVALID") from None
+                if exc.reason == "negative":
+                    raise ConfigurationError(f"{label} must not be negative", field=api_field, code="AMOUNT_NEGATIVE") from None
+                raise ConfigurationError(f"{label}: {exc.reason}", field=api_field, code="AMOUNT_INVALID") from None
+            bounds[label] = format(values[0], "f")
         if bounds["min_amount"] and bounds["max_amount"] and Decimal(bounds["min_amount"]) > Decimal(bounds["max_amount"]):
             raise ConfigurationError("min_amount is above max_amount", field="minAmount", code="MIN_ABOVE_MAX")
         for pattern in self.return_url_patterns:

@@ -1,6 +1,10 @@
 """JSON in and out without binary floats touching money.
 
-Incoming bodies parse floats as Decimal. Outgoing Decimals are written as
+Incoming bodies parse floats as Decimal and integers as int, but only when
+the number's text is short (`MAX_NUMBER_CHARS`): a longer one becomes an
+`OversizedNumber`, which no code takes for a number, so a hostile numeral
+is never converted (Python refuses ints past 4,300 digits as an error, and
+a Decimal with a huge exponent is cheap to build but not to print). Outgoing Decimals are written as
 JSON numbers with exactly their decimal digits: integral values as integers
 (`176500`, never `176500.0`), others through `float` only when its shortest
 repr is the very same decimal, which is checked, so the text is exact.
@@ -9,6 +13,7 @@ repr is the very same decimal, which is checked, so the text is exact.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -18,6 +23,31 @@ class JsonError(ValueError):
 
 
 MAX_DEPTH = 32
+# Longer than any number a payment needs; money.read_amount bounds amounts further.
+MAX_NUMBER_CHARS = 64
+
+
+@dataclass(frozen=True)
+class OversizedNumber:
+    """A JSON number whose text was too long to convert: only its length is kept."""
+
+    length: int
+
+    def __str__(self) -> str:
+        return f"<a number of {self.length} characters>"
+
+
+def _float(token: str) -> Decimal | OversizedNumber:
+    if len(token) > MAX_NUMBER_CHARS:
+        return OversizedNumber(len(token))
+    try:
+        return Decimal(token)
+    except ArithmeticError:  # an exponent past Decimal's own limits (InvalidOperation)
+        return OversizedNumber(len(token))
+
+
+def _int(token: str) -> int | OversizedNumber:
+    return OversizedNumber(len(token)) if len(token) > MAX_NUMBER_CHARS else int(token)
 
 
 def _problem(value: Any, depth: int = 0) -> str | None:
@@ -37,7 +67,7 @@ def _problem(value: Any, depth: int = 0) -> str | None:
 
 def loads(raw: bytes | str) -> Any:
     try:
-        value = json.loads(raw, parse_float=Decimal, parse_constant=_reject_constant)
+        value = json.loads(raw, parse_float=_float, parse_int=_int, parse_constant=_reject_constant)
     except (ValueError, RecursionError) as exc:
         raise JsonError("malformed JSON") from exc
     if _may_have_problem(raw):
@@ -70,6 +100,9 @@ def _reject_constant(name: str) -> Any:
 
 def _default(value: Any) -> Any:
     if isinstance(value, Decimal):
+        if not value.is_finite() or abs(value.adjusted()) > MAX_NUMBER_CHARS or len(value.as_tuple().digits) > MAX_NUMBER_CHARS:
+            # int() or format() of it could build a string of any length: never written.
+            raise ValueError("a number too large to write as JSON")
         if value == value.to_integral_value():
             return int(value)
         as_float = float(value)
@@ -84,6 +117,8 @@ def _default(value: Any) -> Any:
 def _convert(value: Any) -> Any:
     if isinstance(value, Decimal):
         return _default(value)
+    if isinstance(value, OversizedNumber):
+        return str(value)
     if isinstance(value, dict):
         return {k: _convert(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -48,7 +48,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.schema import outbox, payments
 from saleor_lengo.logs import get_logger
-from saleor_lengo.payments.model import OPEN_STATES
+from saleor_lengo.payments.model import OPEN_STATES, State
 
 log = get_logger(__name__)
 
@@ -213,6 +213,7 @@ class DatabaseFigures:
     outbox_dead: int
     oldest_pending_age_seconds: float
     open_payments: dict[str, int]
+    needs_review: int = 0
 
 
 async def read_database(db: Database, now: float) -> DatabaseFigures | None:
@@ -232,6 +233,11 @@ async def read_database(db: Database, now: float) -> DatabaseFigures | None:
             )
             open_payments = {s.value: 0 for s in sorted(OPEN_STATES)}
             open_payments.update({state: int(n) for state, n in open_rows.all()})
+            needs_review = (
+                await conn.execute(
+                    select(func.count()).select_from(payments).where(payments.c.state == State.NEEDS_REVIEW.value)
+                )
+            ).scalar_one()
     except (SQLAlchemyError, OSError, TimeoutError):
         log.warning("metrics_database_unavailable", exc_info=True)
         return None
@@ -241,6 +247,7 @@ async def read_database(db: Database, now: float) -> DatabaseFigures | None:
         outbox_dead=by_state.get(DEAD, (0, None))[0],
         oldest_pending_age_seconds=max(0.0, now - float(oldest)) if oldest is not None else 0.0,
         open_payments=open_payments,
+        needs_review=int(needs_review),
     )
 
 
@@ -278,6 +285,12 @@ class _DatabaseCollector:
         for state, n in f.open_payments.items():
             open_payments.add_metric([state], n)
         yield open_payments
+        yield GaugeMetricFamily(
+            "saleor_lengo_payments_needs_review",
+            "Payments Lengo reported paid with an amount that cannot be right, held until staff resolve them "
+            "(`saleor-lengo payments list --status needs_review`).",
+            value=f.needs_review,
+        )
 
 
 class _Forward:

@@ -26,7 +26,7 @@ from saleor_lengo.lengo.errors import (
     LengoUnavailable,
 )
 from saleor_lengo.lengo.vocabulary import FINAL_STATUSES, KNOWN_STATUSES, classify
-from saleor_lengo.money import Money
+from saleor_lengo.money import Money, Problem, Unholdable
 from saleor_lengo.outbound import UnsafeUrl
 from saleor_lengo.simulator import LengoState, create_app
 
@@ -340,11 +340,15 @@ async def test_status_amounts_are_parsed_exactly_from_numbers_and_strings(raw: s
         assert isinstance(status.amount, Decimal) and str(status.amount) == expected
 
 
-async def test_a_status_amount_that_is_not_a_number_is_a_protocol_error() -> None:
+async def test_a_status_amount_that_is_not_a_number_is_kept_as_unusable_not_an_error() -> None:
+    # The status is still Lengo's word that the payment is paid: the payment
+    # is held for review (payments.confirm), not left unread.
     client = mocked(answer(200, {"status": "SUCCESS", "pay_id": "eA==", "amount": "lots"}))
 
-    with pytest.raises(LengoProtocolError):
-        await client.payment_status("eA==")
+    status = await client.payment_status("eA==")
+
+    assert status.outcome == "paid"
+    assert isinstance(status.amount, Unholdable) and status.amount.problem == Problem.NOT_A_NUMBER
 
 
 async def test_a_status_without_a_pay_id_is_taken_as_about_the_one_asked() -> None:

@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from saleor_lengo import jsonutil
-from saleor_lengo.money import Money, MoneyError, minor_units, to_decimal
+from saleor_lengo.money import Money, MoneyError, minor_units, read_amount
 
 
 @pytest.mark.parametrize(
@@ -58,13 +58,13 @@ def test_jsonutil_reads_numbers_as_exact_decimals() -> None:
 
 def test_money_refuses_floats_negatives_and_bad_currencies() -> None:
     with pytest.raises(MoneyError):
-        to_decimal(22.38)
+        read_amount(22.38)
     with pytest.raises(MoneyError):
         Money.parse(Decimal("-1"), "GNF")
     with pytest.raises(MoneyError):
         Money.parse(Decimal("1"), "GN")
     with pytest.raises(MoneyError):
-        to_decimal("NaN")
+        read_amount("NaN")
 
 
 def test_money_prints_with_its_currency_precision() -> None:

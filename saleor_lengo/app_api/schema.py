@@ -29,6 +29,7 @@ from saleor_lengo.app_api.resolvers import outbox as outbox_resolvers
 from saleor_lengo.app_api.resolvers import payments as payment_resolvers
 from saleor_lengo.app_api.resolvers import recheck as recheck_resolvers
 from saleor_lengo.app_api.resolvers import refunds as refund_resolvers
+from saleor_lengo.app_api.resolvers import review as review_resolvers
 from saleor_lengo.app_api.types import (
     Channel,
     Configuration,
@@ -212,6 +213,27 @@ class Mutation:
     ) -> Payment:
         updated = await refund_resolvers.record_manual_refund(_writer(info), str(payment_id), amount, note)
         return Payment.of(updated)
+
+    @strawberry.mutation(
+        description=(
+            "Settles a payment held in NEEDS_REVIEW, after checking it on the Lengo portal: chargedAmount reports "
+            "a CHARGE_SUCCESS of that amount to Saleor, notCharged closes it and reports nothing. The note is kept "
+            "in its history. Needs MANAGE_APPS and HANDLE_PAYMENTS."
+        )
+    )
+    async def resolve_payment(
+        self,
+        info: Info[ApiContext, None],
+        id: strawberry.ID,
+        note: str,
+        charged_amount: str | None = None,
+        not_charged: bool = False,
+    ) -> Payment:
+        ctx = _writer(info)
+        resolved = await review_resolvers.resolve_payment(
+            ctx, str(id), charged_amount=charged_amount, not_charged=not_charged, note=note
+        )
+        return Payment.of(resolved, await payment_resolvers.configuration_name(ctx, resolved.configuration_id))
 
 
 class _Schema(strawberry.Schema):

@@ -45,6 +45,8 @@ class PaymentState(Enum):
     FAILED = "failed"
     CANCELED = "canceled"
     EXPIRED = "expired"
+    NEEDS_REVIEW = "needs_review"
+    CLOSED = "closed"
 
 
 @strawberry.enum(description="What a timeline entry records.")

@@ -7,7 +7,8 @@ Order of checks, and why:
 1. The token: an unknown one is answered 404 whatever the body, so a probe
    learns nothing (the route answers it with an empty body).
 2. The body. A body that cannot be read (neither a JSON object nor form
-   fields, no `pay_id` or `status`, an `amount` that is not a number) is
+   fields, no `pay_id` or `status`, an `amount` that is not a number
+   within `money.read_amount`'s bounds) is
    answered 400 with a short reason — but when the token is valid it is
    still recorded first, with outcome `malformed`, the reason and whatever
    envelope we have (content type, address): the token proves the sender
@@ -49,7 +50,7 @@ from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import callbacks
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.logs import get_logger
-from saleor_lengo.money import MoneyError, to_decimal
+from saleor_lengo.money import AmountError, read_amount
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
@@ -178,9 +179,10 @@ def _fields(body: dict[str, Any], *, form: bool) -> CallbackBody:
     raw_amount = body.get("amount")
     if raw_amount is not None and raw_amount != "":
         try:
-            amount = to_decimal(raw_amount.strip() if isinstance(raw_amount, str) else raw_amount)
-        except MoneyError:
-            raise MalformedCallback("amount is not a number") from None
+            amount = read_amount(raw_amount)
+        except AmountError as exc:
+            # Bounded before anything is built from it (the row keeps its text).
+            raise MalformedCallback(f"amount is {exc.reason}"[:100]) from None
     message = body.get("message")
     client = body.get(vocabulary.CALLBACK_CLIENT_FIELD, body.get(vocabulary.CALLBACK_CLIENT_FIELD.lower()))
     if isinstance(client, int) and not isinstance(client, bool):
@@ -293,7 +295,7 @@ def _row(
     values: dict[str, Any] = {
         "pay_id": body.pay_id,
         "status": body.status,
-        "amount": format(body.amount, "f")[:64] if body.amount is not None else None,
+        "amount": format(body.amount, "f") if body.amount is not None else None,  # bounded by read_amount
         "message": body.message,
         "client_enc": cipher.encrypt(body.client) if body.client else None,
         "client_masked": mask(body.client) if body.client else None,

@@ -18,7 +18,7 @@ from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.money import Money
 from saleor_lengo.payments import confirm, store
-from saleor_lengo.payments.actions import Answer, answer_once, available_actions
+from saleor_lengo.payments.actions import Answer, answer_once, available_actions, state_words
 from saleor_lengo.payments.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import transition
@@ -59,11 +59,25 @@ def _canceled(payment: Payment, lengo_status: str, *, already: bool) -> Answer:
     return Answer("CANCEL_SUCCESS", f"{head} {STILL_PAYABLE}", ())
 
 
+def _held(payment: Payment) -> Answer:
+    """Staff decide these (payments/review.py), not a cancel: Lengo reported them paid."""
+    if payment.state == State.CLOSED:
+        return Answer("CANCEL_SUCCESS", "Nothing to cancel: staff closed this payment as not charged.", ())
+    return Answer(
+        "CANCEL_FAILURE",
+        f"Not canceled: {state_words(payment)}. Check it on the Lengo portal and resolve it "
+        "(saleor-lengo payments resolve, or the app's page in the Dashboard).",
+        (),
+    )
+
+
 async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
     if payment is None:
         return Answer("CANCEL_FAILURE", "Not canceled: no Lengo Pay payment is known for this transaction.")
     if payment.state == State.SUCCEEDED:
         return _paid(payment)
+    if payment.state in (State.NEEDS_REVIEW, State.CLOSED):
+        return _held(payment)
     if not payment.pay_id:
         if payment.state == State.CREATING:
             return Answer(
@@ -112,6 +126,8 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
         assert current is not None
         if current.state == State.SUCCEEDED:
             return _paid(current)
+        if current.state in (State.NEEDS_REVIEW, State.CLOSED):
+            return _held(current)
         if current.state == State.ACTION_REQUIRED:
             outcome = await transition(conn, current, State.CANCELED, reason=CANCEL_REASON, now=services.clock())
             return _canceled(outcome.payment, status.status, already=False)

@@ -6,6 +6,7 @@ with what staff must do by hand. REFUND is never offered in `actions`.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
@@ -19,12 +20,12 @@ from saleor_lengo.services import Services
 ACTION = "REFUND"
 
 
-def _by_hand(payment: Payment, amount: Money) -> str:
+def _by_hand(payment: Payment, amount: Money | None) -> str:
     # The pay_id is the pspReference Saleor shows on the order page, and the page's search finds it.
     # A manual refund added in Saleor would come back here as another refund request.
     paid_with = f"{payment.gateway}; " if payment.gateway else ""
     return (
-        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} to the payer by hand "
+        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount or 'the amount due'} to the payer by hand "
         f"({paid_with}from the Lengo Pay merchant portal or by a mobile-money transfer), then record it "
         f"in {APP_PAGE}: search for {payment.pay_id or payment.saleor_transaction_id}, open the payment and use "
         f"{RECORD_REFUND}. Do not add a manual refund in Saleor: it would ask the app for another refund."
@@ -32,7 +33,8 @@ def _by_hand(payment: Payment, amount: Money) -> str:
 
 
 async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
-    amount = Money(request.action.amount, request.action.currency)
+    requested = request.action.amount
+    amount = Money(requested, request.action.currency) if isinstance(requested, Decimal) else None
     if payment is None:
         return Answer(
             "REFUND_FAILURE",

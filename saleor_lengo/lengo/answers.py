@@ -24,7 +24,7 @@ from saleor_lengo.lengo.errors import (
     LengoUnauthorized,
     LengoUnavailable,
 )
-from saleor_lengo.money import MoneyError, to_decimal
+from saleor_lengo.money import AmountError, Unholdable, read_amount
 from saleor_lengo.outbound import UnsafeUrl, check_url
 
 MAX_MESSAGE_CHARS = 200
@@ -41,7 +41,9 @@ class CreatedPayment:
 class PaymentStatus:
     status: str  # Lengo's word, unchanged; `outcome` says what it means
     pay_id: str
-    amount: Decimal | None
+    # None: Lengo gave none (it charges what was created). Unholdable: what
+    # it gave is no amount the app can hold; the payment then waits for staff.
+    amount: Decimal | Unholdable | None
     date: str | None  # format unknown, kept as given
     gateway: str | None  # "Orange Money", "MTN MoMo", ...
     # The payer's `account` (a phone number) is deliberately not kept.
@@ -134,7 +136,7 @@ def read_status(payload: Any, pay_id: str) -> PaymentStatus:
     return PaymentStatus(
         status=status,
         pay_id=pay_id,
-        amount=_optional_amount(payload.get("amount")),
+        amount=_status_amount(payload.get("amount")),
         date=_optional_text(payload.get("date")),
         gateway=_optional_text(payload.get("gateway")),
     )
@@ -160,9 +162,19 @@ def _optional_amount(value: Any) -> Decimal | None:
     if value is None:
         return None
     try:
-        return to_decimal(value)
-    except MoneyError:
-        raise LengoProtocolError("Lengo answered an amount that is not a number") from None
+        return read_amount(value)
+    except AmountError as exc:
+        raise LengoProtocolError(f"Lengo answered an amount that is {exc.reason}") from None
+
+
+def _status_amount(value: Any) -> Decimal | Unholdable | None:
+    """A status's amount; one that cannot be read is kept as such (the payment may be paid all the same)."""
+    if value is None:
+        return None
+    try:
+        return read_amount(value)
+    except AmountError as exc:
+        return Unholdable.of(exc)
 
 
 def _optional_text(value: Any) -> str | None:

@@ -27,6 +27,7 @@ from saleor_lengo.db.schema import action_answers
 from saleor_lengo.logs import get_logger
 from saleor_lengo.outbox.writer import clip
 from saleor_lengo.payments import store
+from saleor_lengo.money import Unholdable
 from saleor_lengo.payments.model import OPEN_STATES, Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.services import Services
@@ -76,6 +77,8 @@ def render(answer: Answer, payment: Payment | None, request: ActionRequest, acti
         "amount": request.action.amount,
         "message": clip(answer.message),
     }
+    if isinstance(request.action.amount, Unholdable):
+        del body["amount"]  # one the app cannot hold is not echoed; Saleor keeps the one it asked for
     if answer.actions is not None:
         body["actions"] = list(answer.actions)
     return body
@@ -154,4 +157,6 @@ def state_words(payment: Payment) -> str:
         State.FAILED: "it failed",
         State.CANCELED: "it was canceled",
         State.EXPIRED: "it expired unpaid",
+        State.NEEDS_REVIEW: "it is held for staff review: Lengo Pay reported it paid with an amount that cannot be right",
+        State.CLOSED: "staff closed it as not charged",
     }[payment.state]

@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from saleor_lengo.configurations import Configuration
-from saleor_lengo.money import Money
+from saleor_lengo.money import Money, Unholdable
 from saleor_lengo.outbox.writer import clip
 from saleor_lengo.payments.errors import ErrorCode, Refusal, from_reason
 from saleor_lengo.payments.model import Payment, State
@@ -28,9 +28,12 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 
 def amount_of(amount: Decimal, currency: str) -> Decimal:
-    """The amount as Saleor should read it: quantized when it fits the currency, else as given."""
+    """The amount as Saleor should read it: quantized when it fits the currency (zeros added), else as given."""
     money = Money(amount, currency.upper())
     return money.quantized() if money.fits_precision() else amount
+
+
+_SHOPPER_UNDER_REVIEW = "The shop is checking this payment. Do not pay again; it will contact you if needed."
 
 
 def _money(payment: Payment, amount: Decimal | None = None) -> Money:
@@ -74,15 +77,18 @@ def gateway_initialize(config: Configuration | None, refusal: Refusal | None) ->
 # --- Sessions (initialize and process) ----------------------------------------
 
 
-def refused(refusal: Refusal, *, amount: Decimal, currency: str) -> dict[str, Any]:
-    """A payment that never started: nothing was stored, nothing sent to Lengo."""
-    return {
-        "result": "CHARGE_FAILURE",
-        "amount": amount_of(amount, currency),
-        "message": _message(refusal.staff_message),
-        "data": {"error": refusal.error()},
-        "actions": list(FINAL_ACTIONS),
-    }
+def refused(refusal: Refusal, *, amount: Decimal | Unholdable, currency: str) -> dict[str, Any]:
+    """A payment that never started: nothing was stored, nothing sent to Lengo.
+
+    An amount the app cannot hold is left out (Saleor then keeps the one it asked for).
+    """
+    answer: dict[str, Any] = {"result": "CHARGE_FAILURE"}
+    if isinstance(amount, Decimal):
+        answer["amount"] = amount_of(amount, currency)
+    answer.update(
+        {"message": _message(refusal.staff_message), "data": {"error": refusal.error()}, "actions": list(FINAL_ACTIONS)}
+    )
+    return answer
 
 
 def unknown_transaction() -> dict[str, Any]:
@@ -109,7 +115,29 @@ def for_payment(payment: Payment, *, note: str | None = None, paid_from: State |
         return _action_required(payment, note)
     if payment.state == State.CREATING:
         return still_creating(payment)
+    if payment.state == State.NEEDS_REVIEW:
+        return _under_review(payment)
     return _failed(payment, note)
+
+
+def _under_review(payment: Payment) -> dict[str, Any]:
+    """Paid with an amount that cannot be right: neither paid nor failed until staff say (payments/review.py)."""
+    refusal = Refusal.of(
+        ErrorCode.OUTCOME_UNKNOWN,
+        "Lengo Pay reported this payment as paid with an amount that cannot be right; it is held for review and "
+        f"nothing is reported until staff resolve it. {payment.failure_reason or ''}".strip(),
+        _SHOPPER_UNDER_REVIEW,
+    )
+    answer: dict[str, Any] = {
+        "result": "CHARGE_ACTION_REQUIRED",
+        "amount": payment.amount,
+        "message": _message(refusal.staff_message, _test_note(payment)),
+        "data": {"error": refusal.error(), "payId": payment.pay_id},
+        "actions": list(FINAL_ACTIONS),
+    }
+    if payment.pay_id:
+        answer["pspReference"] = payment.pay_id
+    return answer
 
 
 def still_creating(payment: Payment) -> dict[str, Any]:

@@ -6,15 +6,45 @@ all end here, so a status is interpreted the same way whoever asked.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.logs import get_logger
+from saleor_lengo.money import AmountError, Money, Unholdable, parse_amount
 from saleor_lengo.payments import store
-from saleor_lengo.payments.model import State
+from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import Outcome, transition
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
+
+# Held for staff: Lengo's word on them no longer moves them.
+_HELD = frozenset({State.NEEDS_REVIEW, State.CLOSED})
+
+
+def paid_amount(payment: Payment, reported: Decimal | Unholdable | None) -> Decimal | Unholdable:
+    """What a Lengo SUCCESS says was paid, or why it cannot be right.
+
+    Absent or null: the created amount (Lengo charges what was created). Any
+    other value must be a positive amount the payment's currency can hold;
+    one that is valid but differs from the payment is what was paid.
+    """
+    if reported is None:
+        return payment.amount
+    if isinstance(reported, Unholdable):
+        return reported
+    try:
+        return parse_amount(reported, payment.currency)
+    except AmountError as exc:
+        return Unholdable.of(exc)
+
+
+def _shown(reported: Decimal | Unholdable | None) -> str:
+    """A status's amount for a reason text (bounded by the parser)."""
+    if reported is None:
+        return "none"
+    return str(reported) if isinstance(reported, Unholdable) else format(reported, "f")
 
 
 async def apply_status(services: Services, payment_id: str, status: PaymentStatus, *, source: str) -> Outcome:
@@ -23,7 +53,8 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None:
             raise LookupError(payment_id)
-        amount = format(status.amount, "f") if status.amount is not None else None
+        # The status-check row keeps a number only; why one was unusable is in the transition.
+        amount = format(status.amount, "f") if isinstance(status.amount, Decimal) else None
         await store.record_status_check(
             conn, payment_id, at=now, source=source, lengo_status=status.status, amount=amount, gateway=status.gateway
         )
@@ -40,14 +71,32 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
         kind = vocabulary.classify(status.status)
         payment = await store.get(conn, payment_id)
         assert payment is not None
+        if payment.state in _HELD:
+            return Outcome(payment, False)
         if kind == "paid":
+            paid = paid_amount(payment, status.amount)
+            if isinstance(paid, Unholdable):
+                return await transition(
+                    conn,
+                    payment,
+                    State.NEEDS_REVIEW,
+                    reason=(
+                        f"Lengo status {status.status[:64]} ({source}) with an amount that cannot be right: "
+                        f"{_shown(status.amount)} ({paid.reason}; {Money(payment.amount, payment.currency)} was "
+                        "requested). Nothing was reported to Saleor: check the payment on the Lengo portal, "
+                        "then resolve it (saleor-lengo payments resolve)."
+                    ),
+                    now=now,
+                    gateway=status.gateway,
+                    lengo_status=status.status,
+                )
             return await transition(
                 conn,
                 payment,
                 State.SUCCEEDED,
                 reason=f"Lengo status {status.status} ({source})",
                 now=now,
-                confirmed_amount=status.amount if status.amount is not None else payment.amount,
+                confirmed_amount=paid,
                 gateway=status.gateway,
                 lengo_status=status.status,
             )

@@ -42,7 +42,7 @@ from saleor_lengo.lengo.errors import (
     LengoUnavailable,
 )
 from saleor_lengo.logs import get_logger
-from saleor_lengo.money import Money, minor_units
+from saleor_lengo.money import Money, Problem, Unholdable, minor_units
 from saleor_lengo.page_words import ACCOUNT_CHANGE, ACCOUNT_SETTINGS
 from saleor_lengo.callbacks.confirm import confirm_waiting_callbacks, has_waiting_callbacks
 from saleor_lengo.payments import answers, store
@@ -89,7 +89,16 @@ def check_currency(config: Configuration, currency: str | None) -> Refusal | Non
     return Refusal.of(ErrorCode.CURRENCY_NOT_SUPPORTED, text, text)
 
 
-def check_amount(config: Configuration, amount: Decimal, currency: str, *, positive: bool = True) -> Refusal | None:
+def check_amount(
+    config: Configuration, amount: Decimal | Unholdable, currency: str, *, positive: bool = True
+) -> Refusal | None:
+    if isinstance(amount, Unholdable):
+        # Beyond what the app holds (webhooks' amounts are read by money.read_amount): refused like any other.
+        code = ErrorCode.AMOUNT_NOT_WHOLE if amount.problem == Problem.TOO_PRECISE else ErrorCode.AMOUNT_OUT_OF_RANGE
+        text = f"Lengo Pay cannot take this amount ({amount.reason})."
+        if amount.problem == Problem.TOO_PRECISE:
+            text = f"Amounts in {currency.upper()} cannot have that many decimals: this amount cannot be paid."
+        return Refusal.of(code, text, text)
     money = Money(amount, currency.upper())
     if not money.fits_precision():
         digits = minor_units(money.currency)
@@ -97,7 +106,7 @@ def check_amount(config: Configuration, amount: Decimal, currency: str, *, posit
         text = f"Amounts in {money.currency} {rule}: {format(amount, 'f')} {money.currency} cannot be paid."
         return Refusal.of(ErrorCode.AMOUNT_NOT_WHOLE, text, text)
     low, high = config.min_amount, config.max_amount
-    too_low = (positive and amount <= 0) or (low is not None and amount < low)
+    too_low = (positive and amount <= 0) or amount < 0 or (low is not None and amount < low)
     if too_low or (high is not None and amount > high):
         if low is not None and high is not None:
             bounds = f"between {Money(low, money.currency)} and {Money(high, money.currency)}"
@@ -234,7 +243,7 @@ async def _check(services: Services, installation: Installation, session: Sessio
     return_url, refusal = return_url_for(config, session.data)
     if refusal:
         return refusal
-    assert return_url is not None
+    assert return_url is not None and isinstance(action.amount, Decimal)  # check_amount refused any other
     money = Money(answers.amount_of(action.amount, action.currency), action.currency.upper())
     return _Checked(config, money, return_url)
 

@@ -15,6 +15,11 @@ class State(StrEnum):
     FAILED = "failed"
     CANCELED = "canceled"
     EXPIRED = "expired"
+    # Lengo says paid, with an amount that is no positive amount the currency
+    # can hold: nothing is reported until staff resolve it (payments/review.py).
+    NEEDS_REVIEW = "needs_review"
+    # Resolved by staff as not charged: final, nothing reported.
+    CLOSED = "closed"
 
 
 OPEN_STATES = frozenset({State.CREATING, State.ACTION_REQUIRED})

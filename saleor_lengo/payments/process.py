@@ -46,8 +46,9 @@ async def execute(services: Services, installation: Installation, session: Sessi
         # say INITIATED and whose call would not fit in Saleor's 20 s anymore.
         payment = await settle(services, payment)
     note: str | None = None
-    # A success is final (and its amount fixed); without a pay_id there is nothing to ask.
-    asking = payment.pay_id and payment.state not in (State.SUCCEEDED, State.CREATING)
+    # A success is final (and its amount fixed), a held payment waits for staff;
+    # without a pay_id there is nothing to ask.
+    asking = payment.pay_id and payment.state not in (State.SUCCEEDED, State.CREATING, State.NEEDS_REVIEW, State.CLOSED)
     if asking and not waited and not _fresh(services, payment):
         payment, note = await refresh(services, payment)
     return await render(services, payment, note=note)

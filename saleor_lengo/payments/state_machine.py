@@ -18,7 +18,7 @@ from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payment_transitions
 from saleor_lengo.logs import get_logger
-from saleor_lengo.money import Money
+from saleor_lengo.money import AmountError, Money, parse_amount
 from saleor_lengo.outbox.writer import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
@@ -29,13 +29,19 @@ _INSERT_TRANSITION = prepared(payment_transitions.insert())  # built once; the v
 
 ALLOWED: dict[State, frozenset[State]] = {
     State.CREATING: frozenset({State.ACTION_REQUIRED, State.FAILED}),
-    State.ACTION_REQUIRED: frozenset({State.SUCCEEDED, State.FAILED, State.CANCELED, State.EXPIRED}),
+    State.ACTION_REQUIRED: frozenset(
+        {State.SUCCEEDED, State.NEEDS_REVIEW, State.FAILED, State.CANCELED, State.EXPIRED}
+    ),
     # Lengo cannot close a link: money can still arrive after these, and it
     # must be recorded and reported, since it moved.
-    State.FAILED: frozenset({State.SUCCEEDED}),
-    State.CANCELED: frozenset({State.SUCCEEDED}),
-    State.EXPIRED: frozenset({State.SUCCEEDED}),
+    State.FAILED: frozenset({State.SUCCEEDED, State.NEEDS_REVIEW}),
+    State.CANCELED: frozenset({State.SUCCEEDED, State.NEEDS_REVIEW}),
+    State.EXPIRED: frozenset({State.SUCCEEDED, State.NEEDS_REVIEW}),
+    # Paid with an amount that cannot be right: only staff move it on
+    # (`payments resolve`): charged (reported as such) or not charged.
+    State.NEEDS_REVIEW: frozenset({State.SUCCEEDED, State.CLOSED}),
     State.SUCCEEDED: frozenset(),
+    State.CLOSED: frozenset(),
 }
 
 # Once final, a payment is still checked now and then: this far apart.
@@ -62,6 +68,8 @@ def success_message(payment: Payment, previous: State, amount: Decimal, gateway:
         )
     elif previous == State.FAILED:
         parts.append("Paid after an earlier failure was reported.")
+    elif previous == State.NEEDS_REVIEW:
+        parts.append("Amount set by staff after review: Lengo Pay had reported one that could not be right.")
     if payment.is_test_money:
         parts.append(f"TEST PAYMENT ({payment.environment}): no real money.")
     return " ".join(parts)
@@ -95,9 +103,20 @@ async def transition(
     if to == State.SUCCEEDED:
         # The first confirmed amount is kept: Saleor deduplicates on it, so
         # every later report of this payment must carry the very same one.
-        amount = payment.confirmed_amount if payment.confirmed_amount is not None else (confirmed_amount or payment.amount)
+        amount = payment.confirmed_amount if payment.confirmed_amount is not None else (
+            payment.amount if confirmed_amount is None else confirmed_amount
+        )
+        try:
+            # The last guard before a CHARGE_SUCCESS: callers send a paid amount
+            # that is not a positive amount of the currency to NEEDS_REVIEW.
+            parse_amount(amount, payment.currency)
+        except AmountError as exc:
+            raise ValueError(f"no CHARGE_SUCCESS of an amount that is {exc.reason}") from None
         values["confirmed_amount"] = format(amount, "f")
         values["next_check_at"] = None
+    elif to in (State.NEEDS_REVIEW, State.CLOSED):
+        values["next_check_at"] = None
+        values["failure_reason"] = reason
     elif to in (State.CANCELED, State.EXPIRED, State.FAILED):
         values["next_check_at"] = now + WATCH_INTERVAL_SECONDS
         values["failure_reason"] = reason
@@ -108,7 +127,10 @@ async def transition(
     )
     updated = await store.get(conn, payment.id)
     assert updated is not None
-    log.info("payment_transition", payment_id=payment.id, from_state=payment.state.value, to_state=to.value, reason=reason)
+    if to == State.NEEDS_REVIEW:
+        log.warning("payment_needs_review", payment_id=payment.id, from_state=payment.state.value, reason=reason)
+    else:
+        log.info("payment_transition", payment_id=payment.id, from_state=payment.state.value, to_state=to.value, reason=reason)
 
     outbox_id: int | None = None
     if to == State.SUCCEEDED:

@@ -1,7 +1,10 @@
 """Webhook bodies parsed once into small trusted types.
 
-Bodies were parsed with `parse_float=Decimal`, so amounts arrive exact
-(`176500.0` is Decimal("176500.0"), `22.38` stays 22.38).
+Bodies were parsed by `jsonutil`, so amounts arrive exact (`176500.0` is
+Decimal("176500.0"), `22.38` stays 22.38) and are then read by
+`money.read_amount`. An amount the app cannot hold (`1e30`, `1e999`, more
+decimals than any currency) is kept as `Unholdable`, for the handler to give
+its normal refusal; one that is no number at all is a PayloadError.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from saleor_lengo.money import MoneyError, to_decimal
+from saleor_lengo.money import AmountError, Problem, Unholdable, read_amount
 
 
 class PayloadError(ValueError):
@@ -42,11 +45,13 @@ def _issued_at(body: dict[str, Any]) -> str:
     return _str(body.get("issuedAt") or "", "issuedAt", max_len=64) or ""
 
 
-def _amount(value: Any, where: str) -> Decimal:
+def _amount(value: Any, where: str) -> Decimal | Unholdable:
     try:
-        return to_decimal(value)
-    except MoneyError:
-        raise PayloadError(f"{where} must be a number") from None
+        return read_amount(value)
+    except AmountError as exc:
+        if exc.problem == Problem.NOT_A_NUMBER:
+            raise PayloadError(f"{where} must be a number") from None
+        return Unholdable.of(exc)
 
 
 @dataclass(frozen=True)
@@ -85,7 +90,7 @@ class SourceObject:
 
 @dataclass(frozen=True)
 class Action:
-    amount: Decimal
+    amount: Decimal | Unholdable
     currency: str
     action_type: str
 
@@ -117,7 +122,7 @@ class Transaction:
 @dataclass(frozen=True)
 class GatewayInitialize:
     source: SourceObject
-    amount: Decimal | None
+    amount: Decimal | Unholdable | None
     data: Any
 
     @classmethod

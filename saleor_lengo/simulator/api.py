@@ -26,7 +26,7 @@ from starlette.routing import Route
 
 from saleor_lengo import jsonutil
 from saleor_lengo.lengo import vocabulary as lengo
-from saleor_lengo.money import MoneyError, minor_units, to_decimal
+from saleor_lengo.money import MoneyError, parse_amount
 
 # Far longer than any client timeout: a hung call is one the client gives up on.
 HANG_SECONDS = 3600.0
@@ -55,6 +55,10 @@ class SimPayment:
     gateway: str | None
     account: str | None
     created_at: datetime
+    # The status answer's `amount` as raw JSON text, as a broken or hostile
+    # gateway could send it ("0", "-48000", "1e999999999", '"abc"'); None: the
+    # created amount; "" leaves the field out.
+    status_amount_json: str | None = None
 
 
 @dataclass
@@ -262,13 +266,10 @@ def _optional_str(value: Any) -> str | None:
 def _acceptable_amount(state: LengoState, raw: Any, currency: str) -> Decimal | None:
     """The amount as a Decimal, or None when Lengo would answer "Unsupported amount"."""
     try:
-        amount = to_decimal(raw)  # a number or a numeric string (seen); never a float here
+        # A number or a numeric string (seen); above zero; more decimals than
+        # the currency has is refused too (our guess at Lengo's answer).
+        amount = parse_amount(raw, currency)
     except MoneyError:
-        return None
-    if amount <= 0:
-        return None
-    # More decimals than the currency has: our guess at Lengo's answer.
-    if amount != amount.quantize(Decimal(1).scaleb(-minor_units(currency))):
         return None
     if currency == "GNF" and amount < state.min_amount:
         return None
@@ -323,16 +324,21 @@ async def payment_status(request: Request) -> Response:
     if payment is None or payment.website_id != str(body["websiteid"]):
         # Our guess: what Lengo answers for a pay_id it does not know is unknown.
         return _refused(lengo.MESSAGE_NOT_FOUND, 404)
-    return _json(
-        {
-            "status": payment.status,
-            "pay_id": payment.pay_id,
-            "date": payment.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            "amount": payment.amount,
-            "gateway": payment.gateway,
-            "account": payment.account,
-        }
-    )
+    answer: dict[str, Any] = {
+        "status": payment.status,
+        "pay_id": payment.pay_id,
+        "date": payment.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        "amount": payment.amount,
+        "gateway": payment.gateway,
+        "account": payment.account,
+    }
+    if payment.status_amount_json is None:
+        return _json(answer)
+    del answer["amount"]
+    text = jsonutil.dumps(answer)
+    if payment.status_amount_json:
+        text = text[:-1] + ',"amount":' + payment.status_amount_json + "}"
+    return Response(text, media_type="application/json")
 
 
 async def balance(request: Request) -> Response:

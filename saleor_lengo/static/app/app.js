@@ -17,7 +17,7 @@
   // --- Words -------------------------------------------------------------------
 
   var MESSAGES = window.LENGO_MESSAGES;
-  var STATES = ["CREATING", "ACTION_REQUIRED", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED"];
+  var STATES = ["CREATING", "ACTION_REQUIRED", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED", "NEEDS_REVIEW", "CLOSED"];
 
   // --- State -------------------------------------------------------------------
 
@@ -401,6 +401,8 @@
     $("refund-form").hidden = !canRefund;
     $("refund-max").textContent = t("refund.max", { amount: money(p.refundableAmount, p.currency) });
     $("refund-amount-label").textContent = t("refund.amount") + " (" + p.currency + ")";
+    $("review-form").hidden = p.state !== "NEEDS_REVIEW";
+    $("review-amount-label").textContent = t("review.amount") + " (" + p.currency + ")";
     setWritable();
 
     var list = clear($("timeline"));
@@ -474,6 +476,28 @@
         .catch(function (e) { formError(form, e); })
         .then(done);
     });
+  }
+
+  // A payment held in NEEDS_REVIEW: staff say what the Lengo portal shows, after a confirmation.
+  function submitResolve(event) {
+    event.preventDefault();
+    var p = state.payment;
+    var charged = $("review-charged").checked;
+    var amount = $("review-amount").value.trim().replace(/\s/g, "").replace(",", ".");
+    var note = $("review-note").value.trim();
+    if (charged && !amount) { showError(new ApiError(t("error.required", { field: t("review.amount") }))); $("review-amount").focus(); return; }
+    if (!note) { showError(new ApiError(t("error.required", { field: t("review.note") }))); $("review-note").focus(); return; }
+    var question = charged ? t("review.confirmCharged", { amount: money(amount, p.currency) }) : t("review.confirmNotCharged");
+    if (!window.confirm(question)) return;
+    $("review-submit").disabled = true;
+    api("mutation($id: ID!, $amount: String, $not: Boolean!, $note: String!) { resolvePayment(id: $id, chargedAmount: $amount, notCharged: $not, note: $note) { id } }",
+      { id: p.id, amount: charged ? amount : null, not: !charged, note: note })
+      .then(function () {
+        $("review-amount").value = ""; $("review-note").value = "";
+        return openPayment(p.id).then(function () { showOk(t(charged ? "review.doneCharged" : "review.doneNotCharged")); });
+      })
+      .catch(showError)
+      .then(function () { $("review-submit").disabled = false; setWritable(); });
   }
 
   // --- Settings: configurations and channels --------------------------------------------------
@@ -892,7 +916,7 @@
   function setWritable() {
     var can = !!(state.viewer && state.viewer.canWrite);
     $("readonly").hidden = can;
-    document.querySelectorAll(".write, #config-form input, #config-form select, #config-form textarea, #config-form button, #refund-form input, #refund-form button, #recheck")
+    document.querySelectorAll(".write, #config-form input, #config-form select, #config-form textarea, #config-form button, #refund-form input, #refund-form button, #review-form input, #review-form button, #recheck")
       .forEach(function (el) { el.disabled = !can; });
   }
 
@@ -972,6 +996,7 @@
     $("back").addEventListener("click", function () { go("payments"); });
     $("recheck").addEventListener("click", recheck);
     $("refund-form").addEventListener("submit", submitRefund);
+    $("review-form").addEventListener("submit", submitResolve);
     $("config-form").addEventListener("submit", saveConfiguration);
     $("config-cancel").addEventListener("click", function () { resetConfigForm(); clearMessages(); });
     $("config-check").addEventListener("change", updateSaveLabel);
