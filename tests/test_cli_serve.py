@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
 import pytest
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from saleor_lengo.cli import main
 from saleor_lengo.commands import common
 from saleor_lengo.settings import DEFAULT_APP_URL, load_settings
+from saleor_lengo.web.deadlines import DeadlineProtocol
 
 
 def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *argv: str) -> dict[str, Any]:
@@ -41,5 +44,9 @@ def test_serve_runs_on_uvloop_and_httptools_which_the_package_depends_on(
 
     assert call["port"] == 9123
     # Named, not "auto": a missing dependency fails at start instead of silently serving on asyncio/h11.
-    assert (call["loop"], call["http"]) == ("uvloop", "httptools")
+    assert call["loop"] == "uvloop"
+    # The HTTP protocol is httptools', with the slow-client deadlines (web/deadlines.py).
+    protocol = call["http"]
+    assert isinstance(protocol, functools.partial) and protocol.func is DeadlineProtocol
+    assert issubclass(DeadlineProtocol, HttpToolsProtocol)
     assert call["app"] == "saleor_lengo.web.asgi:create" and call["factory"] is True

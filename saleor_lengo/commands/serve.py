@@ -53,8 +53,8 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             workers=args.workers,
             # Chosen by name (both are dependencies): "auto" would fall back to asyncio and h11 unnoticed.
+            # The HTTP protocol is httptools', with the deadlines below.
             loop="uvloop",
-            http="httptools",
             log_level=settings.log_level.lower(),
             proxy_headers=True,
             access_log=False,
