@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from saleor_lengo.outbound_networks import NETWORK_LEVELS, AllowedNetworks
+
 DEFAULT_APP_URL = "http://127.0.0.1:8000"
 DEFAULT_SQLITE_FILE = "saleor-lengo.sqlite3"
 KEY_FILE_SUFFIX = ".key"
@@ -39,6 +41,10 @@ class Settings:
     payment_ttl_seconds: float
     payment_watch_seconds: float
     metrics_token: str | None
+    # Which non-public destinations outbound calls may reach (outbound_networks.py).
+    outbound_allowed_networks: AllowedNetworks = "none"
+    # How long an uninstalled installation keeps its token and Lengo credentials.
+    uninstall_grace_seconds: float = 30 * 86400.0
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -187,6 +193,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
+    networks = env.get("OUTBOUND_ALLOWED_NETWORKS") or ("loopback" if is_loopback_url(app_url) else "none")
+    if networks not in NETWORK_LEVELS:
+        raise SettingsError("OUTBOUND_ALLOWED_NETWORKS must be none, loopback or private")
+
     return Settings(
         app_url=app_url,
         database_url=database_url,
@@ -200,5 +210,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         payment_ttl_seconds=_float(env, "PAYMENT_TTL_SECONDS", 86400.0),
         payment_watch_seconds=_float(env, "PAYMENT_WATCH_SECONDS", 7 * 86400.0),
         metrics_token=env.get("METRICS_TOKEN") or None,
+        outbound_allowed_networks=networks,
+        uninstall_grace_seconds=_float(env, "UNINSTALL_GRACE_SECONDS", 30 * 86400.0),
         warnings=tuple(warnings),
     )

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
+from saleor_lengo.saleor.jwks import MIN_FETCH_INTERVAL
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings, load_settings
 from saleor_lengo.web.app import create_app
@@ -217,6 +218,12 @@ async def configure_channel(
         config = await _save_configuration(conn, services.cipher, inst.id, data)
         await _map_channel(conn, inst.id, channel, config.id)
     return config
+
+
+def keys_fetched_long_ago(services: Services, seconds: float = MIN_FETCH_INTERVAL) -> None:
+    """Move the JWKS keeper's clock on by `seconds`: Saleor's new key is as old as the rule needs."""
+    real_clock = services.jwks._clock
+    services.jwks._clock = lambda: real_clock() + seconds
 
 
 class WriteCounter:

@@ -24,6 +24,7 @@ from saleor_lengo.db.schema import (
 from saleor_lengo.installations import Installation
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState, SimPayment
+from saleor_lengo.saleor.keys import parse_document
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID, configure_channel
 from tests.fakes.dashboard import dashboard_headers, insert_payment
 from tests.fakes.saleor import FakeSaleor
@@ -517,7 +518,7 @@ async def test_one_installation_never_sees_or_touches_another(
 ) -> None:
     other = FakeSaleor(api_url="http://other.test/graphql/", app_id="QXBwOjI=")
     other_inst = await installations.save(
-        services.db, services.cipher, saleor_api_url=other.api_url, app_id=other.app_id, token=other.app_token, jwks=other.jwks()
+        services.db, services.cipher, saleor_api_url=other.api_url, app_id=other.app_id, token=other.app_token, jwks=parse_document(other.jwks())
     )
     mine = await configure_channel(services, installed, name="mine")
     inst = await installation(services, installed)
