@@ -65,11 +65,11 @@ async def register(
     check_saleor_url(settings, saleor_api_url)
     try:
         app_id = await saleor.fetch_app_id(saleor_api_url, auth_token)
-    except SaleorPermissionDenied:
-        raise RegistrationError(401, "INVALID_TOKEN", "Saleor did not accept the app token.") from None
-    except SaleorError as exc:
-        # The reason names what failed, never what the remote answered (exc.brief).
-        raise RegistrationError(401, "INVALID_TOKEN", f"Could not confirm the app token with Saleor: {exc.brief}") from None
+    except SaleorError:
+        # One answer whatever went wrong (refused token, refused or timed-out
+        # connection, an answer that is not Saleor's): the registrant chose the
+        # URL, and must learn nothing of what listens there.
+        raise RegistrationError(401, "INVALID_TOKEN", "Saleor did not confirm the app token at this URL.") from None
     existing = await installations.find(db, saleor_api_url)
     if existing is not None and existing.app_id != app_id:
         await _refuse_takeover(cipher, saleor, existing, app_id)
