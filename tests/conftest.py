@@ -221,9 +221,10 @@ async def configure_channel(
 
 
 def keys_fetched_long_ago(services: Services, seconds: float = MIN_FETCH_INTERVAL) -> None:
-    """Move the JWKS keeper's clock on by `seconds`: Saleor's new key is as old as the rule needs."""
-    real_clock = services.jwks._clock
-    services.jwks._clock = lambda: real_clock() + seconds
+    """Stop the JWKS keeper's clock `seconds` on: Saleor's new key is as old as the rule needs, and
+    a test's requests take no time (so how fast the machine is cannot allow a second fetch)."""
+    t = services.jwks._clock() + seconds
+    services.jwks._clock = lambda: t
 
 
 class WriteCounter:

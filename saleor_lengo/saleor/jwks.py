@@ -78,7 +78,7 @@ class JwksKeeper:
     async def _fresh_keys(self, inst: Installation, since: float) -> KeySet | None:
         """Keys from a fetch begun at or after `since`, if the rule allows one; None when it does not."""
         state = self._keys(inst)
-        while (task := state.inflight) is not None:
+        while (task := state.inflight) is not None and not task.done():
             if state.started_at >= since:
                 return await asyncio.shield(task)
             await asyncio.shield(task)  # one fetch at a time: wait for the one that began too early
