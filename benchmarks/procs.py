@@ -33,7 +33,7 @@ def base_env(**values: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("LENGO_", "PROMETHEUS_"))}
     for name in ("APP_URL", "DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS", "ALLOWED_DOMAIN_PATTERN",
                  "MANIFEST_APP_ID", "LOG_LEVEL", "LOG_FORMAT", "METRICS_TOKEN", "RECONCILE_INTERVAL_SECONDS",
-                 "PAYMENT_TTL_SECONDS", "PAYMENT_WATCH_SECONDS"):
+                 "PAYMENT_TTL_SECONDS", "PAYMENT_WATCH_SECONDS", "OUTBOUND_ALLOWED_NETWORKS", "UNINSTALL_GRACE_SECONDS"):
         env.pop(name, None)
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")

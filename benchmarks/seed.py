@@ -25,6 +25,7 @@ from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.db.schema import outbox, payments
 from saleor_lengo.settings import _database_url
+from saleor_lengo.saleor.keys import parse_document
 from tests.fakes.saleor import FakeSaleor
 
 SECRET_KEY = "benchmark-secret-key-0123456789-abcdefghijkl"
@@ -83,7 +84,7 @@ async def seed_app(
     try:
         await migrate(db)
         inst = await installations.save(
-            db, cipher, saleor_api_url=saleor.api_url, app_id=saleor.app_id, token=saleor.app_token, jwks=saleor.jwks()
+            db, cipher, saleor_api_url=saleor.api_url, app_id=saleor.app_id, token=saleor.app_token, jwks=parse_document(saleor.jwks())
         )
         data = ConfigurationInput(
             name="bench", website_id=WEBSITE_ID, license_key=LICENSE_KEY, environment="simulator",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +11,8 @@ from saleor_lengo.crypto import Cipher
 from saleor_lengo.db import generation
 from saleor_lengo.db.engine import Database, Tx, now
 from saleor_lengo.db.schema import installations
+from saleor_lengo.saleor import keys
+from saleor_lengo.saleor.keys import KeySet
 
 
 @dataclass(frozen=True)
@@ -20,8 +21,10 @@ class Installation:
     saleor_api_url: str
     app_id: str
     token_enc: str
-    jwks: dict[str, Any]
+    jwks: KeySet
     jwks_fetched_at: float
+    # Set when Saleor refused the token as invalid: the app was deleted there (uninstall.py).
+    removed_at: float | None = None
 
     def token(self, cipher: Cipher) -> str:
         return cipher.decrypt(self.token_enc)
@@ -33,8 +36,9 @@ def _row(row: Any) -> Installation:
         saleor_api_url=row.saleor_api_url,
         app_id=row.app_id,
         token_enc=row.token_enc,
-        jwks=json.loads(row.jwks),
+        jwks=keys.from_stored(row.jwks),
         jwks_fetched_at=row.jwks_fetched_at,
+        removed_at=row.removed_at,
     )
 
 
@@ -56,16 +60,28 @@ async def find(db: Database, saleor_api_url: str) -> Installation | None:
 
 
 async def save(
-    db: Database, cipher: Cipher, *, saleor_api_url: str, app_id: str, token: str, jwks: dict[str, Any]
+    db: Database,
+    cipher: Cipher,
+    *,
+    saleor_api_url: str,
+    app_id: str,
+    token: str,
+    jwks: KeySet,
+    jwks_fetched_at: float | None = None,
 ) -> Installation:
-    """Insert, or replace the installation of the same Saleor URL (a re-install)."""
+    """Insert, or replace the installation of the same Saleor URL (a re-install: its configurations stay).
+
+    `jwks_fetched_at`: when the fetch of `jwks` began.
+    """
     t = now()
     values = {
         "app_id": app_id,
         "token_enc": cipher.encrypt(token),
-        "jwks": json.dumps(jwks),
-        "jwks_fetched_at": t,
+        "jwks": keys.to_stored(jwks),
+        "jwks_fetched_at": t if jwks_fetched_at is None else jwks_fetched_at,
         "updated_at": t,
+        "removed_at": None,
+        "erased_at": None,
     }
     async with db.write() as conn:
         conn.after_commit(generation.bump)
@@ -81,11 +97,12 @@ async def save(
     return found
 
 
-async def replace_jwks(db: Database, installation_id: int, jwks: dict[str, Any]) -> None:
+async def replace_jwks(db: Database, installation_id: int, jwks: KeySet, *, fetched_at: float) -> None:
+    """Store a refetched set; `fetched_at`: when its fetch began."""
     async with db.write() as conn:
         conn.after_commit(generation.bump)
         await conn.execute(
             update(installations)
             .where(installations.c.id == installation_id)
-            .values(jwks=json.dumps(jwks), jwks_fetched_at=now())
+            .values(jwks=keys.to_stored(jwks), jwks_fetched_at=fetched_at)
         )

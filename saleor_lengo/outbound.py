@@ -1,4 +1,4 @@
-"""Rules for every outbound HTTP call: http(s) only, short timeouts."""
+"""Rules for every outbound HTTP call: http(s) only, short timeouts, bounded answers, checked destinations."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
+
+from saleor_lengo.outbound_networks import AllowedNetworks, Resolver, guarded_transport, system_resolver
 
 # Requests whose caller stopped waiting: kept referenced until they end by themselves.
 _abandoned: set[asyncio.Task[httpx.Response]] = set()
@@ -91,15 +93,56 @@ class NoCookies(CookieJar):
         return None
 
 
-def make_http_client(**kwargs: object) -> httpx.AsyncClient:
+def make_http_client(
+    allowed_networks: AllowedNetworks,
+    *,
+    resolve: Resolver = system_resolver,
+    transport: httpx.AsyncBaseTransport | None = None,
+    **kwargs: object,
+) -> httpx.AsyncClient:
+    """The app's one client: no redirects, no cookies, destinations checked at connect time."""
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+    transport = transport or guarded_transport(allowed_networks, limits, resolve)
     # No redirects: a redirect would carry our Authorization header elsewhere.
     return httpx.AsyncClient(
         timeout=httpx.Timeout(10.0, connect=3.0),
         follow_redirects=False,
         cookies=NoCookies(),
-        limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        transport=transport,
         **kwargs,  # type: ignore[arg-type]
     )
+
+
+class AnswerTooLarge(Exception):
+    """An answer longer than the caller's bound; reading stopped there."""
+
+
+async def send_bounded(
+    http: httpx.AsyncClient, method: str, url: str, *, max_bytes: int, **kwargs: Any
+) -> httpx.Response:
+    """Send one request and read at most `max_bytes` of its answer (AnswerTooLarge past it).
+
+    The body is streamed, so a huge or endless answer costs `max_bytes`,
+    not memory for all of it. The answer is returned read (`.content` works).
+    """
+    request = http.build_request(method, url, **kwargs)
+    response = await http.send(request, stream=True, follow_redirects=False)
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise AnswerTooLarge(f"the answer is over {max_bytes} bytes")
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > max_bytes or response.num_bytes_downloaded > max_bytes:
+                raise AnswerTooLarge(f"the answer is over {max_bytes} bytes")
+            chunks.append(chunk)
+    finally:
+        await response.aclose()
+    # What `Response.read()` would have stored, had it read without a bound.
+    response._content = b"".join(chunks)
+    return response
 
 
 async def within(request: Coroutine[Any, Any, httpx.Response], timeout: float) -> httpx.Response:

@@ -115,7 +115,7 @@ def build_services(
     for key in settings.secret_key_fallbacks:
         register_secret(key)
     db = Database(settings.database_url)
-    client = http or make_http_client()
+    client = http or make_http_client(settings.outbound_allowed_networks)
     saleor = SaleorClient(client)
     return Services(
         settings=settings,

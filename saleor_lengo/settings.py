@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from saleor_lengo.outbound_networks import NETWORK_LEVELS, AllowedNetworks
+
 DEFAULT_PORT = 9010  # beside a local Saleor, which holds 8000 (and its Dashboard 9000)
 DEFAULT_APP_URL = f"http://127.0.0.1:{DEFAULT_PORT}"
 DEFAULT_SQLITE_FILE = "saleor-lengo.sqlite3"
@@ -49,6 +51,10 @@ class Settings:
     request_header_timeout_seconds: float = 10.0
     request_body_timeout_seconds: float = 30.0
     max_connections: int = 1000
+    # Which non-public destinations outbound calls may reach (outbound_networks.py).
+    outbound_allowed_networks: AllowedNetworks = "none"
+    # How long an uninstalled installation keeps its token and Lengo credentials.
+    uninstall_grace_seconds: float = 30 * 86400.0
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -210,6 +216,10 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise SettingsError("LOG_LEVEL must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
 
+    networks = env.get("OUTBOUND_ALLOWED_NETWORKS") or ("loopback" if is_loopback_url(app_url) else "none")
+    if networks not in NETWORK_LEVELS:
+        raise SettingsError("OUTBOUND_ALLOWED_NETWORKS must be none, loopback or private")
+
     return Settings(
         app_url=app_url,
         database_url=database_url,
@@ -226,5 +236,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         request_header_timeout_seconds=_float(env, "REQUEST_HEADER_TIMEOUT_SECONDS", 10.0),
         request_body_timeout_seconds=_float(env, "REQUEST_BODY_TIMEOUT_SECONDS", 30.0),
         max_connections=_int(env, "MAX_CONNECTIONS", 1000),
+        outbound_allowed_networks=networks,
+        uninstall_grace_seconds=_float(env, "UNINSTALL_GRACE_SECONDS", 30 * 86400.0),
         warnings=tuple(warnings),
     )

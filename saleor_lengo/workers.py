@@ -10,6 +10,7 @@ from saleor_lengo.callbacks import confirm as callback_confirmation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.outbox import relay
 from saleor_lengo.payments import reconcile
+from saleor_lengo import uninstall
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
@@ -21,6 +22,8 @@ LOOPS: list[Callable[[Services], Coroutine[Any, Any, None]]] = [
     # Confirms callbacks whose status check failed, or that waited for their pay_id.
     callback_confirmation.run_forever,
     reconcile.run_forever,
+    # Erases the secrets of installations uninstalled longer ago than the grace period.
+    uninstall.run_forever,
 ]
 
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
+from saleor_lengo.saleor.jwks import MIN_FETCH_INTERVAL
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings, load_settings
 from saleor_lengo.web.app import create_app
@@ -224,6 +225,13 @@ async def configure_channel(
         config = await _save_configuration(conn, services.cipher, inst.id, data)
         await _map_channel(conn, inst.id, channel, config.id)
     return config
+
+
+def keys_fetched_long_ago(services: Services, seconds: float = MIN_FETCH_INTERVAL) -> None:
+    """Stop the JWKS keeper's clock `seconds` on: Saleor's new key is as old as the rule needs, and
+    a test's requests take no time (so how fast the machine is cannot allow a second fetch)."""
+    t = services.jwks._clock() + seconds
+    services.jwks._clock = lambda: t
 
 
 class WriteCounter:

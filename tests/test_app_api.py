@@ -24,6 +24,8 @@ from saleor_lengo.db.schema import (
 from saleor_lengo.installations import Installation
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState, SimPayment
+from saleor_lengo.saleor.keys import parse_document
+from saleor_lengo.lengo.errors import NO_USABLE_ANSWER
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID, configure_channel
 from tests.fakes.dashboard import dashboard_headers, insert_payment
 from tests.fakes.saleor import FakeSaleor
@@ -126,7 +128,7 @@ async def test_an_unreachable_lengo_is_a_readable_error(api: Api, lengo: LengoSt
     lengo.fail_next = 10
     error = await api.fails(CREATE, {"input": config_input()})
     assert error["extensions"]["code"] == "CREDENTIALS_UNCHECKED"
-    assert "HTTP 500" in error["message"]
+    assert NO_USABLE_ANSWER in error["message"]
 
 
 async def test_invalid_input_is_explained(api: Api, lengo: LengoState) -> None:
@@ -517,7 +519,7 @@ async def test_one_installation_never_sees_or_touches_another(
 ) -> None:
     other = FakeSaleor(api_url="http://other.test/graphql/", app_id="QXBwOjI=")
     other_inst = await installations.save(
-        services.db, services.cipher, saleor_api_url=other.api_url, app_id=other.app_id, token=other.app_token, jwks=other.jwks()
+        services.db, services.cipher, saleor_api_url=other.api_url, app_id=other.app_id, token=other.app_token, jwks=parse_document(other.jwks())
     )
     mine = await configure_channel(services, installed, name="mine")
     inst = await installation(services, installed)

@@ -12,7 +12,7 @@ import httpx
 import jwt
 
 from saleor_lengo.services import Services
-from tests.conftest import LENGO_KEY
+from tests.conftest import LENGO_KEY, keys_fetched_long_ago
 from tests.fakes.dashboard import dashboard_claims, dashboard_headers, dashboard_token
 from tests.fakes.saleor import FakeSaleor, new_key
 
@@ -87,6 +87,7 @@ async def test_a_rotated_saleor_key_is_fetched_once(
 ) -> None:
     installed.rotate()
     before = services.jwks.fetch_count
+    keys_fetched_long_ago(services)
     response = await post(client, dashboard_headers(installed))
     assert response.status_code == 200, response.text
     assert services.jwks.fetch_count == before + 1
@@ -160,12 +161,13 @@ async def test_a_named_mutation_among_queries_needs_manage_apps(
 
 
 async def test_a_retired_key_stops_working_once_the_new_set_is_fetched(
-    client: httpx.AsyncClient, installed: FakeSaleor
+    client: httpx.AsyncClient, installed: FakeSaleor, services: Services
 ) -> None:
     old = dashboard_token(installed)
     installed.rotate()  # Saleor retires the old key
     response = await post(client, dashboard_headers(installed, old))
     assert response.status_code == 200  # the stored JWKS is fresh: no refetch, the old key still verifies
+    keys_fetched_long_ago(services)
     # ...until the stored set is refreshed by a token of the new key.
     assert (await post(client, dashboard_headers(installed))).status_code == 200
     assert (await post(client, dashboard_headers(installed, old))).status_code == 401

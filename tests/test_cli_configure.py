@@ -28,6 +28,7 @@ from saleor_lengo.db.schema import configurations as configurations_table
 from saleor_lengo.settings import _database_url
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
+from saleor_lengo.saleor import keys
 from tests.conftest import LENGO_KEY, POSTGRES_SKIP, TEST_SECRET_KEY, WEBSITE_ID, _postgres_url, _reset_postgres
 
 SALEOR_URL = "http://saleor.test/graphql/"
@@ -108,7 +109,7 @@ async def _install(url: str) -> None:
     try:
         await migrate(db)
         await installations.save(
-            db, Cipher(TEST_SECRET_KEY), saleor_api_url=SALEOR_URL, app_id="QXBwOjE=", token="app-token-x", jwks={"keys": []}
+            db, Cipher(TEST_SECRET_KEY), saleor_api_url=SALEOR_URL, app_id="QXBwOjE=", token="app-token-x", jwks=keys.EMPTY
         )
     finally:
         await db.dispose()

@@ -10,6 +10,7 @@ import asyncio
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 import structlog
 from sqlalchemy import select
@@ -22,7 +23,7 @@ from saleor_lengo.outbox import relay
 from saleor_lengo.payments.confirm import apply_status
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import APP_URL, TEST_SECRET_KEY, configure_channel
+from tests.conftest import APP_URL, TEST_SECRET_KEY, configure_channel, register
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 
@@ -103,12 +104,18 @@ async def test_outbox_retry_id_queues_a_dead_row_again_and_the_relay_delivers_it
 
 
 async def test_outbox_retry_all_dead_queues_every_dead_row(
-    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, capsys: pytest.CaptureFixture[str]
+    services: Services,
+    client: httpx.AsyncClient,
+    installed: FakeSaleor,
+    lengo: LengoState,
+    config: Configuration,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     made = [await paid(services, installed, lengo, config) for _ in range(2)]
-    installed.installed = False
+    installed.installed = False  # uninstalled: the rows become dead letters
     await relay.run_once(services)
-    installed.installed = True
+    installed.reinstall()
+    assert (await register(client, installed)).status_code == 200
 
     assert await cli("outbox", "retry", "--all-dead") == 0
     assert "2 dead row(s) queued again" in capsys.readouterr().out

@@ -32,7 +32,7 @@ from saleor_lengo.lengo import vocabulary
 from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import configure_channel
+from tests.conftest import configure_channel, keys_fetched_long_ago
 from tests.fakes.factories import make_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck, recover
@@ -334,6 +334,7 @@ async def test_new_saleor_keys_that_cannot_be_stored_are_a_storage_fault_not_a_5
 ) -> None:
     made = await make_payment(services, installed, lengo, config)
     installed.rotate()  # the next webhook is signed with a key the app must fetch, then store
+    keys_fetched_long_ago(services)
     outage = DatabaseOutage(services.db)
 
     with outage.counting(fail_if=lambda sql: sql.lstrip().upper().startswith("UPDATE INSTALLATIONS")):

@@ -24,7 +24,7 @@ async def test_a_cookie_lengo_sets_for_one_merchant_is_not_sent_with_the_next_me
             )
         return httpx.Response(200, headers=cookie, json={"status": "SUCCESS", "pay_id": "PAY-B", "amount": "5000"})
 
-    async with make_http_client(transport=httpx.MockTransport(lengo)) as http:
+    async with make_http_client("none", transport=httpx.MockTransport(lengo)) as http:
         merchant_a = LengoClient(http, LengoCredentials(LENGO, "site-a", "key-a"))
         merchant_b = LengoClient(http, LengoCredentials(LENGO, "site-b", "key-b"))
         await merchant_a.create_payment(Money.parse("5000", "GNF"), return_url=None, callback_url=None)

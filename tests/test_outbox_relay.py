@@ -29,7 +29,7 @@ from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo import workers
 from saleor_lengo.callbacks import confirm as callback_confirm
-from tests.conftest import WriteCounter, configure_channel
+from tests.conftest import WriteCounter, configure_channel, register
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 
@@ -205,8 +205,8 @@ async def test_an_unknown_transaction_is_a_dead_letter_and_a_retry_delivers_it_o
     assert (row.state, row.last_error) == ("delivered", None)
 
 
-async def test_an_uninstalled_app_is_refused_as_permission_denied_and_retry_all_dead_delivers_after_reinstall(
-    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+async def test_an_uninstalled_app_is_a_dead_letter_saying_so_and_retry_all_dead_delivers_after_reinstall(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration
 ) -> None:
     first = await paid_payment(services, installed, lengo, config)
     second = await paid_payment(services, installed, lengo, config)
@@ -214,9 +214,10 @@ async def test_an_uninstalled_app_is_refused_as_permission_denied_and_retry_all_
 
     assert await relay.run_once(services) == 0
     assert {r.state for r in await rows(services)} == {"dead"}
-    assert all("permission denied" in r.last_error.lower() for r in await rows(services))
+    assert all("uninstalled" in r.last_error.lower() for r in await rows(services))
 
-    installed.installed = True
+    installed.reinstall()
+    assert (await register(client, installed)).status_code == 200
     assert await admin.retry_all_dead(services.db, now=services.clock()) == 2
     assert await relay.run_once(services) == 2
 

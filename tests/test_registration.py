@@ -22,7 +22,7 @@ async def test_registration_stores_the_installation_with_encrypted_token_and_jwk
     assert inst is not None
     assert inst.app_id == fake_saleor.app_id
     assert inst.token(services.cipher) == fake_saleor.app_token
-    assert inst.jwks == fake_saleor.jwks()
+    assert inst.jwks.document == fake_saleor.jwks()
     async with services.db.read() as conn:
         row = (await conn.execute(select(installations_table))).one()
     assert fake_saleor.app_token not in row.token_enc

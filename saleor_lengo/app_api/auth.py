@@ -24,6 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from saleor_lengo import installations
 from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger
+from saleor_lengo.saleor.keys import KeySet
 from saleor_lengo.saleor.signature import SignatureError
 from saleor_lengo.services import Services
 
@@ -69,13 +70,15 @@ class DashboardUser:
         return WRITE_PERMISSIONS <= self.permissions
 
 
-def _check(token: str, jwks: dict[str, Any]) -> dict[str, Any]:
+def _check(token: str, jwks: KeySet) -> dict[str, Any]:
     """Decode with the key named by `kid`; SignatureError makes JwksKeeper refetch."""
     try:
         kid = jwt.get_unverified_header(token).get("kid")
-        key = jwt.PyJWKSet.from_dict(jwks)[str(kid)].key
-    except (jwt.PyJWTError, KeyError):
+    except jwt.PyJWTError:
         raise SignatureError("signing key not in the JWKS") from None
+    key = jwks.keys.get(str(kid))
+    if key is None:
+        raise SignatureError("signing key not in the JWKS")
     try:
         claims: dict[str, Any] = jwt.decode(
             token,

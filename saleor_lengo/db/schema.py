@@ -43,6 +43,10 @@ installations = Table(
     Column("jwks_fetched_at", Float, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Saleor refused the token as invalid (the app was deleted there); None while installed.
+    Column("removed_at", Float),
+    # The token and Lengo license keys were erased, a grace period after removal.
+    Column("erased_at", Float),
 )
 
 configurations = Table(

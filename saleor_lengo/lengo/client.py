@@ -21,10 +21,17 @@ import httpx
 from saleor_lengo import jsonutil
 from saleor_lengo.lengo import answers, vocabulary
 from saleor_lengo.lengo.answers import Balance, CreatedPayment, PaymentStatus
-from saleor_lengo.lengo.errors import CallOutcome, LengoError, LengoOutcomeUnknown, LengoUnavailable
+from saleor_lengo.lengo.errors import (
+    CallOutcome,
+    LengoError,
+    LengoOutcomeUnknown,
+    LengoProtocolError,
+    LengoUnavailable,
+)
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.money import Money
-from saleor_lengo.outbound import check_url, within
+from saleor_lengo.outbound import AnswerTooLarge, check_url, send_bounded, within
+from saleor_lengo.outbound_networks import AddressNotAllowed
 
 __all__ = [
     "Balance",
@@ -44,6 +51,8 @@ STATUS_BUDGET = 8.0
 STATUS_ATTEMPT_TIMEOUT = 5.0
 BALANCE_TIMEOUT = 8.0
 CONNECT_TIMEOUT = 3.0
+# Lengo answers a few hundred bytes of JSON; more is read no further.
+MAX_ANSWER_BYTES = 256 * 1024
 FIRST_BACKOFF = 0.2
 MAX_BACKOFF = 2.0
 # An attempt with less time than this left is not worth starting.
@@ -244,18 +253,24 @@ class LengoClient:
         try:
             # httpx's timeouts are per phase and some transports ignore them:
             # `within` bounds the whole exchange (without cancelling httpx).
+            # Never redirected (a redirect would carry the license key to another URL),
+            # the answer read up to a bound: the URL may be a staff member's choice.
             return await within(
-                self._http.request(
+                send_bounded(
+                    self._http,
                     method,
                     url,
+                    max_bytes=MAX_ANSWER_BYTES,
                     content=content,
                     headers=self._headers,
                     timeout=httpx.Timeout(timeout, connect=min(timeout, CONNECT_TIMEOUT)),
-                    # A redirect would carry the license key to another URL.
-                    follow_redirects=False,
                 ),
                 timeout,
             )
+        except AnswerTooLarge:
+            raise LengoProtocolError(f"Lengo's answer is over {MAX_ANSWER_BYTES} bytes") from None
+        except AddressNotAllowed:
+            raise LengoUnavailable("Lengo's address is not allowed by OUTBOUND_ALLOWED_NETWORKS") from None
         except _NOT_SENT as exc:
             raise LengoUnavailable(f"Lengo could not be reached ({type(exc).__name__})") from None
         except (TimeoutError, httpx.TimeoutException):

@@ -39,6 +39,13 @@ class LengoError(Exception):
         self.http_status = http_status
 
 
+# What a credentials check tells the person who typed the URL when it got no
+# usable answer, whatever the reason: refused, timed out, unreachable, an
+# answer that is not Lengo's. The same words for all, so the check cannot be
+# used to probe which ports answer at an address, nor to read their answers.
+NO_USABLE_ANSWER = "no usable answer from that URL"
+
+
 class LengoRefused(LengoError):
     """Lengo understood the request and said no; sending it again will not help."""
 

@@ -28,10 +28,11 @@ with one result per report gets that chunk's reports one by one instead.
 Failures. Network errors, 5xx and transient GraphQL errors: retried with
 exponential backoff and jitter, without limit (Saleor can be down for
 hours; nothing is ever dropped). Permanent ones — `NOT_FOUND`,
-`INCORRECT_DETAILS`, `INVALID`, `REQUIRED`, permission denied (an
-uninstalled app's token is anonymous to Saleor), an installation gone or a
-token that cannot be decrypted — go to the dead-letter state with the
-reason; `saleor-lengo outbox retry` sends them again once the cause is fixed.
+`INCORRECT_DETAILS`, `INVALID`, `REQUIRED`, permission denied, an
+installation gone or a token that cannot be decrypted — go to the
+dead-letter state with the reason. A refused token marks the installation
+removed (`uninstall.py`): its rows are dead letters from then on, without
+calling Saleor; `saleor-lengo outbox retry` sends them again once the cause is fixed.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, exists, or_, select, update
 
-from saleor_lengo import installations
+from saleor_lengo import installations, uninstall
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import outbox
@@ -56,6 +57,7 @@ from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorBatchRefused, SaleorError, SaleorPermissionDenied
 from saleor_lengo.services import Services
+from saleor_lengo.uninstall import REMOVED_REASON
 
 log = get_logger(__name__)
 
@@ -141,6 +143,11 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
         inst = await installations.get_by_id(conn, rows[0].installation_id)
     first = await _deliver(services, rows[0], inst)
     [retry_at] = await _settle(services, [(rows[0], first)], owner)
+    if first == REMOVED:
+        # Uninstalled: the others are not sent either (uninstall.py).
+        if len(rows) > 1:
+            await _settle(services, [(row, first) for row in rows[1:]], owner)
+        return 0
     if isinstance(first, Retry) and first.unreachable:
         if retry_at is not None and len(rows) > 1:
             await _defer(services, [row.id for row in rows[1:]], owner, retry_at)
@@ -235,9 +242,14 @@ def variables(row: Any) -> dict[str, Any]:
     return values
 
 
+REMOVED = Dead(REMOVED_REASON)
+
+
 def _token(services: Services, inst: Installation | None) -> str | Dead:
     if inst is None:
         return Dead("the app is no longer installed on this Saleor")
+    if inst.removed_at is not None:
+        return REMOVED
     try:
         return inst.token(services.cipher)
     except DecryptionError:
@@ -251,9 +263,18 @@ async def _deliver(services: Services, row: Any, inst: Installation | None) -> V
     assert inst is not None
     try:
         data = await services.saleor.graphql(inst.saleor_api_url, token, DOCUMENT, variables(row))
+    except SaleorPermissionDenied as exc:
+        return await _refused(services, inst, exc)
     except SaleorError as exc:
         return _failed(exc, unreachable=True)
     return _verdict(data)
+
+
+async def _refused(services: Services, inst: Installation, exc: SaleorPermissionDenied) -> Verdict:
+    """A report refused for want of permission: REMOVED when Saleor refuses the token itself."""
+    if await uninstall.confirm_removed(services, inst):
+        return REMOVED
+    return _failed(exc, unreachable=False)
 
 
 async def _deliver_chunk(services: Services, rows: list[Any], inst: Installation | None) -> list[Verdict]:
@@ -269,8 +290,13 @@ async def _deliver_chunk(services: Services, rows: list[Any], inst: Installation
     except SaleorBatchRefused as exc:
         log.warning("outbox_batch_refused", reason=str(exc), reports=len(rows))
         return list(await asyncio.gather(*(_deliver(services, row, inst) for row in rows)))
+    except SaleorPermissionDenied as exc:
+        return [await _refused(services, inst, exc)] * len(rows)
     except SaleorError as exc:
         return [_failed(exc, unreachable=True)] * len(rows)
+    refused = next((r for r in results if isinstance(r, SaleorPermissionDenied)), None)
+    if refused is not None and await _refused(services, inst, refused) == REMOVED:
+        return [REMOVED] * len(rows)
     # An error inside one report's result is that report's, not Saleor's at large.
     return [_failed(result, unreachable=False) if isinstance(result, SaleorError) else _verdict(result)
             for result in results]

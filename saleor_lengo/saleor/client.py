@@ -8,26 +8,41 @@ from urllib.parse import urlsplit
 import httpx
 
 from saleor_lengo import jsonutil
-from saleor_lengo.outbound import UnsafeUrl, check_url
+from saleor_lengo.outbound import AnswerTooLarge, UnsafeUrl, check_url, send_bounded
+from saleor_lengo.outbound_networks import AddressNotAllowed
 from saleor_lengo.saleor.documents import load
+from saleor_lengo.saleor.keys import MAX_JWKS_BYTES, JwksRefused, KeySet, parse_document
 
 GRAPHQL_TIMEOUT = httpx.Timeout(10.0, connect=3.0)
 JWKS_TIMEOUT = httpx.Timeout(5.0, connect=3.0)
 
 
-class SaleorError(Exception):
-    """Saleor could not be reached or answered something unusable. `transient` says whether to retry."""
+# Bounds on what the app reads from a Saleor URL (someone else chose it, at registration).
+MAX_GRAPHQL_ANSWER_BYTES = 1024 * 1024
+# One message for every way of not getting an answer: refused, timed out,
+# unreachable or cut short all read the same, so a caller cannot tell an
+# open port from a closed one.
+NO_ANSWER = "no answer from that address"
 
-    def __init__(self, message: str, *, transient: bool) -> None:
+
+class SaleorError(Exception):
+    """Saleor could not be reached or answered something unusable. `transient` says whether to retry.
+
+    `brief` says what failed without quoting the answer: what callers outside
+    the app (a registration) are shown.
+    """
+
+    def __init__(self, message: str, *, transient: bool, brief: str | None = None) -> None:
         super().__init__(message)
         self.transient = transient
+        self.brief = brief or message
 
 
 class SaleorPermissionDenied(SaleorError):
     """The token is not (or no longer) accepted: Saleor treats it as anonymous."""
 
     def __init__(self, message: str) -> None:
-        super().__init__(message, transient=False)
+        super().__init__(message, transient=False, brief="the token was refused")
 
 
 def jwks_url(saleor_api_url: str) -> str:
@@ -54,8 +69,8 @@ def _data(payload: dict[str, Any], *, refused: bool) -> dict[str, Any]:
         if codes & _PERMISSION_CODES or "permission" in messages.lower():
             raise SaleorPermissionDenied(f"permission denied: {messages}")
         if refused:
-            raise SaleorError(f"GraphQL refused: {messages}", transient=False)
-        raise SaleorError(f"GraphQL errors: {messages}", transient=True)
+            raise SaleorError(f"GraphQL refused: {messages}", transient=False, brief="the query was refused")
+        raise SaleorError(f"GraphQL errors: {messages}", transient=True, brief="the query failed")
     data = payload.get("data")
     if not isinstance(data, dict):
         raise SaleorError("Saleor answered without data", transient=True)
@@ -114,14 +129,25 @@ class SaleorClient:
         except UnsafeUrl as exc:
             raise SaleorError(str(exc), transient=False) from None
         try:
-            response = await self._http.post(
+            response = await send_bounded(
+                self._http,
+                "POST",
                 api_url,
+                max_bytes=MAX_GRAPHQL_ANSWER_BYTES,
                 content=body,
                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
                 timeout=GRAPHQL_TIMEOUT,
             )
-        except httpx.HTTPError as exc:
-            raise SaleorError(f"Saleor unreachable: {type(exc).__name__}", transient=True) from None
+        except AddressNotAllowed:
+            raise SaleorError("Saleor's address is not allowed by OUTBOUND_ALLOWED_NETWORKS", transient=True) from None
+        except AnswerTooLarge:
+            raise SaleorError(f"Saleor's answer is over {MAX_GRAPHQL_ANSWER_BYTES} bytes", transient=True) from None
+        except httpx.HTTPError:
+            raise SaleorError(f"Saleor unreachable: {NO_ANSWER}", transient=True) from None
+        if 300 <= response.status_code < 400:
+            # Never followed: it would carry the token to wherever it points.
+            raise SaleorError(f"Saleor answered a redirect (HTTP {response.status_code}), which is not followed",
+                              transient=True)
         if response.status_code >= 500 or response.status_code == 429:
             raise SaleorError(f"Saleor answered HTTP {response.status_code}", transient=True)
         if response.status_code in (401, 403):
@@ -138,19 +164,23 @@ class SaleorClient:
             raise SaleorPermissionDenied("the token is not an app token")
         return str(app["id"])
 
-    async def fetch_jwks(self, api_url: str) -> dict[str, Any]:
+    async def fetch_jwks(self, api_url: str) -> KeySet:
+        """Saleor's signing keys, within the bounds of `keys` (SaleorError otherwise)."""
         url = jwks_url(api_url)
         try:
             check_url(url)
-            response = await self._http.get(url, timeout=JWKS_TIMEOUT)
-        except (httpx.HTTPError, UnsafeUrl) as exc:
-            raise SaleorError(f"JWKS unreachable: {type(exc).__name__}", transient=True) from None
+            response = await send_bounded(self._http, "GET", url, max_bytes=MAX_JWKS_BYTES, timeout=JWKS_TIMEOUT)
+        except AddressNotAllowed:
+            raise SaleorError("JWKS address not allowed by OUTBOUND_ALLOWED_NETWORKS", transient=True) from None
+        except AnswerTooLarge:
+            raise SaleorError(f"JWKS refused: over {MAX_JWKS_BYTES} bytes", transient=True) from None
+        except (httpx.HTTPError, UnsafeUrl):
+            raise SaleorError(f"JWKS unreachable: {NO_ANSWER}", transient=True) from None
         if response.status_code != 200:
             raise SaleorError(f"JWKS answered HTTP {response.status_code}", transient=True)
         try:
-            jwks = jsonutil.loads(response.content)
+            return parse_document(jsonutil.loads(response.content))
         except jsonutil.JsonError:
             raise SaleorError("JWKS is not JSON", transient=True) from None
-        if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list):
-            raise SaleorError("JWKS has no keys", transient=True)
-        return jwks
+        except JwksRefused as exc:
+            raise SaleorError(f"JWKS refused: {exc}", transient=True) from None

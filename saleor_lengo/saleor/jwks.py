@@ -1,18 +1,23 @@
-"""Key rotation: when and how often the app may refetch an installation's JWKS.
+"""Key rotation: when the app may refetch an installation's JWKS.
 
-A refetch happens when a signature names a `kid` the stored set lacks
-(unless a fetch in the last minute already showed it absent), or when a
-stored key fails and the stored set is over a minute old. Concurrent requests
-share one fetch, and fetches per installation are capped, so a flood of
-forged webhooks cannot make the app hammer Saleor. A successful refetch
-replaces the stored set: a key Saleor retired stops working.
+One rule, whatever the key ids asked for: at most one fetch per
+installation every `MIN_FETCH_INTERVAL` seconds. A signature naming a key
+the stored set lacks waits for a fetch in progress, else starts one if the
+last began long enough ago, else is refused. So a key Saleor publishes is
+accepted for every webhook arriving `MIN_FETCH_INTERVAL` seconds or more
+after Saleor began signing with it: by then a fetch has begun after it was
+published, or one may begin — no burst of forged key ids can use up an
+allowance. A stored key that does not verify a signature is tried again
+with a fresh set on the same terms (Saleor may have replaced a key under
+its id). Concurrent requests share one fetch; a successful fetch replaces
+the stored set, so a key Saleor retired stops working.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from saleor_lengo import installations
@@ -20,89 +25,99 @@ from saleor_lengo.db.engine import Database
 from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorClient, SaleorError
-from saleor_lengo.saleor.signature import SignatureError, jwks_kids, signature_kid, unverified_header, verify
+from saleor_lengo.saleor.keys import KeySet
+from saleor_lengo.saleor.signature import SignatureError, signature_kid, unverified_header, verify
 
 log = get_logger(__name__)
 
-STALE_AFTER_SECONDS = 60.0
-ABSENT_MEMORY_SECONDS = 60.0
-MAX_FETCHES_PER_MINUTE = 10
+MIN_FETCH_INTERVAL = 5.0
+
+
+@dataclass
+class _Keys:
+    """What this process knows of one installation's keys."""
+
+    started_at: float = float("-inf")  # when the last fetch began
+    latest: KeySet | None = None  # what the last successful fetch returned
+    latest_at: float = float("-inf")
+    inflight: asyncio.Task[KeySet | None] | None = None
 
 
 class JwksKeeper:
-    def __init__(
-        self,
-        db: Database,
-        saleor: SaleorClient,
-        clock: Callable[[], float],
-        max_fetches_per_minute: int = MAX_FETCHES_PER_MINUTE,
-    ) -> None:
+    def __init__(self, db: Database, saleor: SaleorClient, clock: Callable[[], float]) -> None:
         self._db = db
         self._saleor = saleor
         self._clock = clock
-        self._max = max_fetches_per_minute
-        self._inflight: dict[int, asyncio.Task[dict[str, Any] | None]] = {}
-        self._fetches: dict[int, deque[float]] = {}
-        self._absent: dict[tuple[int, str], float] = {}
-        # Each installation's last fetched set: a request that read the
-        # installation before a concurrent refetch stored it must not fetch again.
-        self._fetched: dict[int, tuple[float, dict[str, Any]]] = {}
+        self._state: dict[int, _Keys] = {}
         self.fetch_count = 0  # read by tests and metrics
 
-    async def _fetch(self, inst: Installation) -> dict[str, Any] | None:
-        window = self._fetches.setdefault(inst.id, deque())
-        t = self._clock()
-        while window and t - window[0] > 60.0:
-            window.popleft()
-        if len(window) >= self._max:
-            log.warning("jwks_refetch_capped", saleor_api_url=inst.saleor_api_url)
-            return None
-        window.append(t)
+    def _keys(self, inst: Installation) -> _Keys:
+        return self._state.setdefault(inst.id, _Keys())
+
+    def _newest(self, inst: Installation) -> KeySet:
+        """This copy of the installation's keys, or those fetched here since it was read."""
+        state = self._keys(inst)
+        if state.latest is not None and state.latest_at >= inst.jwks_fetched_at:
+            return state.latest
+        return inst.jwks
+
+    async def _fetch(self, inst: Installation) -> KeySet | None:
         self.fetch_count += 1
         try:
             jwks = await self._saleor.fetch_jwks(inst.saleor_api_url)
         except SaleorError as exc:
             log.warning("jwks_refetch_failed", saleor_api_url=inst.saleor_api_url, reason=str(exc))
             return None
-        await installations.replace_jwks(self._db, inst.id, jwks)
-        self._fetched[inst.id] = (self._clock(), jwks)
-        log.info("jwks_refetched", saleor_api_url=inst.saleor_api_url, kids=sorted(jwks_kids(jwks)))
+        state = self._keys(inst)
+        began = state.started_at
+        await installations.replace_jwks(self._db, inst.id, jwks, fetched_at=began)
+        state.latest, state.latest_at = jwks, began
+        log.info("jwks_refetched", saleor_api_url=inst.saleor_api_url, kids=sorted(jwks.kids))
         return jwks
 
-    async def refetch(self, inst: Installation) -> dict[str, Any] | None:
-        """Fetch once for all concurrent callers; None when capped or unreachable."""
-        task = self._inflight.get(inst.id)
-        if task is None:
-            task = asyncio.ensure_future(self._fetch(inst))
-            self._inflight[inst.id] = task
-            task.add_done_callback(lambda _t: self._inflight.pop(inst.id, None))
+    async def _fresh_keys(self, inst: Installation, since: float) -> KeySet | None:
+        """Keys from a fetch begun at or after `since`, if the rule allows one; None when it does not."""
+        state = self._keys(inst)
+        while (task := state.inflight) is not None and not task.done():
+            if state.started_at >= since:
+                return await asyncio.shield(task)
+            await asyncio.shield(task)  # one fetch at a time: wait for the one that began too early
+        # The stored set's fetch counts too (a registration's, another process's).
+        if self._clock() - max(state.started_at, inst.jwks_fetched_at) < MIN_FETCH_INTERVAL:
+            return None
+        state.started_at = self._clock()
+        task = asyncio.ensure_future(self._fetch(inst))
+        state.inflight = task
+
+        def _done(done: asyncio.Task[KeySet | None]) -> None:
+            if state.inflight is done:
+                state.inflight = None
+
+        task.add_done_callback(_done)
         return await asyncio.shield(task)
 
-    async def verify(self, inst: Installation, token: str, check: Callable[[str, dict[str, Any]], Any]) -> Any:
-        """Run `check(token, jwks)` with the stored keys, refetching at most once."""
+    async def verify(self, inst: Installation, token: str, check: Callable[[str, KeySet], Any]) -> Any:
+        """Run `check(token, keys)` with the newest keys, fetching a fresh set when the rule allows."""
         kid = signature_kid_any(token)
-        now = self._clock()
-        recent = self._fetched.get(inst.id)
-        if recent is not None and now - recent[0] <= STALE_AFTER_SECONDS and kid in jwks_kids(recent[1]):
-            return check(token, recent[1])  # fetched since this copy of the installation was read
-        if kid in jwks_kids(inst.jwks):
+        arrived = self._clock()
+        keys = self._newest(inst)
+        if kid in keys.kids:
             try:
-                return check(token, inst.jwks)
+                return check(token, keys)
             except SignatureError:
-                if now - inst.jwks_fetched_at <= STALE_AFTER_SECONDS:
+                fresh = await self._fresh_keys(inst, arrived)
+                if fresh is None or fresh == keys:
                     raise
-            fresh = await self.refetch(inst)
-            if fresh is None:
-                raise SignatureError("signature does not match")
-            return check(token, fresh)
-        seen_absent = self._absent.get((inst.id, kid))
-        if seen_absent is not None and now - seen_absent <= ABSENT_MEMORY_SECONDS:
-            raise SignatureError("signing key not in the JWKS")
-        fresh = await self.refetch(inst)
+                return check(token, fresh)
+        fresh = await self._fresh_keys(inst, arrived)
         if fresh is None:
-            raise SignatureError("signing key not in the JWKS")
-        if kid not in jwks_kids(fresh):
-            self._absent[(inst.id, kid)] = now
+            # No fetch allowed now: the one that began less than MIN_FETCH_INTERVAL ago may
+            # have stored the key meanwhile (in this process or, read here, another one).
+            keys = self._newest(inst)
+            if kid not in keys.kids:
+                raise SignatureError("signing key not in the JWKS")
+            return check(token, keys)
+        if kid not in fresh.kids:
             raise SignatureError("signing key not in the JWKS")
         return check(token, fresh)
 

@@ -6,8 +6,9 @@ import re
 from dataclasses import dataclass
 
 from saleor_lengo import installations
-from saleor_lengo.crypto import Cipher
-from saleor_lengo.db.engine import Database
+from saleor_lengo.crypto import Cipher, DecryptionError
+from saleor_lengo.db.engine import Database, now
+from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import UnsafeUrl, check_url
 from saleor_lengo.saleor.client import SaleorClient, SaleorError, SaleorPermissionDenied
@@ -64,13 +65,54 @@ async def register(
     check_saleor_url(settings, saleor_api_url)
     try:
         app_id = await saleor.fetch_app_id(saleor_api_url, auth_token)
-    except SaleorPermissionDenied:
-        raise RegistrationError(401, "INVALID_TOKEN", "Saleor did not accept the app token.") from None
-    except SaleorError as exc:
-        raise RegistrationError(401, "INVALID_TOKEN", f"Could not confirm the app token with Saleor: {exc}") from None
+    except SaleorError:
+        # One answer whatever went wrong (refused token, refused or timed-out
+        # connection, an answer that is not Saleor's): the registrant chose the
+        # URL, and must learn nothing of what listens there.
+        raise RegistrationError(401, "INVALID_TOKEN", "Saleor did not confirm the app token at this URL.") from None
+    existing = await installations.find(db, saleor_api_url)
+    if existing is not None and existing.app_id != app_id:
+        await _refuse_takeover(cipher, saleor, existing, app_id)
+    fetch_began = now()
     try:
         jwks = await saleor.fetch_jwks(saleor_api_url)
     except SaleorError as exc:
-        raise RegistrationError(502, "JWKS_UNAVAILABLE", f"Could not fetch Saleor's signing keys: {exc}") from None
-    await installations.save(db, cipher, saleor_api_url=saleor_api_url, app_id=app_id, token=auth_token, jwks=jwks)
+        raise RegistrationError(502, "JWKS_UNAVAILABLE", f"Could not fetch Saleor's signing keys: {exc.brief}") from None
+    await installations.save(
+        db, cipher, saleor_api_url=saleor_api_url, app_id=app_id, token=auth_token, jwks=jwks, jwks_fetched_at=fetch_began
+    )
     log.info("app_registered", saleor_api_url=saleor_api_url, app_id=app_id)
+
+
+async def _refuse_takeover(cipher: Cipher, saleor: SaleorClient, existing: Installation, new_app_id: str) -> None:
+    """Raise unless the stored installation is dead: Saleor refuses its token as invalid.
+
+    A token of *another* app on the same Saleor is as genuine as ours, so it
+    proves nothing; only a reinstall (which revokes the old token) may
+    replace the installation. While in doubt the stored one is kept.
+    """
+    if existing.removed_at is not None:
+        return  # Saleor already refused its token (installations.mark_removed)
+    try:
+        stored_token = existing.token(cipher)
+    except DecryptionError:
+        raise RegistrationError(
+            503, "INSTALLATION_UNCHECKED", "The stored installation cannot be checked: its token cannot be decrypted."
+        ) from None
+    try:
+        await saleor.fetch_app_id(existing.saleor_api_url, stored_token)
+    except SaleorPermissionDenied:
+        return  # the app was deleted in Saleor: this is its reinstall
+    except SaleorError as exc:
+        raise RegistrationError(
+            503, "INSTALLATION_UNCHECKED",
+            f"Could not check the installation already stored for this Saleor ({exc.brief}); try again.",
+        ) from None
+    log.warning(
+        "registration_takeover_refused",
+        saleor_api_url=existing.saleor_api_url, stored_app_id=existing.app_id, offered_app_id=new_app_id,
+    )
+    raise RegistrationError(
+        409, "ALREADY_INSTALLED",
+        "This Saleor already has a working installation of the app; the token belongs to another app.",
+    )

@@ -8,11 +8,12 @@ signature can fail raises the one `SignatureError`.
 from __future__ import annotations
 
 import functools
-import json
 from typing import Any
 
 import jwt
 from jwt.api_jws import PyJWS
+
+from saleor_lengo.saleor.keys import KeySet
 
 _JWS = PyJWS(algorithms=["RS256"])
 
@@ -58,23 +59,11 @@ def signature_kid(signature: str) -> str:
     return kid
 
 
-def jwks_kids(jwks: dict[str, Any]) -> set[str]:
-    return {k["kid"] for k in jwks.get("keys", []) if isinstance(k, dict) and isinstance(k.get("kid"), str)}
-
-
-@functools.lru_cache(maxsize=32)
-def _public_key(jwk: str) -> Any:
-    """The key of one JWK (as JSON), parsed once: the stored JWKS changes only when Saleor rotates it."""
-    return jwt.PyJWK.from_json(jwk).key
-
-
-def verify(signature: str, raw_body: bytes, jwks: dict[str, Any]) -> None:
+def verify(signature: str, raw_body: bytes, jwks: KeySet) -> None:
     kid = signature_kid(signature)
-    try:
-        jwk = next(k for k in jwks["keys"] if isinstance(k, dict) and k.get("kid") == kid)
-        key = _public_key(json.dumps(jwk, sort_keys=True))
-    except (jwt.PyJWTError, StopIteration, LookupError, TypeError, ValueError):
-        raise SignatureError("signing key not in the JWKS") from None
+    key = jwks.keys.get(kid)
+    if key is None:
+        raise SignatureError("signing key not in the JWKS")
     parts = signature.split(".")
     if len(parts) != 3 or parts[1] != "":
         raise SignatureError("signature payload must be detached")

@@ -99,6 +99,12 @@ class FakeSaleor:
     graphql_requests: list[int] = field(default_factory=list)  # one per HTTP request: its operations
     jwks_requests: int = 0
     jwks_down: bool = False
+    # Other apps installed on this Saleor: their token → their id (`{ app { id } }` answers each its own).
+    other_apps: dict[str, str] = field(default_factory=dict)
+    # GraphQL requests carrying one of these tokens are answered 503 (a Saleor failing part-way).
+    down_for_tokens: set[str] = field(default_factory=set)
+    # Answered to the JWKS URL instead of the keys when set: (status, body, headers).
+    jwks_answer: tuple[int, bytes, dict[str, str]] | None = None
     _event_seq: int = 0
 
     def __post_init__(self) -> None:
@@ -187,6 +193,9 @@ class FakeSaleor:
         )
 
     def _resolve_app(self, info: Any) -> dict[str, Any]:
+        other = self.other_apps.get(info.context.get("token"))
+        if other is not None:
+            return {"id": other}
         if not self._authorised(info):
             raise self._permission_error("AUTHENTICATED_APP")
         return {"id": self.app_id}
@@ -214,6 +223,13 @@ class FakeSaleor:
                  "message": "Incorrect value provided for the event. Event with given pspReference and type already exists with different amount."}]}
         return {"alreadyProcessed": already, "transactionEvent": {"id": event.id}, "errors": []}
 
+    def reinstall(self) -> None:
+        """Delete the app and install it again: Saleor gives it a new id and token, the old token stops working."""
+        self.app_id = "QXBwOj" + secrets.token_hex(4)
+        self.app_token = "app-token-" + secrets.token_urlsafe(24)
+        remember(self.app_token)
+        self.installed = True
+
     def open_transaction(self, tx: str) -> None:
         self.transactions.setdefault(tx, [])
 
@@ -230,7 +246,7 @@ class FakeSaleor:
         self.graphql_requests.append(len(batch))
         for entry in batch:
             self.graphql_calls.append({"query": entry.get("query"), "variables": entry.get("variables"), "token": token})
-        if self.down:
+        if self.down or token in self.down_for_tokens:
             if self.down > 0:
                 self.down -= 1
             return Response("Service Unavailable", status_code=503)
@@ -267,6 +283,9 @@ class FakeSaleor:
         self.jwks_requests += 1
         if self.jwks_down:
             return Response("down", status_code=502)
+        if self.jwks_answer is not None:
+            status, body, headers = self.jwks_answer
+            return Response(body, status_code=status, headers=headers, media_type="application/json")
         return JSONResponse(self.jwks())
 
     def asgi(self) -> Starlette:

@@ -9,7 +9,7 @@ from saleor_lengo.app_api.context import ApiContext, ApiError
 from saleor_lengo.configurations import Configuration, ConfigurationError, ConfigurationInput
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.lengo.client import LengoClient, LengoCredentials
-from saleor_lengo.lengo.errors import LengoError, LengoUnauthorized
+from saleor_lengo.lengo.errors import NO_USABLE_ANSWER, LengoError, LengoUnauthorized
 
 
 def refused(exc: ConfigurationError) -> ApiError:
@@ -47,8 +47,11 @@ async def check_credentials(ctx: ApiContext, data: ConfigurationInput, existing:
             "CREDENTIALS_REFUSED",
             "licenseKey",
         ) from None
-    except LengoError as exc:
-        raise ApiError(f"The credentials could not be checked: {exc.safe_message}.", "CREDENTIALS_UNCHECKED") from None
+    except LengoError:
+        raise ApiError(
+            f"The credentials could not be checked: {NO_USABLE_ANSWER}; check the environment or Lengo URL.",
+            "CREDENTIALS_UNCHECKED",
+        ) from None
 
 
 async def update_configuration(

@@ -1,7 +1,7 @@
 """callbacks share their payment's status check; rows kept per payment are capped
 
 Revision ID: 0022
-Revises: 0001
+Revises: 0021
 Create Date: 2026-12-04
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '0022'
-down_revision = '0001'
+down_revision = '0021'
 branch_labels = None
 depends_on = None
 
