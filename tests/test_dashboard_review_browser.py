@@ -74,14 +74,25 @@ async def _resolve(page: Page, parent_url: str, services: Services, held: str) -
 
     page.fill("#review-amount", "150 000")
     page.fill("#review-note", "Vu sur le portail Lengo : 150 000 GNF reçus")
+    # A note is required: the error stands on its field, and nothing is sent.
+    page.fill("#review-note", "")
     page.el("#review-submit").click()
-    dialog = d.switch_to.alert
+    page.text_in("#error", "Ce champ est obligatoire.")
+    assert page.el("#review-note").get_attribute("aria-invalid") == "true"
+    assert await state_of(services, held) == "needs_review"
+
+    page.fill("#review-note", "Vu sur le portail Lengo : 150 000 GNF reçus")
+    page.el("#review-submit").click()
+    dialog = page.visible("#confirm")
     assert "150\u202f000 GNF" in dialog.text and "définitif" in dialog.text
-    dialog.dismiss()
+    # The safe choice has the focus: Enter alone reports nothing.
+    assert d.switch_to.active_element.get_attribute("id") == "confirm-cancel"
+    page.el("#confirm-cancel").click()
     assert await state_of(services, held) == "needs_review"
 
     page.el("#review-submit").click()
-    d.switch_to.alert.accept()
+    page.visible("#confirm")
+    page.el("#confirm-ok").click()
     page.text_in("#notice-ok", "Réglé : Saleor est informé du paiement.")
     page.text_in("#payment-facts", "Payé")
     assert page.el("#review-form").get_attribute("hidden") is not None

@@ -482,22 +482,31 @@
   function submitResolve(event) {
     event.preventDefault();
     var p = state.payment;
+    var form = $("review-form");
+    clearMessages();
+    clearFieldErrors(form);
     var charged = $("review-charged").checked;
-    var amount = $("review-amount").value.trim().replace(/\s/g, "").replace(",", ".");
+    var amount = decimalInput($("review-amount").value);
     var note = $("review-note").value.trim();
-    if (charged && !amount) { showError(new ApiError(t("error.required", { field: t("review.amount") }))); $("review-amount").focus(); return; }
-    if (!note) { showError(new ApiError(t("error.required", { field: t("review.note") }))); $("review-note").focus(); return; }
-    var question = charged ? t("review.confirmCharged", { amount: money(amount, p.currency) }) : t("review.confirmNotCharged");
-    if (!window.confirm(question)) return;
-    $("review-submit").disabled = true;
-    api("mutation($id: ID!, $amount: String, $not: Boolean!, $note: String!) { resolvePayment(id: $id, chargedAmount: $amount, notCharged: $not, note: $note) { id } }",
-      { id: p.id, amount: charged ? amount : null, not: !charged, note: note })
-      .then(function () {
-        $("review-amount").value = ""; $("review-note").value = "";
-        return openPayment(p.id).then(function () { showOk(t(charged ? "review.doneCharged" : "review.doneNotCharged")); });
-      })
-      .catch(showError)
-      .then(function () { $("review-submit").disabled = false; setWritable(); });
+    if (charged && !amount) { formError(form, requiredError($("review-amount"))); return; }
+    if (!note) { formError(form, requiredError($("review-note"))); return; }
+    // Money: said in full, and asked, before anything is reported.
+    confirmAction({
+      title: t("review.title"),
+      text: charged ? t("review.confirmCharged", { amount: money(amount, p.currency) }) : t("review.confirmNotCharged"),
+      ok: t("review.submit")
+    }).then(function (yes) {
+      if (!yes) return;
+      var done = busy($("review-submit"), "review.saving");
+      return api("mutation($id: ID!, $amount: String, $not: Boolean!, $note: String!) { resolvePayment(id: $id, chargedAmount: $amount, notCharged: $not, note: $note) { id } }",
+        { id: p.id, amount: charged ? amount : null, not: !charged, note: note })
+        .then(function () {
+          $("review-amount").value = ""; $("review-note").value = "";
+          return openPayment(p.id).then(function () { showOk(t(charged ? "review.doneCharged" : "review.doneNotCharged")); });
+        })
+        .catch(function (e) { formError(form, e); })
+        .then(done);
+    });
   }
 
   // --- Settings: configurations and channels --------------------------------------------------
