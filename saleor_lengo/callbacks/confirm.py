@@ -11,6 +11,10 @@ reached, the row gets `next_attempt_at` (exponential backoff with jitter)
 and the retry loop (`run_forever`, a background task of `serve`) picks it
 up from the table, so a restart forgets nothing.
 
+A callback being confirmed is leased to its process (`db/leases.py`): the
+heartbeat renews the lease while the confirmation runs, and another
+process's loop takes the row over as soon as that process is known dead.
+
 Callbacks that arrived before the checkout stored the pay_id wait as
 `waiting_pay_id`: the checkout calls `confirm_waiting_callbacks` once the
 pay_id is committed, and the retry loop looks at them every
@@ -29,7 +33,6 @@ from sqlalchemy import bindparam, select, update
 from saleor_lengo import configurations, metrics
 from saleor_lengo.callbacks.receive import (
     ABANDONED,
-    CLAIM_SECONDS,
     CONFIRMED,
     IGNORED,
     MISMATCH,
@@ -39,6 +42,7 @@ from saleor_lengo.callbacks.receive import (
     WAITING_RECHECK_SECONDS,
 )
 from saleor_lengo.crypto import DecryptionError
+from saleor_lengo.db import leases
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import callbacks
@@ -72,6 +76,8 @@ BATCH = 50
 BATCH_IN_BURST = 10
 
 _OPEN = (RECORDED, WAITING_PAY_ID)
+# A confirmation's end gives the row's lease back.
+_UNLEASED: dict[str, Any] = {"lease_owner": None, "lease_until": None}
 
 # Built once (db/prepared.py): every confirmation runs them, and building a
 # statement costs SQLAlchemy more than SQLite takes to run it.
@@ -91,6 +97,11 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
 
 async def confirm_callback(services: Services, callback_id: int) -> str | None:
     """Confirm one `recorded` callback; its new outcome, or None when it stays open (retry or wait)."""
+    with services.leases.working(callbacks, [callback_id]):
+        return await _confirm(services, callback_id)
+
+
+async def _confirm(services: Services, callback_id: int) -> str | None:
     async with services.db.read() as conn:
         row = (await conn.execute(_BY_ID, {"b_id": callback_id})).first()
         if row is None or row.outcome != RECORDED:
@@ -104,7 +115,7 @@ async def confirm_callback(services: Services, callback_id: int) -> str | None:
         # of `creating`) is not committed yet. A transition now would be refused.
         async with services.db.write() as conn:
             await _set(conn, callback_id, RECORDED, outcome=WAITING_PAY_ID,
-                       next_attempt_at=services.clock() + WAITING_RECHECK_SECONDS)
+                       next_attempt_at=services.clock() + WAITING_RECHECK_SECONDS, **_UNLEASED)
         return None
     if row.pay_id != payment.pay_id:
         return await _finish(services, row, MISMATCH, "pay_id differs from the payment's pay_id")
@@ -164,13 +175,14 @@ async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
     many callbacks were scheduled.
     """
     now = services.clock()
+    owner = await services.leases.ensure()
     async with services.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None or payment.pay_id is None:
             return 0
         query = select(callbacks).where(callbacks.c.payment_id == payment_id, callbacks.c.outcome == WAITING_PAY_ID)
         rows = (await conn.execute(_locked(services, query))).all()
-        ids = [row.id for row in rows if await _promote(conn, row, payment, now)]
+        ids = [row.id for row in rows if await _promote(conn, row, payment, now, owner, services.leases.until(now))]
     for callback_id in ids:
         services.spawn(confirm_callback(services, callback_id), name="callback_confirmation")
     return len(ids)
@@ -180,21 +192,24 @@ async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
     """Claim up to `limit` callbacks due for (another) confirmation and confirm them; how many were tried."""
     now = services.clock()
     claimed: list[int] = []
+    owner = await services.leases.ensure()
     async with services.db.write() as conn:
         query = (
             select(callbacks)
-            .where(callbacks.c.outcome.in_(_OPEN), callbacks.c.next_attempt_at <= now)
+            .where(callbacks.c.outcome.in_(_OPEN), callbacks.c.next_attempt_at <= now, leases.free(callbacks, now))
             .order_by(callbacks.c.next_attempt_at, callbacks.c.id)
             .limit(limit)
         )
-        for row in (await conn.execute(_locked(services, query))).all():
+        found = (await conn.execute(_locked(services, query))).all()
+        until = services.leases.until(now)
+        for row in found:
             if row.outcome == WAITING_PAY_ID:
                 payment = await store.get(conn, row.payment_id, lock=True)
-                if payment is None or not await _promote(conn, row, payment, now):
+                if payment is None or not await _promote(conn, row, payment, now, owner, until):
                     continue
             else:
-                # Ours for CLAIM_SECONDS: another replica's loop will not take it meanwhile.
-                await _set(conn, row.id, RECORDED, next_attempt_at=now + CLAIM_SECONDS)
+                # Leased to this process: another replica's loop will not take it meanwhile.
+                await _set(conn, row.id, RECORDED, lease_owner=owner, lease_until=until)
             claimed.append(row.id)
     # At once: each asks Lengo within `services.confirmation_slots`.
     await asyncio.gather(*(_confirm_claimed(services, callback_id) for callback_id in claimed))
@@ -205,8 +220,8 @@ async def _confirm_claimed(services: Services, callback_id: int) -> None:
     try:
         await confirm_callback(services, callback_id)
     except Exception:
-        # The claim expires and the row is tried again; one bad row must
-        # not stop the others.
+        # The lease runs out (no heartbeat renews it any more) and the row
+        # is tried again; one bad row must not stop the others.
         log.exception("callback_confirmation_failed", callback_id=callback_id)
 
 
@@ -239,7 +254,7 @@ def _locked(services: Services, query: Any) -> Any:
     return query if services.db.is_sqlite else query.with_for_update(skip_locked=True, of=callbacks)
 
 
-async def _promote(conn: Tx, row: Any, payment: Payment, now: float) -> bool:
+async def _promote(conn: Tx, row: Any, payment: Payment, now: float, owner: str, lease_until: float) -> bool:
     """A waiting callback whose payment may now have a pay_id: True when it is ready to confirm."""
     if payment.pay_id is None or payment.state == State.CREATING:
         if payment.state != State.CREATING:
@@ -257,7 +272,8 @@ async def _promote(conn: Tx, row: Any, payment: Payment, now: float) -> bool:
         log.warning("callback_suspicious", reason="pay_id mismatch", callback_id=row.id, payment_id=payment.id,
                     received_pay_id=(row.pay_id or "")[:64], stored_pay_id=payment.pay_id)
         return False
-    await _set(conn, row.id, WAITING_PAY_ID, outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS)
+    await _set(conn, row.id, WAITING_PAY_ID, outcome=RECORDED, next_attempt_at=now, lease_owner=owner,
+               lease_until=lease_until)
     return True
 
 
@@ -271,7 +287,7 @@ async def _set(conn: Tx, callback_id: int, expected: str, *, count_attempt: bool
 async def _finish(services: Services, row: Any, outcome: str, error: str | None) -> str:
     async with services.db.write() as conn:
         await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=services.clock(), next_attempt_at=None,
-                   last_error=error, count_attempt=True)
+                   last_error=error, count_attempt=True, **_UNLEASED)
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
     metrics.callback_outcome(outcome)
     return outcome
@@ -285,13 +301,13 @@ async def _retry_later(services: Services, row: Any, reason: str) -> str | None:
         ).scalar_one() + 1
         if attempts >= MAX_ATTEMPTS:
             await _set(conn, row.id, RECORDED, outcome=ABANDONED, attempts=attempts, processed_at=now,
-                       next_attempt_at=None, last_error=reason[:500])
+                       next_attempt_at=None, last_error=reason[:500], **_UNLEASED)
             log.error("callback_confirmation_abandoned", callback_id=row.id, payment_id=row.payment_id,
                       attempts=attempts, reason=reason)
             metrics.callback_outcome(ABANDONED)
             return ABANDONED
         due = now + retry_delay(attempts)
-        await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500])
+        await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500], **_UNLEASED)
     log.warning("callback_confirmation_retry", callback_id=row.id, payment_id=row.payment_id,
                 attempts=attempts, retry_in=round(due - now, 1), reason=reason)
     return None
