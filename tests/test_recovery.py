@@ -35,6 +35,7 @@ from saleor_lengo.payments.confirm import apply_status
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from tests.conftest import configure_channel
+from tests.test_metrics import scrape, value
 from tests.faults.ledger import Clock
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
@@ -300,3 +301,33 @@ async def test_a_holder_that_nothing_else_can_judge_is_dead_after_its_silence(se
     assert await services.leases.beat() == []
     clock.advance(leases.HOLDER_TTL_SECONDS + 1)
     assert await services.leases.beat() == [elsewhere.holder_id]
+
+
+# --- Visible -------------------------------------------------------------------
+
+
+async def test_the_metrics_show_a_saleors_circuit_open_while_a_live_relay_has_it_open_and_its_oldest_event(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration,
+    second_services: Services, clock: Clock,
+) -> None:
+    await paid(services, installed, lengo, config)
+    clock.advance(42)
+    installed.down = -1
+    while not second_services.circuits.open_ids():
+        await relay.run_once(second_services)
+        async with services.db.write() as conn:
+            await conn.execute(update(outbox).values(next_attempt_at=clock()))
+
+    seen = await scrape(client)
+    assert value(seen, "saleor_lengo_saleor_circuit_open", installation=installed.api_url) == 1
+    assert value(seen, "saleor_lengo_outbox_oldest_pending_age_seconds", installation=installed.api_url) == 42
+
+    await second_services.leases.release()  # that relay's process is gone: so is its view of Saleor
+    seen = await scrape(client)
+    assert value(seen, "saleor_lengo_saleor_circuit_open", installation=installed.api_url) == 0
+
+    installed.down = 0
+    clock.advance(1)
+    assert await relay.run_once(services) == 1
+    seen = await scrape(client)
+    assert value(seen, "saleor_lengo_outbox_oldest_pending_age_seconds", installation=installed.api_url) == 0
