@@ -331,3 +331,29 @@ async def test_the_metrics_show_a_saleors_circuit_open_while_a_live_relay_has_it
     assert await relay.run_once(services) == 1
     seen = await scrape(client)
     assert value(seen, "saleor_lengo_outbox_oldest_pending_age_seconds", installation=installed.api_url) == 0
+
+
+async def test_work_that_failed_in_a_live_process_is_given_back_at_its_next_heartbeat(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, second_services: Services,
+    clock: Clock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made = await make_payment(services, installed, lengo, config)
+    lengo.payments[made.pay_id].status = "SUCCESS"
+    body = f'{{"pay_id": "{made.pay_id}", "status": "SUCCESS", "amount": 150000}}'.encode()
+    receipt = await receive.record(services, made.token, body, content_type="application/json", remote_addr=None)
+
+    async def pool_exhausted(*_args: Any, **_kwargs: Any) -> None:
+        raise TimeoutError("QueuePool limit reached (injected)")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(callback_confirmation.store, "get", pool_exhausted)
+        with pytest.raises(TimeoutError):
+            await callback_confirmation.confirm_callback(services, receipt.callback_id)
+    assert await callback_confirmation.run_due_once(second_services) == 0  # still leased: not given back yet
+
+    await services.leases.beat()  # no clock moved: the lease is given back, not run out
+
+    assert await callback_confirmation.run_due_once(second_services) == 1
+    async with services.db.read() as conn:
+        row = (await conn.execute(select(callbacks).where(callbacks.c.id == receipt.callback_id))).one()
+    assert row.outcome == "confirmed"

@@ -104,6 +104,8 @@ class Leases:
         self.lock_key: int | None = None
         self._lock_conn: AsyncConnection | None = None
         self._working: dict[str, tuple[Table, Counter[Any]]] = {}
+        # Rows whose work failed: their leases are given back at the next heartbeat.
+        self._dropped: dict[str, tuple[Table, set[Any]]] = {}
         # One registration at a time (concurrent claims of one process would insert the row twice).
         self._registering = asyncio.Lock()
         # Called when dead holders were found: their rows are free, wake the loops.
@@ -123,12 +125,19 @@ class Leases:
 
     @contextlib.contextmanager
     def working(self, table: Table, ids: Iterable[Any]) -> Iterator[None]:
-        """While inside, the heartbeat renews this process's leases on these rows."""
+        """While inside, the heartbeat renews this process's leases on these rows.
+
+        Should the work fail (an exception: the database pool exhausted, a bug),
+        the next heartbeat gives the leases back, rather than letting them run out.
+        """
         _, counter = self._working.setdefault(table.name, (table, Counter()))
         held = list(ids)
         counter.update(held)
         try:
             yield
+        except BaseException:
+            self._dropped.setdefault(table.name, (table, set()))[1].update(held)
+            raise
         finally:
             counter.subtract(held)
             for key in held:
@@ -143,19 +152,30 @@ class Leases:
         async with self._registering, self.db.write() as conn:
             await self._renew_or_register(conn, now)
             for table, counter in self._working.values():
-                ids = list(counter)
-                if ids:
+                if counter:
                     await conn.execute(
-                        update(table).where(table.c.id.in_(ids), table.c.lease_owner == self.holder_id)
+                        update(table).where(table.c.id.in_(list(counter)), table.c.lease_owner == self.holder_id)
                         .values(lease_until=self.until(now))
+                    )
+            dropped = {name: (table, set(failed)) for name, (table, failed) in self._dropped.items() if failed}
+            for name, (table, failed) in dropped.items():
+                # Not a row this process took up again since.
+                give_back = failed - set(self._working.get(name, (table, Counter()))[1])
+                if give_back:
+                    await conn.execute(
+                        update(table).where(table.c.id.in_(list(give_back)), table.c.lease_owner == self.holder_id)
+                        .values(lease_owner=None, lease_until=None)
                     )
             others = (await conn.execute(select(lease_holders).where(lease_holders.c.id != self.holder_id))).all()
             locks = await self._held_locks(conn) if not self.db.is_sqlite else None
             dead = [h.id for h in others if self._dead(h, now, locks)]
             if dead:
                 await conn.execute(delete(lease_holders).where(lease_holders.c.id.in_(dead)))
+        for name, (_, failed) in dropped.items():
+            self._dropped[name][1].difference_update(failed)  # given back (new failures since stay)
         if dead:
             log.warning("lease_holders_dead", holders=dead)
+        if dead or dropped:
             for wake in self.on_freed:
                 wake()
         return dead
