@@ -38,9 +38,10 @@ class Services:
     saleor: SaleorClient
     jwks: JwksKeeper
     clock: Callable[[], float] = time.time
-    # Background confirmations of callbacks that ask Lengo at once. A burst of
-    # callbacks queues here rather than in httpx's pool, whose wait a status
-    # call's short budget would count (and which is slow with thousands queued).
+    # Background confirmations of callbacks running at once (their database
+    # work and status call). A burst of callbacks queues here rather than in
+    # httpx's pool, whose wait a status call's short budget would count (and
+    # which is slow with thousands queued), or in the database's pool.
     confirmation_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONFIRMATIONS_AT_ONCE))
     # Confirmations spawned and not finished; past CONFIRMATIONS_QUEUED a new
     # callback is left to the confirmer loop instead (bounded memory in a burst).

@@ -98,7 +98,13 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
 async def confirm_callback(services: Services, callback_id: int) -> str | None:
     """Confirm one `recorded` callback; its new outcome, or None when it stays open (retry or wait)."""
     with services.leases.working(callbacks, [callback_id]):
-        return await _confirm(services, callback_id)
+        # The whole confirmation in a slot, its database work included: in a
+        # burst (a replica taking over a dead one's callbacks) hundreds of
+        # confirmations at once would starve the loop and the connection
+        # pool, and the answers with them. The status call's budget starts
+        # once Lengo is asked, not while waiting here.
+        async with services.confirmation_slots:
+            return await _confirm(services, callback_id)
 
 
 async def _confirm(services: Services, callback_id: int) -> str | None:
@@ -127,8 +133,7 @@ async def _confirm(services: Services, callback_id: int) -> str | None:
         if config is None:
             raise LookupError("the payment's configuration is gone")
         client = lengo_client(services, config, payment.id)
-        async with services.confirmation_slots:  # the budget starts once Lengo is asked
-            status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
+        status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, DecryptionError, LookupError, ValueError) as exc:
         reason = exc.safe_message if isinstance(exc, LengoError) else str(exc)
         await record_check_error(services, payment.id, source="callback", error=reason)
@@ -211,7 +216,7 @@ async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
                 # Leased to this process: another replica's loop will not take it meanwhile.
                 await _set(conn, row.id, RECORDED, lease_owner=owner, lease_until=until)
             claimed.append(row.id)
-    # At once: each asks Lengo within `services.confirmation_slots`.
+    # At once: each runs within `services.confirmation_slots`.
     await asyncio.gather(*(_confirm_claimed(services, callback_id) for callback_id in claimed))
     return len(claimed)
 
