@@ -225,7 +225,7 @@ async def _confirm_claimed(services: Services, callback_id: int) -> None:
     try:
         await confirm_callback(services, callback_id)
     except Exception:
-        # The lease runs out (no heartbeat renews it any more) and the row
+        # The next heartbeat gives the lease back (db/leases.py) and the row
         # is tried again; one bad row must not stop the others.
         log.exception("callback_confirmation_failed", callback_id=callback_id)
 

@@ -11,8 +11,8 @@ PostgreSQL the claim's SELECT is `FOR UPDATE SKIP LOCKED`, so replicas never
 wait on or take each other's rows; on SQLite the claim runs under
 `BEGIN IMMEDIATE`, which makes it the only writer. The lease is the
 process's (`db/leases.py`): renewed by its heartbeat while the rows are
-being sent, free the moment the process is known dead, and run out after
-`leases.LEASE_SECONDS` when the work was dropped by a live one.
+being sent, free the moment the process is known dead, and given back by
+the next heartbeat when a pass fails halfway.
 
 Order. Within a payment, a row is only claimed when no earlier row of that
 payment is still pending (a failure must not overtake the late success that
@@ -28,9 +28,10 @@ than the report in it. A Saleor (or a proxy) that does not answer a batch
 with one result per report gets that chunk's reports one by one instead.
 
 Failures. Network errors and 5xx say Saleor itself is not answering: the
-installation's circuit (`circuit.py`) counts them, and once it is open only
-one probe at a time goes to that Saleor; the first one answered makes every
-row that was waiting for it due at once, and they go out in batches, at
+installation's circuit (`circuit.py`) counts them, the rows are marked as
+waiting for Saleor (`waiting_for_saleor`, with a backoff of their own), and
+once the circuit is open only one probe at a time goes to that Saleor; the
+first one answered makes every row that was waiting for it due at once, and they go out in batches, at
 most MAX_REQUESTS_IN_FLIGHT requests at a time per installation. Transient
 GraphQL errors in one report's result belong to that row: it is retried with
 its own exponential backoff and jitter, without limit (Saleor can be down
