@@ -44,7 +44,6 @@ import os
 import random
 import signal
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading
@@ -189,7 +188,10 @@ class Result:
 
     def lines(self) -> list[str]:
         d = sorted(self.delays)
-        pct = (lambda q: d[min(len(d) - 1, int(q * len(d)))]) if d else (lambda q: float("nan"))
+
+        def pct(q: float) -> float:
+            return d[min(len(d) - 1, int(q * len(d)))] if d else float("nan")
+
         return [
             f"[{self.scenario}] delivered {self.delivered}/{self.expected}, duplicates {self.duplicates}, "
             f"repeats (alreadyProcessed) {self.repeats}",

@@ -31,6 +31,7 @@ from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.outbox import relay
 from saleor_lengo.outbox.circuit import MAX_PROBE_SECONDS, OPEN_AFTER_FAILURES, Circuits
 from saleor_lengo.payments import reconcile
+from saleor_lengo.payments import store as payment_store
 from saleor_lengo.payments.confirm import apply_status
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
@@ -346,7 +347,7 @@ async def test_work_that_failed_in_a_live_process_is_given_back_at_its_next_hear
         raise TimeoutError("QueuePool limit reached (injected)")
 
     with monkeypatch.context() as patch:
-        patch.setattr(callback_confirmation.store, "get", pool_exhausted)
+        patch.setattr(payment_store, "get", pool_exhausted)
         with pytest.raises(TimeoutError):
             await callback_confirmation.confirm_callback(services, receipt.callback_id)
     assert await callback_confirmation.run_due_once(second_services) == 0  # still leased: not given back yet
