@@ -15,7 +15,8 @@ Counters and histograms (the hooks below, one call from each place that knows):
 
 Gauges come from the database when `/metrics` is scraped, so they are right
 whichever process answers, and after a restart: outbox depth, age of the
-oldest pending event, dead letters, open payments by state. Every replica
+oldest pending event (per Saleor installation), whether a relay finds that
+Saleor unreachable (its circuit is open), dead letters, open payments by state. Every replica
 reports the same figures: aggregate them with `max`, not `sum`.
 
 Several processes (`serve --workers N`): `serve` gives them a fresh
@@ -48,6 +49,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.schema import outbox, payments
 from saleor_lengo.logs import get_logger
+from saleor_lengo.outbox.backlog import InstallationFigures, installation_figures
 from saleor_lengo.payments.model import OPEN_STATES, State
 
 log = get_logger(__name__)
@@ -211,9 +213,9 @@ def callback_outcome(outcome: str) -> None:
 class DatabaseFigures:
     outbox_pending: int
     outbox_dead: int
-    oldest_pending_age_seconds: float
     open_payments: dict[str, int]
     needs_review: int = 0
+    installations: tuple[InstallationFigures, ...] = ()
 
 
 async def read_database(db: Database, now: float) -> DatabaseFigures | None:
@@ -221,11 +223,11 @@ async def read_database(db: Database, now: float) -> DatabaseFigures | None:
     try:
         async with asyncio.timeout(DATABASE_TIMEOUT), db.read() as conn:
             rows = await conn.execute(
-                select(outbox.c.state, func.count(), func.min(outbox.c.created_at))
+                select(outbox.c.state, func.count())
                 .where(outbox.c.state.in_((PENDING, DEAD)))
                 .group_by(outbox.c.state)
             )
-            by_state = {state: (int(n), oldest) for state, n, oldest in rows.all()}
+            by_state = {state: int(n) for state, n in rows.all()}
             open_rows = await conn.execute(
                 select(payments.c.state, func.count())
                 .where(payments.c.state.in_([s.value for s in OPEN_STATES]))
@@ -238,16 +240,16 @@ async def read_database(db: Database, now: float) -> DatabaseFigures | None:
                     select(func.count()).select_from(payments).where(payments.c.state == State.NEEDS_REVIEW.value)
                 )
             ).scalar_one()
+            per_installation = await installation_figures(conn, now)
     except (SQLAlchemyError, OSError, TimeoutError):
         log.warning("metrics_database_unavailable", exc_info=True)
         return None
-    pending, oldest = by_state.get(PENDING, (0, None))
     return DatabaseFigures(
-        outbox_pending=pending,
-        outbox_dead=by_state.get(DEAD, (0, None))[0],
-        oldest_pending_age_seconds=max(0.0, now - float(oldest)) if oldest is not None else 0.0,
+        outbox_pending=by_state.get(PENDING, 0),
+        outbox_dead=by_state.get(DEAD, 0),
         open_payments=open_payments,
         needs_review=int(needs_review),
+        installations=per_installation,
     )
 
 
@@ -269,11 +271,21 @@ class _DatabaseCollector:
             "saleor_lengo_outbox_pending_events", "Outbox events not yet delivered to Saleor (still retried).",
             value=f.outbox_pending,
         )
-        yield GaugeMetricFamily(
+        oldest = GaugeMetricFamily(
             "saleor_lengo_outbox_oldest_pending_age_seconds",
-            "Age of the oldest outbox event not yet delivered to Saleor (0 when none).",
-            value=f.oldest_pending_age_seconds,
+            "Age of the oldest outbox event not yet delivered to this Saleor (0 when none).",
+            labels=["installation"],
         )
+        circuit = GaugeMetricFamily(
+            "saleor_lengo_saleor_circuit_open",
+            "1 while a relay finds this Saleor unreachable and only probes it; 0 when it answers.",
+            labels=["installation"],
+        )
+        for inst in f.installations:
+            oldest.add_metric([inst.saleor_api_url], inst.oldest_pending_age_seconds)
+            circuit.add_metric([inst.saleor_api_url], 1 if inst.circuit_open else 0)
+        yield oldest
+        yield circuit
         yield GaugeMetricFamily(
             "saleor_lengo_outbox_dead_letters", "Outbox events given up on (`saleor-lengo outbox list --dead`).",
             value=f.outbox_dead,

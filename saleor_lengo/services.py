@@ -14,8 +14,10 @@ import httpx
 from saleor_lengo.crypto import Cipher
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.grouped import WriteGroups
+from saleor_lengo.db.leases import Leases
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import make_http_client
+from saleor_lengo.outbox.circuit import Circuits
 from saleor_lengo.pressure import RequestPressure
 from saleor_lengo.read_cache import ReadCache
 from saleor_lengo.saleor.client import SaleorClient
@@ -37,9 +39,10 @@ class Services:
     saleor: SaleorClient
     jwks: JwksKeeper
     clock: Callable[[], float] = time.time
-    # Background confirmations of callbacks that ask Lengo at once. A burst of
-    # callbacks queues here rather than in httpx's pool, whose wait a status
-    # call's short budget would count (and which is slow with thousands queued).
+    # Background confirmations of callbacks running at once (their database
+    # work and status call). A burst of callbacks queues here rather than in
+    # httpx's pool, whose wait a status call's short budget would count (and
+    # which is slow with thousands queued), or in the database's pool.
     confirmation_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(CONFIRMATIONS_AT_ONCE))
     # Confirmations spawned and not finished; past CONFIRMATIONS_QUEUED a new
     # callback is left to the confirmer loop instead (bounded memory in a burst).
@@ -55,15 +58,28 @@ class Services:
     pressure: RequestPressure = field(default_factory=RequestPressure)
     # Wakes the relay as soon as an outbox row is committed, instead of polling.
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Wakes the reconciler when payments it may take over were freed (a dead process's leases).
+    reconcile_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Which Saleor installations this process's relay finds unreachable (outbox/circuit.py).
+    circuits: Circuits = field(default_factory=Circuits)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Installations and channel configurations, as every webhook reads them.
     cache: ReadCache = field(init=False)
     # Callbacks recorded together in a burst share a transaction (db/grouped.py).
     callback_writes: WriteGroups = field(init=False)
+    # This process as the holder of leases on outbox rows, callbacks and payments (db/leases.py).
+    leases: Leases = field(init=False)
 
     def __post_init__(self) -> None:
         self.cache = ReadCache(self.db)
         self.callback_writes = WriteGroups(self.db)
+        # The clock read at each call: tests replace `services.clock` after construction.
+        self.leases = Leases(self.db, lambda: self.clock())
+        self.leases.on_freed.append(self._wake_loops)
+
+    def _wake_loops(self) -> None:
+        for signal in (self.outbox_signal, self.callback_signal, self.reconcile_signal):
+            signal.set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "background") -> None:
         """Run work after the answer was sent; failures are logged, never lost silently."""
@@ -104,6 +120,11 @@ class Services:
 
     async def aclose(self) -> None:
         await self.drain()
+        try:
+            await self.leases.release()
+        except Exception:
+            # The database may be away: the holder's leases then run out by themselves.
+            log.warning("lease_release_failed", exc_info=True)
         await self.http.aclose()
         await self.db.dispose()
 

@@ -17,6 +17,8 @@ log = get_logger(__name__)
 
 # Each entry: a coroutine function that loops until cancelled.
 LOOPS: list[Callable[[Services], Coroutine[Any, Any, None]]] = [
+    # Keeps this process's leases alive and frees a dead process's at once (db/leases.py).
+    lambda services: services.leases.run_forever(),
     # Sends committed outbox rows to Saleor (woken by `services.outbox_signal`).
     relay.run_forever,
     # Confirms callbacks whose status check failed, or that waited for their pay_id.

@@ -564,6 +564,7 @@ async def test_callbacks_arriving_together_are_recorded_in_one_transaction_each_
     made = [await make_payment(services, installed, lengo, config) for _ in range(5)]
     for m in made:
         lengo.pay(m.pay_id)
+    await services.leases.ensure()  # this process registered as a lease holder (once, at its first claim)
     transactions = WriteCounter(monkeypatch, services.db)
     answers = await asyncio.gather(
         *(lengo.send_callback(m.pay_id, client) for m in made[:3]),

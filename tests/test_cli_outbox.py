@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 import structlog
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from saleor_lengo.cli import main
 from saleor_lengo.configurations import Configuration
@@ -147,3 +147,23 @@ async def test_relay_once_drains_an_empty_outbox_and_exits(
 ) -> None:
     assert await cli("relay", "--once") == 0
     assert "delivered 0 event(s); 0 pending (backing off), 0 dead" in capsys.readouterr().out
+
+
+async def test_outbox_list_shows_each_saleors_circuit_and_oldest_pending_event(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, capsys: pytest.CaptureFixture[str]
+) -> None:
+    await paid(services, installed, lengo, config)
+    async with services.db.write() as conn:  # waiting for ten minutes
+        await conn.execute(update(outbox).values(created_at=services.clock() - 600))
+    installed.down = -1
+    while not services.circuits.open_ids():  # the relay of this (live) process finds Saleor unreachable
+        await relay.run_once(services)
+        async with services.db.write() as conn:
+            await conn.execute(update(outbox).values(next_attempt_at=services.clock()))
+
+    assert await cli("outbox", "list") == 0
+    out = capsys.readouterr().out
+
+    [line] = [line for line in out.splitlines() if line.startswith("saleor ")]
+    assert installed.api_url in line and "circuit OPEN" in line and "pending 1" in line
+    assert "oldest pending 10m0" in line or "oldest pending 10m1" in line

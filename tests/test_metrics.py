@@ -141,12 +141,13 @@ async def test_the_gauges_count_pending_and_dead_outbox_rows_and_open_payments_b
 
     assert value(empty, "saleor_lengo_database_up") == 1
     assert value(empty, "saleor_lengo_outbox_pending_events") == 0
-    assert value(empty, "saleor_lengo_outbox_oldest_pending_age_seconds") == 0
+    assert value(empty, "saleor_lengo_outbox_oldest_pending_age_seconds", installation=installed.api_url) == 0
+    assert value(empty, "saleor_lengo_saleor_circuit_open", installation=installed.api_url) == 0
     assert value(empty, "saleor_lengo_outbox_dead_letters") == 0
     assert value(empty, "saleor_lengo_open_payments", state="action_required") == 0
     assert value(full, "saleor_lengo_outbox_pending_events") == 2
     # The dead letter is older, but it is counted apart: it is not waiting for the relay.
-    assert 600 <= value(full, "saleor_lengo_outbox_oldest_pending_age_seconds") < 660
+    assert 600 <= value(full, "saleor_lengo_outbox_oldest_pending_age_seconds", installation=installed.api_url) < 660
     assert value(full, "saleor_lengo_outbox_dead_letters") == 1
     assert value(full, "saleor_lengo_open_payments", state="action_required") == 1
     assert value(full, "saleor_lengo_open_payments", state="creating") == 1

@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from saleor_lengo.configurations import Configuration
-from saleor_lengo.db.schema import outbox
+from saleor_lengo.db import leases
+from saleor_lengo.db.schema import lease_holders, outbox
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.outbox import admin, relay
 from saleor_lengo.payments.confirm import apply_status
@@ -32,6 +33,7 @@ from saleor_lengo.callbacks import confirm as callback_confirm
 from tests.conftest import WriteCounter, configure_channel, register
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
+from tests.leases import dead_holder
 
 
 @pytest.fixture
@@ -248,17 +250,18 @@ async def test_a_row_committed_before_a_crash_is_delivered_by_a_new_process(
     assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
 
 
-async def test_a_row_leased_by_a_relay_that_died_is_taken_over_once_the_lease_expires(
+async def test_a_row_leased_by_a_relay_that_died_is_taken_over_as_soon_as_its_death_is_known(
     services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, second_services: Services
 ) -> None:
     made = await paid_payment(services, installed, lengo, config)
-    async with services.db.write() as conn:  # claimed by a relay that then died
+    async with services.db.write() as conn:  # claimed by a relay on this host that was then killed
+        await conn.execute(insert(lease_holders).values(dead_holder(second_services.leases.host, services.clock())))
         await conn.execute(
-            update(outbox).values(lease_owner="dead-relay", lease_until=services.clock() + relay.LEASE_SECONDS)
+            update(outbox).values(lease_owner="dead-relay", lease_until=services.clock() + leases.LEASE_SECONDS)
         )
 
-    assert await relay.run_once(second_services) == 0
-    later(second_services, relay.LEASE_SECONDS + 1)
+    assert await relay.run_once(second_services) == 0  # its holder is not known dead yet
+    assert await second_services.leases.beat() == ["dead-relay"]  # no clock moved: the pid is gone
     assert await relay.run_once(second_services) == 1
 
     assert len(installed.events(made.transaction_id, "CHARGE_SUCCESS")) == 1
@@ -348,6 +351,7 @@ async def test_a_batch_goes_out_after_one_probe_in_concurrent_batched_requests_a
             in_flight -= 1
 
     monkeypatch.setattr(services.saleor, "graphql_batch", counted)
+    await services.leases.ensure()  # this process registered as a lease holder (once, at its first claim)
     writes = WriteCounter(monkeypatch, services.db)
     requests_before = len(installed.graphql_requests)
 

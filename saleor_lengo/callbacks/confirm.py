@@ -15,6 +15,10 @@ backoff with jitter) and the retry loop (`run_forever`, a background task of
 `serve`, which sleeps until the next row is due) picks it up from the
 table, so a restart forgets nothing.
 
+A callback being confirmed is leased to its process (`db/leases.py`): the
+heartbeat renews the lease while the confirmation runs, and another
+process's loop takes the row over as soon as that process is known dead.
+
 Callbacks that arrived before the checkout stored the pay_id wait as
 `waiting_pay_id`: the checkout calls `confirm_waiting_callbacks` once the
 pay_id is committed, and the retry loop looks at them every
@@ -36,7 +40,6 @@ from saleor_lengo import configurations, metrics
 from saleor_lengo.callbacks import gate, kept
 from saleor_lengo.callbacks.receive import (
     ABANDONED,
-    CLAIM_SECONDS,
     CONFIRMED,
     IGNORED,
     MISMATCH,
@@ -47,6 +50,7 @@ from saleor_lengo.callbacks.receive import (
 )
 from saleor_lengo.callbacks.outcomes import OPEN
 from saleor_lengo.crypto import DecryptionError
+from saleor_lengo.db import leases
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import callbacks
@@ -80,6 +84,9 @@ BATCH = 50
 # answers get the CPU, and confirmations still go on.
 BATCH_IN_BURST = 10
 
+# A confirmation's end gives the row's lease back.
+_UNLEASED: dict[str, Any] = {"lease_owner": None, "lease_until": None}
+
 # Built once (db/prepared.py): every confirmation runs them, and building a
 # statement costs SQLAlchemy more than SQLite takes to run it.
 _BY_ID = prepared(select(callbacks).where(callbacks.c.id == bindparam("b_id")))
@@ -102,6 +109,17 @@ async def confirm_callback(services: Services, callback_id: int, *, gate_claimed
     `gate_claimed`: the caller claimed the payment's gate for it (the callback
     route does, as it records the callback); otherwise it is claimed here.
     """
+    with services.leases.working(callbacks, [callback_id]):
+        # The whole confirmation in a slot, its database work included: in a
+        # burst (a replica taking over a dead one's callbacks) hundreds of
+        # confirmations at once would starve the loop and the connection
+        # pool, and the answers with them. The status call's budget starts
+        # once Lengo is asked, not while waiting here.
+        async with services.confirmation_slots:
+            return await _confirm(services, callback_id, gate_claimed)
+
+
+async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> str | None:
     async with services.db.read() as conn:
         row = (await conn.execute(_BY_ID, {"b_id": callback_id})).first()
         if row is None or row.outcome != RECORDED:
@@ -115,7 +133,7 @@ async def confirm_callback(services: Services, callback_id: int, *, gate_claimed
         # of `creating`) is not committed yet. A transition now would be refused.
         async with services.db.write() as conn:
             await _set(conn, callback_id, RECORDED, outcome=WAITING_PAY_ID,
-                       next_attempt_at=services.clock() + WAITING_RECHECK_SECONDS)
+                       next_attempt_at=services.clock() + WAITING_RECHECK_SECONDS, **_UNLEASED)
         return None
     if row.pay_id != payment.pay_id:
         return await _finish(services, row, MISMATCH, "pay_id differs from the payment's pay_id")
@@ -130,7 +148,7 @@ async def confirm_callback(services: Services, callback_id: int, *, gate_claimed
         async with services.db.write() as conn:
             reopens = await gate.claim(conn, payment.id, asked_at, in_flight=payment.id in in_flight)
             if reopens is not None:
-                await _set(conn, row.id, RECORDED, next_attempt_at=reopens)
+                await _set(conn, row.id, RECORDED, next_attempt_at=reopens, **_UNLEASED)
         if reopens is not None:
             services.callback_due(reopens)
             return None
@@ -139,10 +157,9 @@ async def confirm_callback(services: Services, callback_id: int, *, gate_claimed
         if config is None:
             raise LookupError("the payment's configuration is gone")
         client = lengo_client(services, config, payment.id)
-        async with services.confirmation_slots:  # the budget starts once Lengo is asked
-            # The client keeps its budget; this bounds it whatever the transport, far within the gate's interval.
-            async with asyncio.timeout(STATUS_BUDGET_SECONDS + 0.5):
-                status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
+        # The client keeps its budget; this bounds it whatever the transport, far within the gate's interval.
+        async with asyncio.timeout(STATUS_BUDGET_SECONDS + 0.5):
+            status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, DecryptionError, LookupError, ValueError, TimeoutError) as exc:
         reason = _reason(exc)
         await record_check_error(services, payment.id, source="callback", error=reason)
@@ -179,6 +196,9 @@ _SETTLE = (
         processed_at=bindparam("b_at"),
         next_attempt_at=None,
         attempts=callbacks.c.attempts + 1,
+        # Settled: whoever held a row's lease has nothing left to do with it.
+        lease_owner=None,
+        lease_until=None,
     )
 )
 
@@ -237,13 +257,14 @@ async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
     many callbacks were scheduled.
     """
     now = services.clock()
+    owner = await services.leases.ensure()
     async with services.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None or payment.pay_id is None:
             return 0
         query = select(callbacks).where(callbacks.c.payment_id == payment_id, callbacks.c.outcome == WAITING_PAY_ID)
         rows = (await conn.execute(_locked(services, query))).all()
-        ids = [row.id for row in rows if await _promote(conn, row, payment, now)]
+        ids = [row.id for row in rows if await _promote(conn, row, payment, now, owner, services.leases.until(now))]
     for callback_id in ids:
         services.spawn(confirm_callback(services, callback_id), name="callback_confirmation")
     return len(ids)
@@ -253,23 +274,26 @@ async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
     """Claim up to `limit` callbacks due for (another) confirmation and confirm them; how many were tried."""
     now = services.clock()
     claimed: list[int] = []
+    owner = await services.leases.ensure()
     async with services.db.write() as conn:
         query = (
             select(callbacks)
-            .where(callbacks.c.outcome.in_(OPEN), callbacks.c.next_attempt_at <= now)
+            .where(callbacks.c.outcome.in_(OPEN), callbacks.c.next_attempt_at <= now, leases.free(callbacks, now))
             .order_by(callbacks.c.next_attempt_at, callbacks.c.id)
             .limit(limit)
         )
-        for row in (await conn.execute(_locked(services, query))).all():
+        found = (await conn.execute(_locked(services, query))).all()
+        until = services.leases.until(now)
+        for row in found:
             if row.outcome == WAITING_PAY_ID:
                 payment = await store.get(conn, row.payment_id, lock=True)
-                if payment is None or not await _promote(conn, row, payment, now):
+                if payment is None or not await _promote(conn, row, payment, now, owner, until):
                     continue
             else:
-                # Ours for CLAIM_SECONDS: another replica's loop will not take it meanwhile.
-                await _set(conn, row.id, RECORDED, next_attempt_at=now + CLAIM_SECONDS)
+                # Leased to this process: another replica's loop will not take it meanwhile.
+                await _set(conn, row.id, RECORDED, lease_owner=owner, lease_until=until)
             claimed.append(row.id)
-    # At once: each asks Lengo within `services.confirmation_slots`.
+    # At once: each runs within `services.confirmation_slots`.
     await asyncio.gather(*(_confirm_claimed(services, callback_id) for callback_id in claimed))
     return len(claimed)
 
@@ -278,8 +302,8 @@ async def _confirm_claimed(services: Services, callback_id: int) -> None:
     try:
         await confirm_callback(services, callback_id)
     except Exception:
-        # The claim expires and the row is tried again; one bad row must
-        # not stop the others.
+        # The next heartbeat gives the lease back (db/leases.py) and the row
+        # is tried again; one bad row must not stop the others.
         log.exception("callback_confirmation_failed", callback_id=callback_id)
 
 
@@ -334,7 +358,7 @@ def _locked(services: Services, query: Any) -> Any:
     return query if services.db.is_sqlite else query.with_for_update(skip_locked=True, of=callbacks)
 
 
-async def _promote(conn: Tx, row: Any, payment: Payment, now: float) -> bool:
+async def _promote(conn: Tx, row: Any, payment: Payment, now: float, owner: str, lease_until: float) -> bool:
     """A waiting callback whose payment may now have a pay_id: True when it is ready to confirm."""
     if payment.pay_id is None or payment.state == State.CREATING:
         if payment.state != State.CREATING:
@@ -352,7 +376,8 @@ async def _promote(conn: Tx, row: Any, payment: Payment, now: float) -> bool:
         log.warning("callback_suspicious", reason="pay_id mismatch", callback_id=row.id, payment_id=payment.id,
                     received_pay_id=(row.pay_id or "")[:64], stored_pay_id=payment.pay_id)
         return False
-    await _set(conn, row.id, WAITING_PAY_ID, outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS)
+    await _set(conn, row.id, WAITING_PAY_ID, outcome=RECORDED, next_attempt_at=now, lease_owner=owner,
+               lease_until=lease_until)
     return True
 
 
@@ -366,7 +391,7 @@ async def _set(conn: Tx, callback_id: int, expected: str, *, count_attempt: bool
 async def _finish(services: Services, row: Any, outcome: str, error: str | None) -> str:
     async with services.db.write() as conn:
         await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=services.clock(), next_attempt_at=None,
-                   last_error=error, count_attempt=True)
+                   last_error=error, count_attempt=True, **_UNLEASED)
         await kept.trim(conn, row.payment_id)
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
     metrics.callback_outcome(outcome)
@@ -381,13 +406,13 @@ async def _retry_later(services: Services, row: Any, reason: str) -> str | None:
         ).scalar_one() + 1
         if attempts >= MAX_ATTEMPTS:
             await _set(conn, row.id, RECORDED, outcome=ABANDONED, attempts=attempts, processed_at=now,
-                       next_attempt_at=None, last_error=reason[:500])
+                       next_attempt_at=None, last_error=reason[:500], **_UNLEASED)
             log.error("callback_confirmation_abandoned", callback_id=row.id, payment_id=row.payment_id,
                       attempts=attempts, reason=reason)
             metrics.callback_outcome(ABANDONED)
             return ABANDONED
         due = now + retry_delay(attempts)
-        await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500])
+        await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500], **_UNLEASED)
     log.warning("callback_confirmation_retry", callback_id=row.id, payment_id=row.payment_id,
                 attempts=attempts, retry_in=round(due - now, 1), reason=reason)
     return None

@@ -57,9 +57,6 @@ from saleor_lengo.services import Services
 
 log = get_logger(__name__)
 
-# A new row belongs to the confirmation spawned for it for this long; if that
-# task dies with the process, the retry loop takes the row over afterwards.
-CLAIM_SECONDS = 120.0
 # How often a callback waiting for its pay_id is looked at again by the loop
 # (the checkout code normally wakes it at once with `confirm_waiting_callbacks`).
 WAITING_RECHECK_SECONDS = 30.0
@@ -229,6 +226,9 @@ async def record(
     except MalformedCallback as exc:
         body, problem = None, exc.reason
     now = services.clock()
+    # A row confirmed at once is leased to this process (db/leases.py): should
+    # it die, another process's loop takes the row over within seconds.
+    owner = await services.leases.ensure() if confirm_now else None
 
     async def insert(conn: Tx) -> tuple[int, str, str | None, str, float | None]:
         # The row lock orders this insert with the checkout storing the
@@ -238,7 +238,7 @@ async def record(
         if target is None:
             raise UnknownToken
         payment_id, stored_pay_id = target.id, target.pay_id
-        values = _row(services.cipher, body, problem, stored_pay_id, now, confirm_now)
+        values = _row(services.cipher, body, problem, stored_pay_id, now, owner, services.leases.until(now))
         deferred: float | None = None
         # A succeeded payment's callbacks are settled without asking Lengo: no gate for them.
         if values["outcome"] == RECORDED and confirm_now and target.state != State.SUCCEEDED:
@@ -250,7 +250,8 @@ async def record(
             if deferred is None:
                 await store.update_fields(conn, payment_id, callback_check_at=now)
             else:
-                values["next_attempt_at"] = deferred
+                # Not confirmed now: no lease, so the loop takes it when the gate reopens.
+                values.update(next_attempt_at=deferred, lease_owner=None, lease_until=None)
         values.update(
             payment_id=payment_id,
             received_at=now,
@@ -287,7 +288,7 @@ async def record(
 
 def _row(
     cipher: Cipher, body: CallbackBody | None, problem: str | None, stored_pay_id: str | None, now: float,
-    confirm_now: bool,
+    owner: str | None, lease_until: float,
 ) -> dict[str, Any]:
     """What a callback row says, given the payment's pay_id as stored when it is recorded."""
     if body is None:
@@ -305,5 +306,7 @@ def _row(
     elif body.pay_id != stored_pay_id:
         values.update(outcome=MISMATCH, processed_at=now, last_error="pay_id differs from the payment's pay_id")
     else:
-        values.update(outcome=RECORDED, next_attempt_at=now + CLAIM_SECONDS if confirm_now else now)
+        values.update(outcome=RECORDED, next_attempt_at=now)
+        if owner is not None:
+            values.update(lease_owner=owner, lease_until=lease_until)
     return values

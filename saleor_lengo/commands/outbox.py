@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 
 from saleor_lengo.commands.common import fail, run_with_services
-from saleor_lengo.outbox import admin
+from saleor_lengo.outbox import admin, backlog
 from saleor_lengo.outbox.relay import DEAD
 from saleor_lengo.services import Services
 
@@ -45,8 +45,21 @@ def _line(e: admin.OutboxEntry) -> str:
     )
 
 
+def _age(seconds: float) -> str:
+    whole = int(seconds)
+    return f"{whole // 3600}h{whole % 3600 // 60:02d}m" if whole >= 3600 else f"{whole // 60}m{whole % 60:02d}s"
+
+
+def _saleor_line(f: backlog.InstallationFigures) -> str:
+    circuit = "OPEN (unreachable, probing)" if f.circuit_open else "closed"
+    oldest = _age(f.oldest_pending_age_seconds) if f.pending else "-"
+    return f"saleor {f.saleor_api_url}  circuit {circuit}  pending {f.pending}  oldest pending {oldest}"
+
+
 def run_list(args: argparse.Namespace) -> int:
     async def go(services: Services) -> int:
+        for figures in await admin.backlog(services.db, now=services.clock()):
+            print(_saleor_line(figures))
         entries = await admin.list_entries(services.db, state=DEAD if args.dead else None, limit=args.limit)
         if not entries:
             print("no dead letters" if args.dead else "the outbox is empty")

@@ -26,11 +26,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     async def work(services: Services) -> int:
-        if args.once:
-            checked = await run_once(services)
-            print(f"checked {checked} payment{'s' if checked != 1 else ''}")
-            return 0
-        await run_forever(services)
+        async with services.leases.beating():  # its leases stay ours while it works
+            if args.once:
+                checked = await run_once(services)
+                print(f"checked {checked} payment{'s' if checked != 1 else ''}")
+                return 0
+            await run_forever(services)
         return 0
 
     return run_with_services(work)

@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 async def _once(services: Services) -> int:
-    delivered = await relay.run_once(services)
+    async with services.leases.beating():  # its leases stay ours while it sends
+        delivered = await relay.run_once(services)
     counts = await admin.counts(services.db)
     print(
         f"delivered {delivered} event(s); "
@@ -47,10 +48,11 @@ async def _forever(services: Services) -> None:
     task = asyncio.ensure_future(relay.run_forever(services))
     loop = asyncio.get_running_loop()
     # SIGTERM (docker stop, systemd) stops between deliveries like Ctrl-C does;
-    # a row in flight keeps its lease and is sent again after it expires.
+    # the leases are given back on the way out (`Services.aclose`).
     loop.add_signal_handler(signal.SIGTERM, task.cancel)
     try:
-        await task
+        async with services.leases.beating():
+            await task
     except asyncio.CancelledError:
         pass
     finally:

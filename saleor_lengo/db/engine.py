@@ -306,6 +306,11 @@ class Database:
             conn.commit()
             return result
 
+    async def dedicated_connection(self) -> AsyncConnection:
+        """PostgreSQL: a connection of the caller's own, kept until it closes it (a session lock's)."""
+        assert self._async_engine is not None, "SQLite has no sessions to hold"
+        return await self._async_engine.connect()
+
     async def ping(self) -> None:
         if self._async_engine is not None:
             async with self._async_engine.connect() as aconn:

@@ -118,6 +118,8 @@ payments = Table(
     Column("callback_check_at", Float),
     # Callbacks received beyond the rows kept per payment, counted for the audit (callbacks/kept.py).
     Column("callbacks_not_kept", Integer, nullable=False, server_default="0"),
+    # The reconciler holding the payment (a `lease_holders` id; db/leases.py).
+    Column("lease_owner", String(64)),
     UniqueConstraint("installation_id", "saleor_transaction_id", name="uq_payments_installation_transaction"),
 )
 
@@ -166,6 +168,9 @@ callbacks = Table(
     Column("next_attempt_at", Float, index=True),
     Column("processed_at", Float),
     Column("last_error", Text),
+    # The process confirming it right now (db/leases.py).
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
 )
 
 status_checks = Table(
@@ -206,7 +211,34 @@ outbox = Table(
     Column("saleor_event_id", String(255)),
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float),
+    # Its last attempt found Saleor unreachable: due again the moment Saleor answers (outbox/circuit.py).
+    Column("waiting_for_saleor", Boolean),
     Index("ix_outbox_state_due", "state", "next_attempt_at"),
+)
+
+# The processes that may hold leases on outbox rows, callbacks and payments
+# (db/leases.py): a lease whose holder is gone is free at once.
+lease_holders = Table(
+    "lease_holders",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("host", String(255), nullable=False),  # hostname and boot id: where `pid` means something
+    Column("pid", Integer, nullable=False),
+    Column("pid_started", String(32)),  # the process's start time, so a reused pid is not taken for it
+    Column("lock_key", Integer),  # PostgreSQL: the session advisory lock it holds while alive
+    Column("started_at", Float, nullable=False),
+    Column("heartbeat_at", Float, nullable=False),
+)
+
+# A Saleor installation that a relay process finds unreachable right now
+# (outbox/circuit.py): one row per process that sees it so.
+saleor_circuits = Table(
+    "saleor_circuits",
+    metadata,
+    Column("installation_id", Integer, ForeignKey("installations.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder_id", String(64), primary_key=True),
+    Column("opened_at", Float, nullable=False),
+    Column("last_error", Text),
 )
 
 # Answers to Saleor's action requests, so a retried request gets the same answer.

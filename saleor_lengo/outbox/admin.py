@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.schema import outbox
+from saleor_lengo.outbox.backlog import InstallationFigures, installation_figures
 from saleor_lengo.outbox.relay import DEAD, DELIVERED, PENDING
 
 
@@ -46,6 +47,12 @@ async def list_entries(db: Database, *, state: str | None = None, limit: int = 1
         query = query.where(outbox.c.state == state)
     async with db.read() as conn:
         return [OutboxEntry.from_row(r) for r in (await conn.execute(query)).all()]
+
+
+async def backlog(db: Database, *, now: float) -> tuple[InstallationFigures, ...]:
+    """Per Saleor: is its circuit open, how many events wait for it, and since when."""
+    async with db.read() as conn:
+        return await installation_figures(conn, now)
 
 
 async def counts(db: Database) -> dict[str, int]:

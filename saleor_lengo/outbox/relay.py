@@ -9,8 +9,10 @@ Claiming. A row is taken by one relay at a time with a lease
 (`lease_owner`, `lease_until`) written in a short claim transaction: on
 PostgreSQL the claim's SELECT is `FOR UPDATE SKIP LOCKED`, so replicas never
 wait on or take each other's rows; on SQLite the claim runs under
-`BEGIN IMMEDIATE`, which makes it the only writer. A relay that dies
-mid-delivery leaves a lease that expires after `LEASE_SECONDS`.
+`BEGIN IMMEDIATE`, which makes it the only writer. The lease is the
+process's (`db/leases.py`): renewed by its heartbeat while the rows are
+being sent, free the moment the process is known dead, and given back by
+the next heartbeat when a pass fails halfway.
 
 Order. Within a payment, a row is only claimed when no earlier row of that
 payment is still pending (a failure must not overtake the late success that
@@ -25,34 +27,40 @@ still gets its own verdict, and a request costs the app and Saleor far more
 than the report in it. A Saleor (or a proxy) that does not answer a batch
 with one result per report gets that chunk's reports one by one instead.
 
-Failures. Network errors, 5xx and transient GraphQL errors: retried with
-exponential backoff and jitter, without limit (Saleor can be down for
-hours; nothing is ever dropped). Permanent ones — `NOT_FOUND`,
-`INCORRECT_DETAILS`, `INVALID`, `REQUIRED`, permission denied, an
-installation gone or a token that cannot be decrypted — go to the
-dead-letter state with the reason. A refused token marks the installation
-removed (`uninstall.py`): its rows are dead letters from then on, without
-calling Saleor; `saleor-lengo outbox retry` sends them again once the cause is fixed.
+Failures. Network errors and 5xx say Saleor itself is not answering: the
+installation's circuit (`circuit.py`) counts them, the rows are marked as
+waiting for Saleor (`waiting_for_saleor`, with a backoff of their own), and
+once the circuit is open only one probe at a time goes to that Saleor; the
+first one answered makes every row that was waiting for it due at once, and they go out in batches, at
+most MAX_REQUESTS_IN_FLIGHT requests at a time per installation. Transient
+GraphQL errors in one report's result belong to that row: it is retried with
+its own exponential backoff and jitter, without limit (Saleor can be down
+for hours; nothing is ever dropped). Permanent ones — `NOT_FOUND`,
+`INCORRECT_DETAILS`, `INVALID`, `REQUIRED`, permission denied (an
+uninstalled app's token is anonymous to Saleor), an installation gone or a
+token that cannot be decrypted — go to the dead-letter state with the
+reason. A refused token marks the installation removed (`uninstall.py`): its
+rows are dead letters from then on, without calling Saleor. `saleor-lengo
+outbox retry` sends dead letters again once the cause is fixed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
-import socket
-import uuid
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, or_, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
 from saleor_lengo import installations, uninstall
 from saleor_lengo.crypto import DecryptionError
+from saleor_lengo.db import leases
 from saleor_lengo.db.prepared import prepared
-from saleor_lengo.db.schema import outbox
+from saleor_lengo.db.schema import lease_holders, outbox, saleor_circuits
 from saleor_lengo.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorBatchRefused, SaleorError, SaleorPermissionDenied
@@ -62,13 +70,14 @@ from saleor_lengo.uninstall import REMOVED_REASON
 log = get_logger(__name__)
 
 DOCUMENT = "mutations/transaction-event-report.graphql"
-# Longer than one delivery can take (Saleor's GraphQL timeout is 10 s) times a batch.
-LEASE_SECONDS = 300.0
-BATCH = 50
+# Enough rows per claim to keep MAX_REQUESTS_IN_FLIGHT requests busy for a few rounds.
+BATCH = 120
 # Saleor runs a batched request's operations one after another: ten reports
 # keep a request well inside its 10 s GraphQL timeout while cutting the HTTP
 # requests (and their cost on both sides) tenfold.
 REPORTS_PER_REQUEST = 10
+# Batched requests to one Saleor at a time: a backlog drains fast without flooding a Saleor just back.
+MAX_REQUESTS_IN_FLIGHT = 4
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 900.0
 POLL_SECONDS = 5.0
@@ -111,52 +120,82 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     return base * (0.5 + draw / 2)
 
 
-def new_owner() -> str:
-    return f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-
-
 async def run_once(services: Services, *, owner: str | None = None) -> int:
     """Deliver every row that is due now, in order per payment; how many were delivered."""
-    owner = owner or new_owner()
+    owner = owner or services.leases.holder_id
+    circuits = services.circuits
+    if not circuits.adopted:
+        # Rows an earlier process left waiting for a Saleor: probe it now, not after their backoff.
+        for installation_id in await _waiting_installations(services):
+            circuits.adopt(installation_id, services.clock())
+        circuits.adopted = True
     delivered = 0
     for _ in range(MAX_ROUNDS):
-        rows = await _claim(services, owner)
+        probes = circuits.probes_due(services.clock())
+        rows = await _claim(services, owner, blocked=circuits.open_ids(), probes=probes)
         if not rows:
             break
         by_installation: dict[int, list[Any]] = {}
         for row in rows:
             by_installation.setdefault(row.installation_id, []).append(row)
-        counts = await asyncio.gather(*(_deliver_group(services, owner, group) for group in by_installation.values()))
+        with services.leases.working(outbox, (row.id for row in rows)):
+            counts = await asyncio.gather(*(
+                _probe(services, owner, group[0]) if circuits.is_open(installation_id)
+                else _deliver_group(services, owner, group)
+                for installation_id, group in by_installation.items()
+            ))
         delivered += sum(counts)
     return delivered
 
 
+async def _probe(services: Services, owner: str, row: Any) -> int:
+    """The one row sent to a Saleor whose circuit is open: does it answer again?"""
+    async with services.db.read() as conn:
+        inst = await installations.get_by_id(conn, row.installation_id)
+    verdict = await _deliver(services, row, inst)
+    await _note(services, row.installation_id, [verdict])
+    await _settle(services, [(row, verdict)], owner)
+    return int(isinstance(verdict, Delivered))
+
+
 async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int:
-    """One claimed batch's rows for one Saleor: the first alone, then the rest at once.
+    """One claimed batch's rows for one Saleor whose circuit is closed.
 
     A claim holds at most one row per payment (the rows before it must be
-    delivered first), so the rows here may go out in any order. The first is
-    a probe: when it finds Saleor unreachable, the others wait for the same
-    retry instead of each timing out.
+    delivered first), so the rows here may go out in any order. Unless this
+    Saleor answered the last request, the first row goes alone: when it
+    finds Saleor unreachable, the others wait for the same retry instead of
+    each timing out.
     """
+    installation_id = rows[0].installation_id
     async with services.db.read() as conn:
-        inst = await installations.get_by_id(conn, rows[0].installation_id)
-    first = await _deliver(services, rows[0], inst)
-    [retry_at] = await _settle(services, [(rows[0], first)], owner)
-    if first == REMOVED:
-        # Uninstalled: the others are not sent either (uninstall.py).
-        if len(rows) > 1:
-            await _settle(services, [(row, first) for row in rows[1:]], owner)
-        return 0
-    if isinstance(first, Retry) and first.unreachable:
-        if retry_at is not None and len(rows) > 1:
-            await _defer(services, [row.id for row in rows[1:]], owner, retry_at)
-        return 0
-    others = rows[1:]
+        inst = await installations.get_by_id(conn, installation_id)
+    others, first = rows, None
+    if not services.circuits.healthy(installation_id):
+        first = await _deliver(services, rows[0], inst)
+        await _note(services, installation_id, [first])
+        [retry_at] = await _settle(services, [(rows[0], first)], owner)
+        if first == REMOVED:
+            # Uninstalled: the others are not sent either (uninstall.py).
+            if len(rows) > 1:
+                await _settle(services, [(row, first) for row in rows[1:]], owner)
+            return 0
+        if isinstance(first, Retry) and first.unreachable:
+            if retry_at is not None and len(rows) > 1:
+                await _defer(services, [row.id for row in rows[1:]], owner, retry_at)
+            return 0
+        others = rows[1:]
     requests = -(-len(others) // REPORTS_PER_REQUEST)
     # Chunks as even as can be: a 21-row rest is 7+7+7, not 10+10+1.
     chunks = [others[i::requests] for i in range(requests)]
-    chunk_verdicts = await asyncio.gather(*(_deliver_chunk(services, chunk, inst) for chunk in chunks))
+    in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+
+    async def send(chunk: list[Any]) -> list[Verdict]:
+        async with in_flight:
+            return await _deliver_chunk(services, chunk, inst)
+
+    chunk_verdicts = await asyncio.gather(*(send(chunk) for chunk in chunks))
+    await _note(services, installation_id, [verdicts[0] for verdicts in chunk_verdicts if verdicts])
     rest = [pair for chunk, verdicts in zip(chunks, chunk_verdicts, strict=True)
             for pair in zip(chunk, verdicts, strict=True)]
     # The verdicts of the rest in one transaction: a crash before it commits
@@ -168,25 +207,86 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
 
 async def run_forever(services: Services) -> None:
     """The relay loop of `serve` and `saleor-lengo relay`: woken by `outbox_signal`, else polls."""
-    owner = new_owner()
     while True:
         services.outbox_signal.clear()
         try:
-            await run_once(services, owner=owner)
+            await run_once(services)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("outbox_relay_failed")
+        probe_in = services.circuits.next_probe_in(services.clock())
+        wait = POLL_SECONDS if probe_in is None else min(POLL_SECONDS, probe_in)
         try:
-            await asyncio.wait_for(services.outbox_signal.wait(), timeout=POLL_SECONDS)
+            await asyncio.wait_for(services.outbox_signal.wait(), timeout=wait)
         except TimeoutError:
             pass
+
+
+# --- Circuit -----------------------------------------------------------------
+
+
+async def _note(services: Services, installation_id: int, verdicts: list[Verdict]) -> None:
+    """What a round of requests (one verdict each) says about this Saleor: it answers, or not."""
+    if not verdicts:
+        return
+    now = services.clock()
+    circuits = services.circuits
+    unreachable = [v for v in verdicts if isinstance(v, Retry) and v.unreachable]
+    if len(unreachable) < len(verdicts):
+        if circuits.answered(installation_id):
+            await _close(services, installation_id, now)
+        return
+    opened = False
+    for _ in unreachable:
+        opened = circuits.failed(installation_id, now) or opened
+    if opened:
+        reason = unreachable[0].reason
+        log.warning("saleor_circuit_open", installation_id=installation_id, reason=reason[:200])
+        await services.leases.ensure()
+        async with services.db.write() as conn:
+            # Rows of processes gone (their circuits with them) go first.
+            await conn.execute(delete(saleor_circuits).where(
+                ~exists().where(lease_holders.c.id == saleor_circuits.c.holder_id)))
+            await conn.execute(delete(saleor_circuits).where(
+                saleor_circuits.c.installation_id == installation_id,
+                saleor_circuits.c.holder_id == services.leases.holder_id))
+            await conn.execute(insert(saleor_circuits).values(
+                installation_id=installation_id, holder_id=services.leases.holder_id, opened_at=now,
+                last_error=reason[:1000]))
+
+
+async def _close(services: Services, installation_id: int, now: float) -> None:
+    """Saleor answers again: every row waiting for it is due now."""
+    async with services.db.write() as conn:
+        released = await conn.execute(
+            update(outbox)
+            .where(outbox.c.installation_id == installation_id, outbox.c.state == PENDING,
+                   outbox.c.waiting_for_saleor.is_(True))
+            .values(next_attempt_at=now, waiting_for_saleor=None)
+        )
+        await conn.execute(delete(saleor_circuits).where(
+            saleor_circuits.c.installation_id == installation_id,
+            saleor_circuits.c.holder_id == services.leases.holder_id))
+    log.info("saleor_circuit_closed", installation_id=installation_id, rows_due=released.rowcount)
+
+
+async def _waiting_installations(services: Services) -> list[int]:
+    async with services.db.read() as conn:
+        rows = await conn.execute(
+            select(outbox.c.installation_id).distinct()
+            .where(outbox.c.state == PENDING, outbox.c.waiting_for_saleor.is_(True))
+        )
+        return [int(i) for (i,) in rows.all()]
 
 
 # --- Claim -------------------------------------------------------------------
 
 
-async def _claim(services: Services, owner: str) -> list[Any]:
+async def _claim(
+    services: Services, owner: str, *, blocked: Collection[int] = (), probes: Sequence[int] = ()
+) -> list[Any]:
+    """Lease the rows due now of Saleors not `blocked`, and one row of each Saleor to `probe`."""
     now = services.clock()
     earlier = outbox.alias("earlier")
     waits_for_earlier = (
@@ -194,28 +294,29 @@ async def _claim(services: Services, owner: str) -> list[Any]:
         .where(earlier.c.payment_id == outbox.c.payment_id, earlier.c.state == PENDING, earlier.c.id < outbox.c.id)
         .correlate(outbox)
     )
-    query = (
-        select(outbox)
-        .where(
-            outbox.c.state == PENDING,
-            outbox.c.next_attempt_at <= now,
-            or_(outbox.c.lease_until.is_(None), outbox.c.lease_until <= now),
-            ~waits_for_earlier,
-        )
-        .order_by(outbox.c.id)
-        .limit(BATCH)
-    )
+    claimable = (outbox.c.state == PENDING, leases.free(outbox, now), ~waits_for_earlier)
+    due = select(outbox).where(*claimable, outbox.c.next_attempt_at <= now)
+    if blocked:
+        due = due.where(outbox.c.installation_id.not_in(sorted(blocked)))
+    queries = [due.order_by(outbox.c.id).limit(BATCH)]
+    # A probe takes the row waiting longest for Saleor, or a due one: never a row backing off for its own error.
+    probe_candidate = or_(outbox.c.waiting_for_saleor.is_(True), outbox.c.next_attempt_at <= now)
+    queries += [select(outbox).where(*claimable, probe_candidate, outbox.c.installation_id == installation_id)
+                .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(1) for installation_id in probes]
     if not services.db.is_sqlite:
-        query = query.with_for_update(skip_locked=True, of=outbox)
+        queries = [q.with_for_update(skip_locked=True, of=outbox) for q in queries]
+    rows: list[Any] = []
+    await services.leases.ensure()
     async with services.db.write() as conn:
-        rows = (await conn.execute(query)).all()
+        for query in queries:
+            rows += (await conn.execute(query)).all()
         if rows:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_([r.id for r in rows]))
-                .values(lease_owner=owner, lease_until=now + LEASE_SECONDS)
+                .values(lease_owner=owner, lease_until=services.leases.until(now))
             )
-    return list(rows)
+    return rows
 
 
 # --- Delivery ----------------------------------------------------------------
@@ -353,7 +454,9 @@ async def _settle(services: Services, verdicts: list[tuple[Any, Verdict]], owner
 def _planned(row: Any, verdict: Verdict, now: float) -> tuple[dict[str, Any], float | None]:
     """The row's new values for a verdict, and its retry time if it is a Retry."""
     attempts = row.attempts + 1
-    common: dict[str, Any] = {"attempts": attempts, "lease_owner": None, "lease_until": None}
+    unreachable = isinstance(verdict, Retry) and verdict.unreachable
+    common: dict[str, Any] = {"attempts": attempts, "lease_owner": None, "lease_until": None,
+                              "waiting_for_saleor": True if unreachable else None}
     if isinstance(verdict, Delivered):
         return {
             **common,
@@ -375,5 +478,5 @@ async def _defer(services: Services, row_ids: list[int], owner: str, retry_at: f
         await conn.execute(
             update(outbox)
             .where(outbox.c.id.in_(row_ids), outbox.c.state == PENDING, outbox.c.lease_owner == owner)
-            .values(next_attempt_at=retry_at, lease_owner=None, lease_until=None)
+            .values(next_attempt_at=retry_at, lease_owner=None, lease_until=None, waiting_for_saleor=True)
         )

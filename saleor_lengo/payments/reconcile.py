@@ -18,19 +18,23 @@ and outbox as callbacks.
   link) fails after CREATING_STALE_SECONDS: its link never reached anyone.
 
 Several reconcilers (replicas, `serve --workers N`, a CLI run) may run at
-once. Each claims due payments with a lease (`lease_until`), taken under
-`FOR UPDATE SKIP LOCKED` on PostgreSQL and under SQLite's `BEGIN IMMEDIATE`
-write lock, so a payment is checked by one of them at a time.
+once. Each claims due payments with a lease (`lease_owner`, `lease_until`:
+`db/leases.py`), taken under `FOR UPDATE SKIP LOCKED` on PostgreSQL and under
+SQLite's `BEGIN IMMEDIATE` write lock, so a payment is checked by one of them
+at a time; the lease is renewed while the check runs and is free as soon as
+its process is known dead.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Iterable
 
 from sqlalchemy import and_, func, or_, select, update
 
 from saleor_lengo import configurations
+from saleor_lengo.db import leases
 from saleor_lengo.db.schema import payments
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.lengo.errors import LengoError, LengoRefused
@@ -51,8 +55,6 @@ STATUS_BUDGET_SECONDS = 2.0
 MAX_BACKOFF_SECONDS = 900.0
 # A create that has not finished after this never will (Lengo's create times out after 12 s).
 CREATING_STALE_SECONDS = 120.0
-# How long a claimed payment is left to its reconciler: several status budgets.
-LEASE_SECONDS = 120.0
 BATCH_SIZE = 20
 CONCURRENCY = 8
 # `run_forever` looks for due payments at least this often.
@@ -108,7 +110,7 @@ async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: Iterabl
     c = payments.c
     query = (
         select(c.id)
-        .where(_due(now, interval), or_(c.lease_until.is_(None), c.lease_until <= now))
+        .where(_due(now, interval), leases.free(payments, now))
         .order_by(func.coalesce(c.next_check_at, c.created_at), c.id)
         .limit(limit)
         # PostgreSQL: rows another reconciler is claiming right now are skipped.
@@ -118,10 +120,12 @@ async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: Iterabl
     excluded = list(exclude)
     if excluded:
         query = query.where(c.id.not_in(excluded))
+    owner = await services.leases.ensure()
     async with services.db.write() as conn:
         ids = [row.id for row in (await conn.execute(query)).all()]
         if ids:
-            await conn.execute(update(payments).where(c.id.in_(ids)).values(lease_until=now + LEASE_SECONDS))
+            await conn.execute(update(payments).where(c.id.in_(ids))
+                               .values(lease_owner=owner, lease_until=services.leases.until(now)))
     return ids
 
 
@@ -139,7 +143,8 @@ async def run_once(services: Services, *, batch: int = BATCH_SIZE) -> int:
             async with limit:
                 await _check_safely(services, payment_id)
 
-        await asyncio.gather(*(one(i) for i in ids))
+        with services.leases.working(payments, ids):
+            await asyncio.gather(*(one(i) for i in ids))
 
 
 async def run_forever(services: Services) -> None:
@@ -147,6 +152,7 @@ async def run_forever(services: Services) -> None:
     poll = max(1.0, min(services.settings.reconcile_interval_seconds, MAX_POLL_SECONDS))
     log.info("reconciler_started", poll_seconds=poll)
     while True:
+        services.reconcile_signal.clear()
         try:
             checked = await run_once(services)
             if checked:
@@ -156,7 +162,9 @@ async def run_forever(services: Services) -> None:
         except Exception:
             # The database may be briefly away; the next pass tries again.
             log.exception("reconcile_pass_failed")
-        await asyncio.sleep(poll)
+        # Woken early when a dead process's payments were freed (db/leases.py).
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(services.reconcile_signal.wait(), timeout=poll)
 
 
 async def _check_safely(services: Services, payment_id: str) -> None:
@@ -239,7 +247,7 @@ async def _finish(
             return False
         reported = False
         attempts = payment.check_attempts + (1 if checked else 0)
-        values: dict[str, object] = {"lease_until": None, "check_attempts": attempts}
+        values: dict[str, object] = {"lease_until": None, "lease_owner": None, "check_attempts": attempts}
 
         if payment.state == State.CREATING and lost_create:
             # Watched like any failed payment: should its pay_id still be

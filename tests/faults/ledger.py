@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from saleor_lengo.callbacks import confirm as callback_confirmation
 from saleor_lengo.callbacks import receive
+from saleor_lengo.db import leases
 from saleor_lengo.db.schema import callbacks, outbox, payment_transitions, payments
 from saleor_lengo.outbox import relay
 from saleor_lengo.payments import reconcile
@@ -28,9 +29,7 @@ from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 
 # Longer than every claim, lease and first backoff a fault can leave behind.
-RECOVERY_SECONDS = max(
-    receive.CLAIM_SECONDS, reconcile.CREATING_STALE_SECONDS, reconcile.LEASE_SECONDS, relay.LEASE_SECONDS
-) + 60.0
+RECOVERY_SECONDS = max(leases.LEASE_SECONDS, leases.HOLDER_TTL_SECONDS, reconcile.CREATING_STALE_SECONDS) + 60.0
 
 
 class Clock:

@@ -1,11 +1,11 @@
-"""`saleor-lengo serve` with the waits a crash leaves behind cut to seconds: for the fault tests.
+"""`saleor-lengo serve` with the loops' polls shortened: for the fault tests.
 
-A serve that is SIGKILLed leaves claims on the callbacks it was confirming
-(`CLAIM_SECONDS`, 2 minutes) and leases on the outbox rows it was sending
-(`LEASE_SECONDS`, 5 minutes); the serve that follows honours them, and only
-then takes the rows over. That is what the fault tests check, and they
-cannot wait minutes for it: this runs the real `serve` — same code, same
-processes — with those durations and the loops' polls shortened.
+A serve that is SIGKILLed leaves leases on the callbacks it was confirming
+and the outbox rows it was sending; the serve that follows finds their
+holder dead at its first heartbeat and takes them over at once
+(`db/leases.py`), with no shortening. What this shortens is how often the
+loops look for work they were not woken for, so that the fault tests do
+not wait for polls.
 
     python -m tests.faults.quick_serve serve --port 8000
 """
@@ -15,19 +15,13 @@ from __future__ import annotations
 import sys
 
 from saleor_lengo import cli
-from saleor_lengo.callbacks import confirm, receive
+from saleor_lengo.callbacks import confirm
 from saleor_lengo.outbox import relay
 
-CLAIM_SECONDS = 3.0
-LEASE_SECONDS = 3.0
 POLL_SECONDS = 0.5
 
 
 def shorten() -> None:
-    # `confirm` imported CLAIM_SECONDS by name: both copies are set.
-    receive.CLAIM_SECONDS = CLAIM_SECONDS
-    setattr(confirm, "CLAIM_SECONDS", CLAIM_SECONDS)  # noqa: B010 - not part of confirm's public names
-    relay.LEASE_SECONDS = LEASE_SECONDS
     confirm.POLL_SECONDS = relay.POLL_SECONDS = POLL_SECONDS
 
 
