@@ -25,8 +25,8 @@ from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
 from tests.fakes.saleor import FakeSaleor
 
-# Fails the run if a test secret shows up in any log line of the session.
-pytest_plugins = ["tests.redaction_guard"]
+# Fails the test, and the run, in whose logs a test secret shows up; pytester runs the guard's own test.
+pytest_plugins = ["tests.redaction_guard", "pytester"]
 
 LENGO_URL = "https://lengo.test"
 LENGO_KEY = "lengo-license-key-5f2c9a7e41"
