@@ -41,6 +41,9 @@ from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID
 from tests.fakes.dashboard import dashboard_token, insert_payment
 from tests.fakes.saleor import FakeSaleor
 
+# End-to-end: a real browser against the served app.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SKIP_REASON = "Chromium not installed: apt-get install chromium chromium-driver"

@@ -40,6 +40,9 @@ from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothi
 from tests.faults.outage import DatabaseOutage
 from tests.faults.shop import ACTION_EVENTS, AMOUNT, SESSION_EVENTS, Answered, Shop
 
+# Fault injection.
+pytestmark = pytest.mark.slow
+
 UNAVAILABLE = "LENGO_UNAVAILABLE"
 ISSUED_AT = "2026-11-28T03:50:07.100000+00:00"
 TABLES = (schema.payments, schema.callbacks, schema.outbox, schema.action_answers, schema.payment_transitions)

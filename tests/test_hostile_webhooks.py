@@ -25,6 +25,9 @@ from tests.fakes.saleor import SHARED, new_key, saleor_json
 from tests.hostile.harness import HostileApp, Sent, assert_no_fault, fuzz
 from tests.hostile.strategies import bodies, extra_headers, header_values, json_objects, mutations, nasty_bytes
 
+# End-to-end property runs: hundreds of generated requests through the whole app and its database.
+pytestmark = pytest.mark.slow
+
 SCHEMAS = {
     event.name: json.loads((SHARED / "saleor" / "json-schemas" / f"{_title}.json").read_text())
     for event, _title in (

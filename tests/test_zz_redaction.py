@@ -35,6 +35,7 @@ def test_the_guard_sees_every_structlog_and_stdlib_line() -> None:
     assert "guard_probe_stdlib" in seen
 
 
+@pytest.mark.slow
 def test_a_test_that_logs_a_secret_fails_and_the_tests_around_it_do_not(
     pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
 ) -> None:
