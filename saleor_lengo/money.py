@@ -59,7 +59,11 @@ class Money:
         if value < 0:
             raise MoneyError("amount must not be negative")
         money = cls(value, currency.upper())
-        if not money.fits_precision():
+        try:
+            fits = money.fits_precision()
+        except InvalidOperation:  # more digits than Decimal keeps (28): no payment is that large
+            raise MoneyError(f"amount too large: {value}") from None
+        if not fits:
             raise MoneyError(
                 f"{value} {money.currency} has more decimals than the currency allows ({minor_units(money.currency)})"
             )
