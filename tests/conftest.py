@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -24,10 +26,10 @@ from saleor_lengo.configurations import map_channel as _map_channel
 from saleor_lengo.configurations import save as _save_configuration
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
-from tests.fakes.saleor import FakeSaleor
+from tests.fakes.saleor import FakeSaleor, reuse_keys_from_here
 
-# Fails the run if a test secret shows up in any log line of the session.
-pytest_plugins = ["tests.redaction_guard"]
+# Fails the test, and the run, in whose logs a test secret shows up; pytester runs the guard's own test.
+pytest_plugins = ["tests.redaction_guard", "pytester"]
 
 LENGO_URL = "https://lengo.test"
 LENGO_KEY = "lengo-license-key-5f2c9a7e41"
@@ -46,6 +48,9 @@ POSTGRES_SKIP = "PostgreSQL tests skipped: set TEST_DATABASE_URL=postgresql://â€
 
 
 _private_pg: dict[str, str] = {}
+# The tests' clients never open TLS (every host is mounted), but each would read
+# the CA bundle into a context of its own (~30 ms): one context serves them all.
+_TLS = ssl.create_default_context()
 
 
 def _in_thread(coro: Any) -> Any:
@@ -113,10 +118,30 @@ async def _reset_postgres(url: str) -> None:
     await engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite database migrated by the app's own `migrate`, for each test to start from a copy of.
+
+    Creating the tables costs a few fsyncs, about 0.25 s of waiting per
+    test; copying the closed file (no WAL left beside it) costs none.
+    """
+    path = tmp_path_factory.mktemp("migrated") / "app.sqlite3"
+
+    async def make() -> None:
+        db = Database(f"sqlite:///{path}")
+        await migrate(db)
+        await db.dispose()
+
+    _in_thread(make())
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path, migrated_sqlite: Path) -> str:
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'app.sqlite3'}"
+        path = tmp_path / "app.sqlite3"
+        shutil.copyfile(migrated_sqlite, path)
+        return f"sqlite:///{path}"
     url = _postgres_url()
     if url is None:
         pytest.skip(POSTGRES_SKIP)
@@ -132,6 +157,11 @@ def make_settings(database_url: str, **overrides: str) -> Settings:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return make_settings(database_url)
+
+
+@pytest.fixture(autouse=True)
+def _signing_keys_distinct_within_each_test() -> None:
+    reuse_keys_from_here()
 
 
 @pytest.fixture
@@ -160,7 +190,7 @@ def transports(fake_saleor: FakeSaleor, lengo: LengoState) -> dict[str, httpx.As
 
 @pytest.fixture
 async def services(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport]) -> AsyncIterator[Services]:
-    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False)
+    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False, verify=_TLS)
     svc = build_services(settings, http=http)
     await migrate(svc.db)
     yield svc

@@ -16,10 +16,12 @@ Loaded from `tests/conftest.py` (`pytest_plugins`). For the whole session it
   callback URL with a token in it, since the e2e processes mint tokens this
   process never sees.
 
-A leak fails the run twice over: `tests/test_zz_redaction.py` asserts it as
-an ordinary test (last, alphabetically), and `pytest_sessionfinish` checks
-again at the very end, adding the log files the e2e subprocesses wrote under
-the session's temporary directory, and sets a failing exit status.
+A leak fails the run twice over, in whatever order the tests run: the
+autouse fixture `no_secret_in_this_tests_logs` fails the test during which
+the line was logged (at its teardown, so its fixtures' teardown counts too),
+and `pytest_sessionfinish` checks the whole session again at the very end,
+adding the log files the e2e subprocesses wrote under the session's
+temporary directory, and sets a failing exit status.
 
 Why stdlib logging is not raised to INFO: the tests' own HTTP clients log
 every request URL at INFO through httpx, callback tokens included; those
@@ -31,7 +33,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -205,7 +207,7 @@ def _known_constants() -> None:
     remember(stack.SECRET_KEY, stack.LICENSE_KEY)
 
 
-# --- pytest hooks -------------------------------------------------------------------------------
+# --- pytest fixtures and hooks -------------------------------------------------------------------------------
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -227,6 +229,16 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_runtest_setup(item: pytest.Item) -> None:
     _ensure_tee()
     _ensure_handler()
+
+
+@pytest.fixture(autouse=True)
+def no_secret_in_this_tests_logs() -> Iterator[None]:
+    """Fails the test in whose time a known secret was logged (by it, its fixtures, or work it started)."""
+    start = mark()
+    yield
+    leaked = leaked_lines(start)
+    if leaked:
+        pytest.fail("secrets in the logs:\n" + "\n".join(leaked[:30]), pytrace=False)
 
 
 def _subprocess_logs(session: pytest.Session) -> list[tuple[Path, str]]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import jwt
+import pytest
 
 from saleor_lengo.services import Services
 from tests.conftest import LENGO_KEY, keys_fetched_long_ago
@@ -190,6 +191,7 @@ async def test_the_license_key_is_not_in_auth_errors(client: httpx.AsyncClient, 
     assert LENGO_KEY not in response.text
 
 
+@pytest.mark.slow
 def test_strawberry_is_imported_on_the_first_api_request_only() -> None:
     code = (
         "import sys, saleor_lengo.web.app, saleor_lengo.web.asgi, saleor_lengo.cli; "

@@ -30,6 +30,9 @@ from tests.hostile.harness import HostileApp, assert_no_fault, fuzz
 from tests.hostile.strategies import dumps
 from tests.test_hostile_app_api import assert_no_internal_error
 
+# End-to-end property runs: hundreds of generated requests through the whole app and its database.
+pytestmark = pytest.mark.slow
+
 SCHEMA_PATH = Path(__file__).resolve().parents[1] / "graphql" / "app" / "schema.graphql"
 ENDPOINT = APP_URL + "/graphql"
 EXAMPLES_PER_OPERATION = 10

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from saleor_lengo.app_api.schema import sdl
 from saleor_lengo.resources import graphql_dir
 
@@ -17,6 +19,7 @@ def test_the_exported_schema_is_the_live_one() -> None:
     assert EXPORTED.read_text() == sdl(), f"graphql/app/schema.graphql is stale: run `{FIX}`"
 
 
+@pytest.mark.slow
 def test_the_export_command_prints_the_schema() -> None:
     done = subprocess.run(
         [sys.executable, "-m", "saleor_lengo.app_api.export"], capture_output=True, text=True, check=True, timeout=60

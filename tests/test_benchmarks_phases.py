@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+import pytest
 
 from benchmarks import phases
 from saleor_lengo.lengo import client as lengo_client
@@ -14,6 +15,9 @@ from tests.conftest import configure_channel
 from tests.fakes.payloads import new_transaction_id
 from tests.fakes.saleor import FakeSaleor
 from tests.test_transaction_initialize_session import initialize_session
+
+# Benchmark tooling.
+pytestmark = pytest.mark.slow
 
 
 async def test_each_checkout_gets_its_stamps_in_order_and_the_report_names_every_phase(

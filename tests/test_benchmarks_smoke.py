@@ -15,6 +15,9 @@ import pytest
 
 from benchmarks import context, load, webhook
 
+# Benchmark smoke test (wrk, real processes).
+pytestmark = pytest.mark.slow
+
 
 @pytest.mark.skipif(shutil.which("wrk") is None, reason="wrk is not installed (Debian: apt-get install -y wrk); .ci/run installs it")
 def test_the_webhook_benchmark_produces_figures_for_the_app_and_its_baseline(tmp_path: Path) -> None:

@@ -22,7 +22,8 @@ from tests.fakes.payloads import action_request
 from tests.fakes.payment_rows import open_payment
 from tests.fakes.saleor import FakeSaleor
 
-pytestmark = pytest.mark.usefixtures("installed")
+# End-to-end: each runs the real `saleor-lengo` command in a process.
+pytestmark = [pytest.mark.usefixtures("installed"), pytest.mark.slow]
 
 
 @dataclass(frozen=True)

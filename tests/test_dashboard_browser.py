@@ -39,6 +39,9 @@ from tests.fakes.dashboard_frame import DEFAULT_WIDTH as IFRAME_WIDTH
 from tests.fakes.dashboard_frame import parent_app
 from tests.fakes.saleor import FakeSaleor
 
+# End-to-end: a real browser against the served app.
+pytestmark = pytest.mark.slow
+
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SKIP_REASON = "Chromium not installed: apt-get install chromium chromium-driver"

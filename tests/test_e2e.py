@@ -9,12 +9,16 @@ exact amount, whatever the callbacks and the processes do.
 
 from __future__ import annotations
 
+import pytest
 import time
 
 from tests.e2e.fixtures import StackFactory, e2e_database_url, make_stack  # noqa: F401 - fixtures
 from tests.e2e.harness import wait_until
 from tests.e2e.stack import AMOUNT, RETURN_URL, Payment, Stack, return_query
 from tests.faults.processes import FaultStackFactory, fault_stack  # noqa: F401 - fixture
+
+# End-to-end: real processes and sockets.
+pytestmark = pytest.mark.slow
 
 
 def ready_stack(make_stack: StackFactory, **options: object) -> Stack:

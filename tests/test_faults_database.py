@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
+from dataclasses import dataclass
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import asyncpg
@@ -27,17 +28,20 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from saleor_lengo import pressure
 from saleor_lengo.configurations import Configuration
-from saleor_lengo.db import generation, schema
+from saleor_lengo.db import engine, generation, schema
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.conftest import configure_channel, keys_fetched_long_ago
-from tests.fakes.factories import make_payment
+from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck, recover
-from tests.faults.outage import DatabaseOutage, connection_refused, operational_error
-from tests.faults.shop import ACTION_EVENTS, AMOUNT, SESSION_EVENTS, Shop
+from tests.faults.outage import DatabaseOutage
+from tests.faults.shop import ACTION_EVENTS, AMOUNT, SESSION_EVENTS, Answered, Shop
+
+# Fault injection.
+pytestmark = pytest.mark.slow
 
 UNAVAILABLE = "LENGO_UNAVAILABLE"
 ISSUED_AT = "2026-11-28T03:50:07.100000+00:00"
@@ -61,10 +65,9 @@ def clock(services: Services) -> Clock:
     return clock
 
 
-@pytest.fixture(params=[operational_error, connection_refused], ids=["operational-error", "connection-refused"])
+@pytest.fixture(params=[False, True], ids=["statements-fail", "cannot-connect"])
 async def outage(request: pytest.FixtureRequest, services: Services) -> AsyncIterator[DatabaseOutage]:
-    error: Callable[[], BaseException] = request.param
-    outage = DatabaseOutage(services.db, error)
+    outage = DatabaseOutage(services.db, cannot_connect=request.param)
     try:
         yield outage
     finally:
@@ -76,31 +79,65 @@ async def row_counts(services: Services) -> dict[str, int]:
         return {t.name: (await conn.execute(select(func.count()).select_from(t))).scalar_one() for t in TABLES}
 
 
-async def test_while_the_database_is_down_senders_that_retry_get_503_and_session_webhooks_a_clear_answer(
-    services: Services,
-    shop: Shop,
-    client: httpx.AsyncClient,
-    installed: FakeSaleor,
-    lengo: LengoState,
-    config: Configuration,
-    outage: DatabaseOutage,
-) -> None:
+@pytest.fixture
+async def paid(services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration) -> MadePayment:
+    """A payment the shopper has paid at Lengo; the app has not heard of it yet."""
     made = await make_payment(services, installed, lengo, config)
     lengo.pay(made.pay_id)
+    return made
+
+
+@dataclass
+class Answers:
+    callback: list[int]
+    actions: dict[str, Answered]
+    gateway: Answered
+    started: Answered
+    processed: Answered
+
+
+async def every_sender(shop: Shop, client: httpx.AsyncClient, lengo: LengoState, made: MadePayment) -> Answers:
+    """Lengo's callback, each action request, then each session webhook, for `made` (and a new checkout)."""
+    callback = await lengo.send_callback(made.pay_id, client)
+    actions = {event: await shop.action(event, made.transaction_id, made.pay_id, issued_at=ISSUED_AT)
+               for event in ACTION_EVENTS}
+    gateway = await shop.gateway_initialize()
+    _, started = await shop.initialize()
+    processed = await shop.process(made.transaction_id, made.pay_id, made.amount)
+    return Answers(callback, actions, gateway, started, processed)
+
+
+async def senders_again_and_saleor_hears_once(
+    services: Services, shop: Shop, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, made: MadePayment
+) -> None:
+    """The database is back: Lengo and Saleor send theirs again; Saleor gets one CHARGE_SUCCESS."""
+    assert await lengo.send_callback(made.pay_id, client) == [200]
+    for event in ACTION_EVENTS:
+        again = await shop.action(event, made.transaction_id, made.pay_id, issued_at=ISSUED_AT)
+        assert again.status == 200, again
+    await services.drain()
+    assert await relay.run_once(services) == 1
+    assert (await shop.process(made.transaction_id, made.pay_id, made.amount)).body["result"] == "CHARGE_SUCCESS"
+
+    [success] = installed.events(made.transaction_id, "CHARGE_SUCCESS")
+    assert success.amount == made.amount
+    await assert_nothing_half_written(services)
+
+
+async def test_while_the_database_is_down_senders_that_retry_get_503_and_session_webhooks_a_clear_answer(
+    services: Services, shop: Shop, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState,
+    paid: MadePayment, outage: DatabaseOutage,
+) -> None:
     before, lengo_calls = await row_counts(services), len(lengo.calls)
 
     with outage.down():
-        callback = await lengo.send_callback(made.pay_id, client)
-        actions = {event: await shop.action(event, made.transaction_id, made.pay_id, issued_at=ISSUED_AT)
-                   for event in ACTION_EVENTS}
-        gateway = await shop.gateway_initialize()
-        _, started = await shop.initialize()
-        processed = await shop.process(made.transaction_id, made.pay_id, made.amount)
+        answers = await every_sender(shop, client, lengo, paid)
 
     assert outage.failures > 0
-    assert callback == [503]
-    assert {event: a.status for event, a in actions.items()} == dict.fromkeys(ACTION_EVENTS, 503)
+    assert answers.callback == [503]
+    assert {event: a.status for event, a in answers.actions.items()} == dict.fromkeys(ACTION_EVENTS, 503)
     # Each session answer is HTTP 200 and valid for Saleor (Shop checks the schema).
+    gateway, started, processed = answers.gateway, answers.started, answers.processed
     assert gateway.status == 200
     assert gateway.body["data"]["available"] is False
     assert gateway.body["data"]["error"]["code"] == UNAVAILABLE
@@ -117,20 +154,38 @@ async def test_while_the_database_is_down_senders_that_retry_get_503_and_session
     # Nothing written, nothing asked of Lengo (no payment link exists that nobody knows of).
     assert await row_counts(services) == before
     assert len(lengo.calls) == lengo_calls
-    assert installed.events(made.transaction_id, "CHARGE_SUCCESS") == []
+    assert installed.events(paid.transaction_id, "CHARGE_SUCCESS") == []
 
-    # The database is back: Lengo and Saleor send theirs again.
-    assert await lengo.send_callback(made.pay_id, client) == [200]
-    for event in ACTION_EVENTS:
-        again = await shop.action(event, made.transaction_id, made.pay_id, issued_at=ISSUED_AT)
-        assert again.status == 200, again
-    await services.drain()
-    assert await relay.run_once(services) == 1
-    assert (await shop.process(made.transaction_id, made.pay_id, made.amount)).body["result"] == "CHARGE_SUCCESS"
+    await senders_again_and_saleor_hears_once(services, shop, client, installed, lengo, paid)
 
-    [success] = installed.events(made.transaction_id, "CHARGE_SUCCESS")
-    assert success.amount == made.amount
-    await assert_nothing_half_written(services)
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_while_another_process_holds_sqlites_write_lock_writers_are_told_so_and_nothing_is_lost(
+    services: Services, shop: Shop, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState,
+    paid: MadePayment, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A `serve` worker or a CLI command keeping the write lock past the busy timeout: every write gives up."""
+    monkeypatch.setattr(engine, "SQLITE_BUSY_TIMEOUT_MS", 50)  # the wait is the same code, only shorter
+    before, lengo_calls = await row_counts(services), len(lengo.calls)
+    outage = DatabaseOutage(services.db)
+
+    with outage.locked():
+        answers = await every_sender(shop, client, lengo, paid)
+    outage.close()
+
+    assert answers.callback == [503]
+    assert {event: a.status for event, a in answers.actions.items()} == dict.fromkeys(ACTION_EVENTS, 503)
+    assert answers.gateway.body["data"]["available"] is True  # reads never wait for the writer in WAL mode
+    assert answers.started.body["result"] == "CHARGE_FAILURE"
+    assert answers.started.body["data"]["error"]["code"] == UNAVAILABLE
+    # Lengo says paid, but that cannot be stored yet: still open, and the storefront asks again.
+    assert answers.processed.body["result"] == "CHARGE_ACTION_REQUIRED", answers.processed
+    assert answers.processed.body["data"]["error"]["code"] == UNAVAILABLE
+    assert await row_counts(services) == before
+    # No payment link nobody knows of: only status questions (a cancelation asks first) reached Lengo.
+    assert {path for _, path in lengo.calls[lengo_calls:]} <= {"/api/v1/transaction/status"}
+
+    await senders_again_and_saleor_hears_once(services, shop, client, installed, lengo, paid)
 
 
 async def test_process_during_an_outage_does_not_lose_a_payment_made_meanwhile(
@@ -221,7 +276,7 @@ async def test_a_blip_at_any_statement_of_a_checkout_leaves_nothing_half_written
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     shop = Shop(client, installed)
-    outage = DatabaseOutage(services.db)  # what asyncpg raises instead is answered alike (tests above)
+    outage = DatabaseOutage(services.db)  # SQLite fails the statement itself; PostgreSQL loses its connection
     # Every checkout must run the statements the first one counted. This loop
     # sends requests as fast as the machine goes: on a fast one, above
     # pressure.BUSY_PER_SECOND, where callbacks are left to the confirmer loop
@@ -238,6 +293,12 @@ async def test_a_blip_at_any_statement_of_a_checkout_leaves_nothing_half_written
         await checkout(shop, client, lengo, Counter(), settle)
     statements = outage.statements
     assert statements > 20, statements
+    # Every kind of step of the path that runs in production is among those struck, the COMMITs included.
+    kinds = set(outage.kinds)
+    if services.db.is_sqlite:
+        assert {"BEGIN", "BEGIN IMMEDIATE", "SAVEPOINT GROUPED_WRITE", "RELEASE GROUPED_WRITE", "COMMIT"} <= kinds, kinds
+    else:
+        assert "COMMIT" in kinds, kinds
 
     log: Counter[str] = Counter()
     paid: list[str] = []

@@ -34,6 +34,9 @@ from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck
 from tests.faults.shop import Shop
 
+# Fault injection.
+pytestmark = pytest.mark.slow
+
 # Longer than any status attempt may last: a hung call is one the app gives up on.
 HANG_SECONDS = 30.0
 

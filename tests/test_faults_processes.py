@@ -28,6 +28,9 @@ from tests.e2e.stack import Payment, Stack
 from tests.faults.balancer import Balancer
 from tests.faults.processes import FaultStackFactory, acknowledged, deliveries_done, fault_stack, log_count, settle  # noqa: F401
 
+# Fault injection on real processes.
+pytestmark = pytest.mark.slow
+
 BURST = 24
 
 

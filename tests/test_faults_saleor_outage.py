@@ -33,6 +33,9 @@ from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck
 from tests.faults.shop import Shop
 
+# Fault injection.
+pytestmark = pytest.mark.slow
+
 BURST = 30
 DECLINED = 5
 

@@ -15,6 +15,7 @@ import time
 from typing import Any
 
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -22,6 +23,9 @@ from tests.fakes.dashboard import dashboard_headers, dashboard_token
 from tests.fakes.saleor import new_key
 from tests.hostile.harness import HostileApp, Sent, assert_no_fault, fuzz
 from tests.hostile.strategies import bodies, dumps, header_values, json_objects, json_values
+
+# End-to-end property runs: hundreds of generated requests through the whole app and its database.
+pytestmark = pytest.mark.slow
 
 # Pieces of GraphQL, mostly of this schema: joined at random they are
 # sometimes valid documents, more often almost valid ones.

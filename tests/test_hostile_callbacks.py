@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote, urlencode
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -18,6 +19,9 @@ from saleor_lengo.db.schema import callbacks, payments
 from saleor_lengo.payments.model import State
 from tests.hostile.harness import GUARDED, STATUS_CHECK_COLUMNS, HostileApp, assert_no_fault, fuzz
 from tests.hostile.strategies import bodies, dumps, extra_headers, mutations, tokens
+
+# End-to-end property runs: hundreds of generated requests through the whole app and its database.
+pytestmark = pytest.mark.slow
 
 CONTENT_TYPES = st.sampled_from(
     [None, "application/json", "application/x-www-form-urlencoded", "text/plain", "multipart/form-data; boundary=x", "\x7f"]

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.hostile.harness import HostileApp, assert_no_fault, fuzz
 from tests.hostile.strategies import bodies, dumps, extra_headers, json_values, saleor_urls
 
+# End-to-end property runs: hundreds of generated requests through the whole app and its database.
+pytestmark = pytest.mark.slow
 
 
 def test_registration_refuses_any_body_and_headers_without_the_app_token(database_url: str) -> None:

@@ -24,6 +24,9 @@ from tests.reference import check_answer
 from tests.hostile.harness import HostileApp, Sent, assert_no_fault, fuzz
 from tests.hostile.strategies import bodies, extra_headers, header_values, json_objects, mutations, nasty_bytes
 
+# End-to-end property runs: hundreds of generated requests through the whole app and its database.
+pytestmark = pytest.mark.slow
+
 SCHEMAS = {e.name: "".join(w.capitalize() for w in e.name.split("_")) for e in SYNC_EVENTS}
 
 

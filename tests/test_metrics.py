@@ -272,6 +272,7 @@ def run_python(code: str, *args: str, env: dict[str, str]) -> str:
     return done.stdout
 
 
+@pytest.mark.slow
 def test_in_multiprocess_mode_a_scrape_adds_up_every_process_counters(tmp_path: Path) -> None:
     directory = tmp_path / "multiproc"
     directory.mkdir()
@@ -304,6 +305,7 @@ def _multiproc_dirs(database_url: str) -> set[str]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="finds the workers' directory through /proc")
 def test_serve_with_two_workers_counts_every_request_whichever_worker_answers(tmp_path: Path) -> None:
     port = free_port()

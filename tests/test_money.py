@@ -71,3 +71,10 @@ def test_money_prints_with_its_currency_precision() -> None:
     assert str(Money(Decimal("176500.0"), "GNF")) == "176500 GNF"
     assert str(Money(Decimal("22.3"), "USD")) == "22.30 USD"
     assert Money(Decimal("22.3"), "USD").to_saleor() == "22.30"
+
+
+@pytest.mark.parametrize("amount", ["1E+30", "99999999999999999999999999999", "1E+999999"])
+def test_an_amount_with_more_digits_than_decimal_keeps_is_refused_not_an_error(amount: str) -> None:
+    """Found by the hostile App API run (recordManualRefund): quantizing it raised InvalidOperation, a 500."""
+    with pytest.raises(MoneyError, match="too large"):
+        Money.parse(amount, "GNF")

@@ -2,9 +2,8 @@
 
 What must hold: the same rows, counts and keys as through SQLAlchemy, the
 same exceptions (callers catch SQLAlchemy's), the same transaction (a
-rollback undoes them), and SQLAlchemy still runs whatever this path does not
-reproduce, or whenever someone watches the engine's statements (the fault
-tests' outages).
+rollback undoes them), SQLAlchemy still runs whatever this path does not
+reproduce, and the fault tests' injector strikes this path itself.
 """
 
 from __future__ import annotations
@@ -24,6 +23,7 @@ from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import installations, outbox
+from tests.faults.outage import DatabaseOutage
 
 INSERT_INSTALLATION = prepared(installations.insert())
 INSERT_EVENT = prepared(outbox.insert())
@@ -147,21 +147,28 @@ async def test_what_the_fast_path_does_not_reproduce_goes_through_sqlalchemy(db:
     assert seen == ["INSERT", "SELECT"]
 
 
-async def test_while_someone_watches_the_engine_every_statement_passes_sqlalchemy(db: Database) -> None:
-    """The fault tests inject outages in `before_cursor_execute`: they must see the prepared statements too."""
-    seen: list[str] = []
-
-    def spy(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        seen.append(statement.split()[0])
-
-    event.listen(db.sync_engine, "before_cursor_execute", spy)
+async def test_the_fault_injector_strikes_the_fast_path_its_commit_and_sqlalchemy_on_one_connection(db: Database) -> None:
+    """The fault tests must fail the statements production runs, not a path of their own."""
+    outage = DatabaseOutage(db)
     try:
-        async with db.write() as conn:
-            await conn.execute(INSERT_INSTALLATION, installation_values(1))
-            await conn.execute(BY_ID, {"b_id": 1})
+        with outage.counting():
+            async with db.write() as conn:
+                with sqlalchemy_refuses():
+                    await conn.execute(INSERT_INSTALLATION, installation_values(1))
+                await conn.execute(text("UPDATE installations SET app_id = 'joined'"))
+        assert outage.kinds == ["BEGIN IMMEDIATE", "INSERT INTO", "UPDATE INSTALLATIONS", "COMMIT"]
+
+        with outage.counting(fail_at=frozenset({3})), pytest.raises(OperationalError, match="interrupted"):
+            async with db.write() as conn:
+                with sqlalchemy_refuses():
+                    await conn.execute(INSERT_INSTALLATION, installation_values(2))  # then its COMMIT fails
+        assert outage.kinds[:3] == ["BEGIN IMMEDIATE", "INSERT INTO", "COMMIT"] and outage.failures == 1
     finally:
-        event.remove(db.sync_engine, "before_cursor_execute", spy)
-    assert seen == ["BEGIN", "INSERT", "SELECT"]
+        outage.close()
+    async with db.read() as conn:
+        count = (await conn.execute(text("SELECT count(*) FROM installations"))).scalar_one()
+    assert count == 1  # what a failed COMMIT was to store is not stored
+    assert db.sync_engine.pool.checkedout() == 0  # type: ignore[attr-defined]
 
 
 async def test_a_transaction_mixing_both_paths_commits_and_rolls_back_as_one(db: Database) -> None:

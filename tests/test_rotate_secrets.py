@@ -105,6 +105,7 @@ def _cli(database_url: str, secret: str, fallbacks: str) -> subprocess.Completed
     )
 
 
+@pytest.mark.slow
 async def test_the_rotate_secrets_command(services: Services, installed: FakeSaleor, database_url: str) -> None:
     await stored(services, installed)
     done = _cli(database_url, NEW_KEY, TEST_SECRET_KEY)
@@ -116,6 +117,7 @@ async def test_the_rotate_secrets_command(services: Services, installed: FakeSal
     )
 
 
+@pytest.mark.slow
 async def test_a_secret_no_key_can_read_stops_the_command_with_a_reason(
     services: Services, installed: FakeSaleor, database_url: str
 ) -> None:

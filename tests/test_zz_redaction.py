@@ -1,12 +1,19 @@
-"""No test secret in any log line of the session (named to run last; see tests/redaction_guard.py).
+"""The redaction guard itself (tests/redaction_guard.py): it knows the secrets, sees every line, fails a leak.
 
-The guard also checks at session end, after the e2e processes' log files
-are written; this test makes a leak a visible, named failure in the report.
+Any order: each test's own log lines are checked by the guard's autouse
+fixture, and the session's at its end; nothing here needs to run last.
 """
 
 from __future__ import annotations
 
+import textwrap
+from pathlib import Path
+
+import pytest
+
 from tests import redaction_guard
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_the_guard_knows_the_suites_secrets() -> None:
@@ -28,6 +35,31 @@ def test_the_guard_sees_every_structlog_and_stdlib_line() -> None:
     assert "guard_probe_stdlib" in seen
 
 
-def test_no_secret_was_logged_by_any_test_so_far() -> None:
-    leaked = redaction_guard.leaked_lines()
-    assert not leaked, "secrets in the logs:\n" + "\n".join(leaked[:30])
+@pytest.mark.slow
+def test_a_test_that_logs_a_secret_fails_and_the_tests_around_it_do_not(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In a session of its own, in either order: the leaking test errors, named; its neighbours pass."""
+    monkeypatch.setenv("PYTHONPATH", str(ROOT))
+    pytester.makeconftest('pytest_plugins = ["tests.redaction_guard"]')
+    pytester.makepyfile(test_leak=textwrap.dedent("""
+        import logging
+
+        from tests.fakes.known_secrets import remember
+
+        def test_before():
+            pass
+
+        def test_leaks():
+            remember("probe-secret-5b9e2c71d04a")
+            logging.getLogger("probe").warning("a line with %s in it", "probe-secret-5b9e2c71d04a")
+
+        def test_after():
+            pass
+    """))
+    for order in (["test_leak.py"], ["test_leak.py::test_after", "test_leak.py::test_leaks", "test_leak.py::test_before"]):
+        # no:logging: pytest's own "captured log" report would print the line in clear.
+        result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:logging", *order)
+        result.assert_outcomes(passed=3, errors=1)
+        result.stdout.fnmatch_lines(["*ERROR at teardown of test_leaks*", "secrets in the logs:", "pro…4a (25 chars) in:*"])
+        assert "probe-secret-5b9e2c71d04a" not in result.stdout.str()  # the guard's report masks it

@@ -21,8 +21,9 @@ means a commit writes to the log without an fsync: nothing blocks on the disk.
 A SQLite transaction is begun and committed on the `sqlite3` connection
 itself, and the payment path's fixed statements run straight on it
 (`_RawSqliteTx`, `prepared.py`); other statements go through a SQLAlchemy
-Connection joined to the same transaction. While someone watches the
-engine's statements (the fault tests' outages, echo), SQLAlchemy runs them all.
+Connection joined to the same transaction. That is the one path, always:
+the fault tests strike the `sqlite3` connections it runs on
+(`tests/faults/outage.py`), so what they prove is what runs in production.
 
 PostgreSQL goes through asyncpg as before. Both hand the code inside a
 transaction a `Tx`, whose `execute` is awaited the same way on either.
@@ -39,7 +40,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar, TypeVarTuple, Unpack, cast, overload
 
 from sqlalchemy import Engine, create_engine, event, text
-from sqlalchemy.engine import Connection, CursorResult, RootTransaction
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import PoolProxiedConnection, QueuePool, StaticPool
@@ -93,22 +94,6 @@ class Tx(abc.ABC):
 
     @abc.abstractmethod
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]: ...
-
-
-class _SqliteTx(Tx):
-    """Every statement through SQLAlchemy: while someone watches the engine's statements (`Database._watched`)."""
-
-    __slots__ = ("_conn",)
-
-    def __init__(self, conn: Connection) -> None:
-        super().__init__()
-        self._conn = conn
-
-    async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
-        return self._conn.execute(statement, parameters)
-
-    def _sqlite_control(self, sql: str) -> None:
-        self._conn.exec_driver_sql(sql)
 
 
 class _RawSqliteTx(Tx):
@@ -184,17 +169,16 @@ class _AsyncTx(Tx):
 
 
 class Database:
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._async_engine: AsyncEngine | None = None
         if self.is_sqlite:
-            self.sync_engine: Engine = _sqlite_engine(url, echo=echo)
+            self.sync_engine: Engine = _sqlite_engine(url)
         else:
             self._async_engine = create_async_engine(
                 url,
-                echo=echo,
                 pool_pre_ping=True,
                 pool_size=10,
                 max_overflow=10,
@@ -209,11 +193,6 @@ class Database:
         if self._async_engine is not None:
             async with self._postgresql_transaction(self._async_engine) as tx:
                 yield tx
-            return
-        if self._watched():
-            with self.sync_engine.connect() as conn, conn.begin():
-                yield (sqlite_tx := _SqliteTx(conn))
-            sqlite_tx._committed()
             return
         fairy = _raw_begin(self.sync_engine, "BEGIN")
         async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as raw_tx:
@@ -236,19 +215,10 @@ class Database:
                 await lock.acquire()
         except TimeoutError:
             raise _database_is_locked() from None
-        sqlite_tx: Tx
         try:
-            if self._watched():
-                conn, transaction = await self._begin_immediate(deadline)
-                try:
-                    with transaction:  # commits, or rolls back on any error
-                        yield (sqlite_tx := _SqliteTx(conn))
-                finally:
-                    conn.close()
-            else:
-                fairy = await self._begin_immediate_raw(deadline)
-                async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as sqlite_tx:
-                    yield sqlite_tx
+            fairy = await self._begin_immediate(deadline)
+            async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as sqlite_tx:
+                yield sqlite_tx
         finally:
             lock.release()
         sqlite_tx._committed()
@@ -260,32 +230,10 @@ class Database:
             yield (tx := _AsyncTx(aconn))
         tx._committed()
 
-    async def _begin_immediate(self, deadline: float) -> tuple[Connection, RootTransaction]:
-        """A connection inside `BEGIN IMMEDIATE`, waiting for other processes' writes without blocking the loop."""
-
-        def attempt() -> tuple[Connection, RootTransaction]:
-            conn = self.sync_engine.connect().execution_options(immediate=True)
-            try:
-                _busy_timeout(conn, 0)
-                try:
-                    return conn, conn.begin()  # the "begin" hook below sends BEGIN IMMEDIATE
-                finally:
-                    _busy_timeout(conn, SQLITE_READ_BUSY_TIMEOUT_MS)
-            except BaseException:
-                conn.close()
-                raise
-
-        return await _while_busy(attempt, deadline)
-
-    async def _begin_immediate_raw(self, deadline: float) -> PoolProxiedConnection:
-        """As `_begin_immediate`, on the sqlite3 connection itself."""
+    async def _begin_immediate(self, deadline: float) -> PoolProxiedConnection:
+        """A pooled connection inside `BEGIN IMMEDIATE`, waiting for other processes' writes without blocking the loop."""
 
         return await _while_busy(lambda: _raw_begin(self.sync_engine, "BEGIN IMMEDIATE", busy_timeout_ms=0), deadline)
-
-    def _watched(self) -> bool:
-        """Someone watches every statement (the fault tests' outages, echo): then all go through SQLAlchemy."""
-        dispatch = self.sync_engine.dispatch
-        return bool(dispatch.before_cursor_execute or dispatch.after_cursor_execute or self.sync_engine.echo)
 
     def _sqlite_writer(self) -> asyncio.Lock:
         """This process's queue of SQLite writers (one per event loop: tests run several)."""
@@ -326,11 +274,11 @@ class Database:
             self.sync_engine.dispose()
 
 
-def _sqlite_engine(url: str, *, echo: bool) -> Engine:
+def _sqlite_engine(url: str) -> Engine:
     # The aiosqlite form earlier releases used means the same file.
     sync_url = "sqlite:" + url.split(":", 1)[1]
     in_memory = ":memory:" in url or sync_url in ("sqlite:", "sqlite://")
-    kwargs: dict[str, Any] = {"echo": echo}
+    kwargs: dict[str, Any] = {}
     if in_memory:
         # One database that lives as long as its one connection.
         kwargs["poolclass"] = StaticPool
@@ -420,11 +368,6 @@ def _raw(sql: str, call: Callable[[], T]) -> T:
         return call()
     except sqlite3.Error as exc:
         raise DBAPIError.instance(sql, (), exc, sqlite3.Error) from exc
-
-
-def _busy_timeout(conn: Connection, ms: int) -> None:
-    # Straight to sqlite3: a setting of this connection, not a statement of the transaction.
-    conn.connection.dbapi_connection.execute(f"PRAGMA busy_timeout={ms}")  # type: ignore[union-attr]
 
 
 def _is_busy(exc: BaseException) -> bool:

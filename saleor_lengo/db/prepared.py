@@ -17,9 +17,9 @@ Only what this module reproduces exactly takes this path:
 - DBAPI errors are raised as SQLAlchemy raises them
   (`sqlalchemy.exc.OperationalError`, `IntegrityError`, …), so callers
   catch the same exceptions on either path.
-Anything else — and every statement while someone listens to the engine's
-cursor events (the fault tests' injected outages, `echo`) — goes through
-SQLAlchemy as usual. PostgreSQL always does.
+Anything else goes through SQLAlchemy as usual, on the same connection.
+PostgreSQL always does. SQLAlchemy's cursor events and `echo` do not see
+what runs here; the fault tests strike the `sqlite3` connection itself.
 
 Results offer the part of `CursorResult` the app uses: rows with attribute
 access (`first`, `all`, `one`, `scalar_one`, … via SQLAlchemy's own

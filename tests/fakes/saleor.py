@@ -66,8 +66,29 @@ class SigningKey:
         return jwk
 
 
+# Making a 2048-bit RSA key costs 50-100 ms of CPU, and nearly every test makes
+# one: keys are reused from test to test, never within one (the suite's
+# conftest calls `reuse_keys_from_here()` before each test).
+_private_keys: list[rsa.RSAPrivateKey] = []
+_next_private_key = 0
+
+
+def reuse_keys_from_here() -> None:
+    global _next_private_key
+    _next_private_key = 0
+
+
+def _private_key() -> rsa.RSAPrivateKey:
+    global _next_private_key
+    if _next_private_key == len(_private_keys):
+        _private_keys.append(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    _next_private_key += 1
+    return _private_keys[_next_private_key - 1]
+
+
 def new_key(kid: str | None = None) -> SigningKey:
-    return SigningKey(kid or secrets.token_urlsafe(16), rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    """A key no other `new_key()` of this test has: Saleor's own, a rotated one, a stranger's."""
+    return SigningKey(kid or secrets.token_urlsafe(16), _private_key())
 
 
 @dataclass
