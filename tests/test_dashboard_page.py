@@ -264,6 +264,65 @@ async def test_recording_a_refund_asks_first_and_a_refused_amount_shows_on_its_f
     assert refunded == "50000"
 
 
+async def test_a_payment_needing_review_is_listed_and_resolved_after_a_confirmation(
+    merchant: Merchant, services: Services, installed: FakeSaleor
+) -> None:
+    inst_id, config = await configured(services, installed)
+    reason = "Lengo status SUCCESS (callback) with an amount that cannot be right: 0."
+    held = await insert_payment(services.db, installation_id=inst_id, configuration_id=config.id, state="needs_review",
+                                amount="150000", confirmed_amount=None, failure_reason=reason, pay_id="SGVsZE1l")
+    closed = await insert_payment(services.db, installation_id=inst_id, configuration_id=config.id,
+                                  state="needs_review", amount="9000", confirmed_amount=None, failure_reason=reason)
+    await insert_payment(services.db, installation_id=inst_id, configuration_id=config.id)
+    merchant.open()
+
+    # Listed under its own state, in the page's language.
+    merchant.choose("#filter-state", value="NEEDS_REVIEW")
+    merchant.el("#search-form button[type=submit]").click()
+    merchant.wait.until(lambda d: len(d.find_elements(merchant.By.CSS_SELECTOR, "tr[data-payment]")) == 2)
+    assert merchant.w("state.NEEDS_REVIEW") in merchant.visible(f'tr[data-payment="{held}"]').text
+
+    merchant.click(f'tr[data-payment="{held}"] button.open-payment')
+    merchant.text_in("#review-form", merchant.w("review.title"))
+    merchant.fill("#review-amount", "150 000")
+    merchant.el("#review-submit").click()  # no note: refused on its field, nothing sent
+    assert_field_error(merchant, "review-note", merchant.w("error.REQUIRED"))
+
+    merchant.fill("#review-note", "Lengo portal: 150000 GNF received")
+    merchant.el("#review-submit").click()
+    dialog = merchant.confirm_dialog()
+    amount = "150\u202f000 GNF" if merchant.locale == "fr" else "150,000 GNF"
+    assert merchant.w("review.confirmCharged", amount=amount) in dialog.text
+    assert merchant.d.switch_to.active_element.get_attribute("id") == "confirm-cancel"
+    merchant.el("#confirm-cancel").click()
+    async with services.db.read() as conn:
+        assert (await conn.execute(select(outbox.c.id).where(outbox.c.payment_id == held))).all() == []
+
+    merchant.el("#review-submit").click()
+    merchant.confirm_dialog()
+    merchant.el("#confirm-ok").click()
+    merchant.text_in("#notice-ok", merchant.w("review.doneCharged"))
+    async with services.db.read() as conn:
+        state = (await conn.execute(select(payments.c.state).where(payments.c.id == held))).scalar_one()
+        told = (await conn.execute(select(outbox.c.event_type, outbox.c.amount).where(outbox.c.payment_id == held))).all()
+    assert (state, [tuple(t) for t in told]) == ("succeeded", [("CHARGE_SUCCESS", "150000")])
+
+    # The other: nothing was charged; it is closed and Saleor is told nothing.
+    merchant.open()
+    merchant.click(f'tr[data-payment="{closed}"] button.open-payment')
+    merchant.visible("#review-form")
+    merchant.el("#review-not-charged").click()
+    merchant.fill("#review-note", "Nothing on the Lengo portal")
+    merchant.el("#review-submit").click()
+    assert merchant.w("review.confirmNotCharged") in merchant.confirm_dialog().text
+    merchant.el("#confirm-ok").click()
+    merchant.text_in("#notice-ok", merchant.w("review.doneNotCharged"))
+    async with services.db.read() as conn:
+        state = (await conn.execute(select(payments.c.state).where(payments.c.id == closed))).scalar_one()
+        told = (await conn.execute(select(outbox.c.id).where(outbox.c.payment_id == closed))).all()
+    assert (state, told) == ("closed", [])
+
+
 async def test_outside_the_dashboard_the_page_says_where_to_open_it(
     merchant: Merchant, served: tuple[str, str]
 ) -> None:
