@@ -468,10 +468,14 @@ async def test_a_first_run_says_what_to_do_in_order_with_links(
     assert link.get_attribute("href").endswith("/channels/Q2hhbm5lbDoy")
     link.click()  # inside the Dashboard: an app-bridge redirect to the channel's settings
     merchant.d.switch_to.default_content()
-    sent = merchant.d.execute_script("return window.received")
-    assert {"to": "/channels/Q2hhbm5lbDoy", "newContext": False} in [
-        {k: m["payload"].get(k) for k in ("to", "newContext")} for m in sent if m["type"] == "redirect"
-    ]
+
+    def redirects(d: Any) -> list[dict[str, Any]]:
+        sent = d.execute_script("return window.received") or []
+        return [{k: m["payload"].get(k) for k in ("to", "newContext")} for m in sent if m["type"] == "redirect"]
+
+    # postMessage is delivered on a later task of the parent's loop: wait for it, never read it at once.
+    merchant.wait.until(redirects, message="no redirect message reached the Dashboard")
+    assert redirects(merchant.d) == [{"to": "/channels/Q2hhbm5lbDoy", "newContext": False}]
     merchant.d.switch_to.frame("app")
 
     # Once payments come in, the list takes the place of the checklist.
