@@ -33,6 +33,10 @@ from tests.test_app_api import PAYMENT_FIELDS, Api
 from tests.test_cli_payments import saleor_lengo
 from tests.test_transaction_initialize_session import assert_valid
 
+# These run the command line in its own process, as an operator does: end-to-end, so `slow`
+# (the app API tests below cover the same resolution in the quick suite).
+SLOW_CLI = pytest.mark.slow
+
 NOTE = "Checked on the Lengo portal: 150000 GNF received from Orange Money."
 
 
@@ -81,6 +85,7 @@ async def test_the_state_machine_never_writes_a_charge_success_of_zero(
 # --- Shown --------------------------------------------------------------------------------
 
 
+@SLOW_CLI
 async def test_a_held_payment_is_listed_shown_and_counted(services: Services, held: MadePayment) -> None:
     listed = await saleor_lengo(services, "payments", "list", "--status", "needs_review", "--json")
     shown = await saleor_lengo(services, "payments", "show", held.id)
@@ -123,6 +128,7 @@ async def test_the_app_api_lists_payments_needing_review(client: httpx.AsyncClie
 # --- Resolved from the command line ---------------------------------------------------------
 
 
+@SLOW_CLI
 async def test_resolve_charged_reports_that_amount_once_and_keeps_the_note(
     services: Services, installed: FakeSaleor, held: MadePayment
 ) -> None:
@@ -143,6 +149,7 @@ async def test_resolve_charged_reports_that_amount_once_and_keeps_the_note(
     assert "the command line" in last[2] and NOTE in last[2]
 
 
+@SLOW_CLI
 async def test_resolve_not_charged_closes_it_and_reports_nothing(
     services: Services, installed: FakeSaleor, held: MadePayment
 ) -> None:
@@ -158,6 +165,7 @@ async def test_resolve_not_charged_closes_it_and_reports_nothing(
     assert last[:2] == ("needs_review", "closed") and "Nothing on the portal." in last[2]
 
 
+@SLOW_CLI
 @pytest.mark.parametrize(
     ("args", "error"),
     [
@@ -179,6 +187,7 @@ async def test_resolve_refuses_an_amount_that_cannot_be_right_or_an_empty_note(
     assert (await get_payment(services, held.id)).state == State.NEEDS_REVIEW
 
 
+@SLOW_CLI
 async def test_resolve_refuses_a_payment_not_in_review(
     services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
 ) -> None:
