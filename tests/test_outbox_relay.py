@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+from structlog.testing import capture_logs
 from sqlalchemy import insert, select, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -32,6 +33,7 @@ from saleor_lengo import workers
 from saleor_lengo.callbacks import confirm as callback_confirm
 from tests.conftest import WriteCounter, configure_channel, register
 from tests.fakes.factories import MadePayment, make_payment
+from tests.in_flight import InFlight
 from tests.fakes.saleor import FakeSaleor
 from tests.leases import dead_holder
 
@@ -336,21 +338,10 @@ def test_serve_runs_the_relay_and_the_callback_retry_loop() -> None:
 async def test_a_batch_goes_out_after_one_probe_in_concurrent_batched_requests_and_its_verdicts_are_written_together(
     services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    installed.batch_max_count = 10  # an operator raised Saleor's GRAPHQL_BATCH_MAX_COUNT (default 1)
     made = [await paid_payment(services, installed, lengo, config, amount=Decimal(10_000 + i)) for i in range(22)]
-    in_flight, most = 0, 0
-    graphql_batch = services.saleor.graphql_batch
-
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
-        try:
-            await asyncio.sleep(0.01)  # Saleor thinking: the others get to start meanwhile
-            return await graphql_batch(*args, **kwargs)
-        finally:
-            in_flight -= 1
-
-    monkeypatch.setattr(services.saleor, "graphql_batch", counted)
+    batches = InFlight(services.saleor.graphql_batch, delay=0.01)
+    monkeypatch.setattr(services.saleor, "graphql_batch", batches)
     await services.leases.ensure()  # this process registered as a lease holder (once, at its first claim)
     writes = WriteCounter(monkeypatch, services.db)
     requests_before = len(installed.graphql_requests)
@@ -359,7 +350,7 @@ async def test_a_batch_goes_out_after_one_probe_in_concurrent_batched_requests_a
 
     # The probe alone, then the other 21 in three requests of seven, all three at once.
     assert installed.graphql_requests[requests_before:] == [1, 7, 7, 7]
-    assert most == 3
+    assert batches.most == 3
     assert writes.count == 1 + 1 + 1 + 1  # the claim, the probe's verdict, the others' verdicts, the empty claim
     delivered = {r.payment_id: r for r in await rows(services)}
     for m in made:
@@ -373,6 +364,7 @@ async def test_a_batch_goes_out_after_one_probe_in_concurrent_batched_requests_a
 async def test_a_report_refused_inside_a_batched_request_gets_its_own_verdict_and_the_others_are_delivered(
     services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
 ) -> None:
+    installed.batch_max_count = 10
     probe = await paid_payment(services, installed, lengo, config)
     fine = await paid_payment(services, installed, lengo, config)
     unknown = await paid_payment(services, installed, lengo, config, open_in_saleor=False)
@@ -400,6 +392,7 @@ class SaleorFailingBatches(FakeSaleor):
     """Answers 503 to the first `failing` batched requests; single operations go through."""
 
     failing: int = 0
+    batch_max_count: int = 10
 
     async def _graphql(self, request: Request) -> Response:
         if self.failing and (await request.body()).lstrip().startswith(b"["):
@@ -457,3 +450,40 @@ async def test_a_saleor_that_does_not_take_batches_gets_the_reports_one_by_one(
     assert {r.state for r in await rows(services)} == {relay.DELIVERED}
     for m in made:
         assert len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1
+
+
+async def test_a_stock_saleor_refuses_batches_so_the_relay_sends_one_report_per_request_for_an_hour(
+    services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert installed.batch_max_count == 1  # Saleor's default GRAPHQL_BATCH_MAX_COUNT
+    singles = InFlight(services.saleor.graphql, delay=0.005)
+    monkeypatch.setattr(services.saleor, "graphql", singles)
+    first = [await paid_payment(services, installed, lengo, config) for _ in range(25)]
+    before = len(installed.graphql_requests)
+
+    with capture_logs() as logs:
+        assert await relay.run_once(services) == 25
+
+    # The probe; then each chunk's batch is refused before its rows go one by one (at most 4 requests
+    # at a time); from the first refusal on, no batch is tried: chunks of one report.
+    sent = installed.graphql_requests[before:]
+    assert sent[0] == 1 and sent.count(1) == 25 and 1 <= sent.count(0) <= relay.MAX_REQUESTS_IN_FLIGHT
+    assert 1 < singles.most <= relay.MAX_REQUESTS_IN_FLIGHT
+    assert [e["event"] for e in logs if e["event"] == "outbox_batches_refused"] == ["outbox_batches_refused"]
+    assert all(len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1 for m in first)
+
+    # Within the hour: one report per request straight away, no batch tried.
+    later(services, 3000)
+    more = [await paid_payment(services, installed, lengo, config) for _ in range(12)]
+    before = len(installed.graphql_requests)
+    assert await relay.run_once(services) == 12
+    assert installed.graphql_requests[before:] == [1] * 12
+
+    # After it, a batch is tried again: the operator may have raised the setting meanwhile.
+    later(services, 700)
+    installed.batch_max_count = 10
+    last = [await paid_payment(services, installed, lengo, config) for _ in range(10)]
+    before = len(installed.graphql_requests)
+    assert await relay.run_once(services) == 10
+    assert installed.graphql_requests[before:] == [10]
+    assert all(len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1 for m in [*more, *last])

@@ -40,6 +40,7 @@ from tests.conftest import configure_channel
 from tests.test_metrics import scrape, value
 from tests.faults.ledger import Clock
 from tests.fakes.factories import MadePayment, make_payment
+from tests.in_flight import InFlight
 from tests.fakes.saleor import FakeSaleor
 from tests.leases import dead_holder
 
@@ -181,25 +182,14 @@ async def test_a_backlog_goes_out_in_batches_at_most_4_requests_in_flight_per_sa
     services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration, clock: Clock,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    installed.batch_max_count = 10  # an operator raised Saleor's GRAPHQL_BATCH_MAX_COUNT (default 1)
     made = [await paid(services, installed, lengo, config) for _ in range(70)]
-    in_flight, most = 0, 0
-    batch = services.saleor.graphql_batch
-
-    async def counted(*args: Any, **kwargs: Any) -> Any:
-        nonlocal in_flight, most
-        in_flight += 1
-        most = max(most, in_flight)
-        try:
-            await asyncio.sleep(0.01)  # a Saleor that takes its time: the requests overlap
-            return await batch(*args, **kwargs)
-        finally:
-            in_flight -= 1
-
-    monkeypatch.setattr(services.saleor, "graphql_batch", counted)
+    batches = InFlight(services.saleor.graphql_batch, delay=0.01)
+    monkeypatch.setattr(services.saleor, "graphql_batch", batches)
 
     assert await relay.run_once(services) == 70
 
-    assert most == relay.MAX_REQUESTS_IN_FLIGHT
+    assert batches.most == relay.MAX_REQUESTS_IN_FLIGHT
     assert all(len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1 for m in made)
 
 

@@ -3,8 +3,10 @@
 Saleor's GraphQL view takes a JSON list of operations and answers a list in
 the same order, each operation validated and executed on its own; the HTTP
 status is the worst of the operations' (400 as soon as one is invalid, the
-others' data still there). The fake Saleor does the same, and the client
-turns each entry into its own data or error.
+others' data still there) — when its operator allowed batches: a list of
+more than `GRAPHQL_BATCH_MAX_COUNT` operations (default 1) is refused whole,
+before any runs. The fake Saleor does the same, and the client turns each
+entry into its own data or error, or a refusal into `SaleorBatchRefused`.
 """
 
 from __future__ import annotations
@@ -42,7 +44,7 @@ def client_answering(status: int, body: Any) -> tuple[SaleorClient, list[Any]]:
 
 @needs_reference  # the invalid operation is told apart by Saleor's schema
 async def test_the_fake_saleor_answers_a_list_with_a_list_each_operation_on_its_own() -> None:
-    fake = FakeSaleor()
+    fake = FakeSaleor(batch_max_count=3)
     fake.open_transaction("tx-1")
     fake.open_transaction("tx-2")
     report = load(REPORT)
@@ -63,6 +65,36 @@ async def test_the_fake_saleor_answers_a_list_with_a_list_each_operation_on_its_
     assert [e.type for e in fake.events("tx-2")] == ["CHARGE_SUCCESS"]
     assert fake.graphql_requests == [3]
     assert len(fake.graphql_calls) == 3
+
+
+@pytest.mark.parametrize(("allowed", "sent"), [(1, 2), (3, 4)])
+async def test_the_fake_saleor_refuses_a_list_longer_than_its_batch_max_count_as_saleor_does(
+    allowed: int, sent: int
+) -> None:
+    fake = FakeSaleor(batch_max_count=allowed)
+    fake.open_transaction("tx-1")
+    body = [{"query": load(REPORT), "variables": report_variables("tx-1", str(1000 + i))} for i in range(sent)]
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.asgi()), base_url="http://saleor.test") as http:
+        response = await http.post("/graphql/", json=body, headers={"Authorization": f"Bearer {fake.app_token}"})
+
+    # saleor/graphql/views.py, GRAPHQL_BATCH_MAX_COUNT: the whole request, before any operation runs.
+    assert (response.status_code, response.json()) == (400, {"errors": [{
+        "message": "Number of batch queries exceeded.", "extensions": {"exception": {"code": "GraphQLError"}}}]})
+    assert fake.events("tx-1") == [] and fake.graphql_calls == [] and fake.graphql_requests == [0]
+
+
+async def test_the_client_reads_saleors_refusal_of_a_batch_as_a_refused_batch_and_says_why() -> None:
+    fake = FakeSaleor()
+    fake.open_transaction("tx-1")
+    http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake.asgi()))
+    try:
+        with pytest.raises(SaleorBatchRefused, match="Number of batch queries exceeded"):
+            await SaleorClient(http).graphql_batch(
+                fake.api_url, fake.app_token, REPORT, [report_variables("tx-1"), report_variables("tx-1", "2")]
+            )
+    finally:
+        await http.aclose()
+    assert fake.events("tx-1") == []
 
 
 async def test_the_fake_saleor_refuses_an_unreadable_body_as_saleor_does() -> None:

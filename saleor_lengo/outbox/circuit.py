@@ -9,6 +9,12 @@ was waiting for that Saleor due at once (`relay._close`), instead of letting
 each row's own backoff (up to 15 minutes) run on. A row's own backoff stays
 for what belongs to the row (a GraphQL error in its result).
 
+It also remembers whether a Saleor takes batched requests: Saleor refuses a
+JSON list of more than `GRAPHQL_BATCH_MAX_COUNT` operations, and that
+setting's default is 1. After a refusal, that Saleor gets one report per
+request for BATCHES_REFUSED_SECONDS, then a batch is tried again (its
+operator may have raised the setting).
+
 Each process keeps its own circuits (they are cheap to learn again); the
 relay writes the open ones to `saleor_circuits` so that metrics and
 `saleor-lengo outbox list` show them whichever process asks.
@@ -21,6 +27,7 @@ from dataclasses import dataclass
 OPEN_AFTER_FAILURES = 3
 FIRST_PROBE_SECONDS = 0.5
 MAX_PROBE_SECONDS = 5.0
+BATCHES_REFUSED_SECONDS = 3600.0
 
 
 @dataclass
@@ -30,6 +37,7 @@ class _Circuit:
     answered_once: bool = False
     next_probe_at: float = 0.0
     interval: float = FIRST_PROBE_SECONDS
+    batches_refused_until: float = 0.0
 
 
 class Circuits:
@@ -87,3 +95,15 @@ class Circuits:
         circuit.failures, circuit.open, circuit.answered_once = 0, False, True
         circuit.interval = FIRST_PROBE_SECONDS
         return was_open
+
+    def takes_batches(self, installation_id: int, now: float) -> bool:
+        """Whether a batched request is worth sending: no refusal within BATCHES_REFUSED_SECONDS."""
+        circuit = self._by_installation.get(installation_id)
+        return circuit is None or circuit.batches_refused_until <= now
+
+    def batches_refused(self, installation_id: int, now: float) -> bool:
+        """Saleor refused a batched request; True when this is news (not already remembered)."""
+        circuit = self._get(installation_id)
+        news = circuit.batches_refused_until <= now
+        circuit.batches_refused_until = now + BATCHES_REFUSED_SECONDS
+        return news

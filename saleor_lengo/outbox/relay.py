@@ -24,8 +24,11 @@ per row). The rest go out as Saleor's batched requests (a JSON list of
 operations, answered by a list in the same order), up to
 `REPORTS_PER_REQUEST` reports in each, the requests concurrent: each report
 still gets its own verdict, and a request costs the app and Saleor far more
-than the report in it. A Saleor (or a proxy) that does not answer a batch
-with one result per report gets that chunk's reports one by one instead.
+than the report in it. Saleor refuses batches unless its operator raised
+`GRAPHQL_BATCH_MAX_COUNT` (default 1): a Saleor (or a proxy) that does not
+answer a batch with one result per report gets that chunk's reports one by
+one, and then one report per request for an hour (`circuit.py`), still at
+most MAX_REQUESTS_IN_FLIGHT requests at a time.
 
 Failures. Network errors and 5xx say Saleor itself is not answering: the
 installation's circuit (`circuit.py`) counts them, the rows are marked as
@@ -185,7 +188,8 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
                 await _defer(services, [row.id for row in rows[1:]], owner, retry_at)
             return 0
         others = rows[1:]
-    requests = -(-len(others) // REPORTS_PER_REQUEST)
+    per_request = REPORTS_PER_REQUEST if services.circuits.takes_batches(installation_id, services.clock()) else 1
+    requests = -(-len(others) // per_request)
     # Chunks as even as can be: a 21-row rest is 7+7+7, not 10+10+1.
     chunks = [others[i::requests] for i in range(requests)]
     in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
@@ -389,8 +393,11 @@ async def _deliver_chunk(services: Services, rows: list[Any], inst: Installation
     try:
         results = await services.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [variables(r) for r in rows])
     except SaleorBatchRefused as exc:
-        log.warning("outbox_batch_refused", reason=str(exc), reports=len(rows))
-        return list(await asyncio.gather(*(_deliver(services, row, inst) for row in rows)))
+        if services.circuits.batches_refused(inst.id, services.clock()):
+            log.info("outbox_batches_refused", reason=str(exc)[:200], reports=len(rows),
+                     advice="one report per request for an hour; Saleor's GRAPHQL_BATCH_MAX_COUNT allows batches")
+        # One after another: this chunk holds one of the MAX_REQUESTS_IN_FLIGHT slots, no more.
+        return [await _deliver(services, row, inst) for row in rows]
     except SaleorPermissionDenied as exc:
         return [await _refused(services, inst, exc)] * len(rows)
     except SaleorError as exc:

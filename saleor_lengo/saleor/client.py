@@ -108,7 +108,10 @@ class SaleorClient:
         if not isinstance(payload, list) or len(payload) != len(variables) or not all(
             isinstance(entry, dict) for entry in payload
         ):
-            raise SaleorBatchRefused(f"Saleor did not answer the batch with {len(variables)} results")
+            said = _first_error(payload)
+            raise SaleorBatchRefused(
+                f"Saleor did not answer the batch with {len(variables)} results" + (f": {said}" if said else "")
+            )
         results: list[dict[str, Any] | SaleorError] = []
         for entry in payload:
             try:
@@ -184,3 +187,11 @@ class SaleorClient:
             raise SaleorError("JWKS is not JSON", transient=True) from None
         except JwksRefused as exc:
             raise SaleorError(f"JWKS refused: {exc}", transient=True) from None
+
+
+def _first_error(payload: Any) -> str:
+    """The first error message of a GraphQL answer, bounded; empty when there is none."""
+    errors = payload.get("errors") if isinstance(payload, dict) else None
+    first = errors[0] if isinstance(errors, list) and errors else None
+    message = first.get("message") if isinstance(first, dict) else None
+    return message[:200] if isinstance(message, str) else ""

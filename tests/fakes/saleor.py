@@ -126,6 +126,9 @@ class FakeSaleor:
     down_for_tokens: set[str] = field(default_factory=set)
     # Answered to the JWKS URL instead of the keys when set: (status, body, headers).
     jwks_answer: tuple[int, bytes, dict[str, str]] | None = None
+    # Saleor's GRAPHQL_BATCH_MAX_COUNT: a JSON list of more operations is refused whole (400).
+    # Saleor's default is 1 — no batching — so the fake's is too; a test of batching raises it.
+    batch_max_count: int = 1
     _event_seq: int = 0
 
     def __post_init__(self) -> None:
@@ -264,13 +267,20 @@ class FakeSaleor:
         auth = request.headers.get("authorization", "")
         token = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
         batch = body if isinstance(body, list) else [body]
-        self.graphql_requests.append(len(batch))
-        for entry in batch:
+        # Saleor's GRAPHQL_BATCH_MAX_COUNT: a longer list runs no operation at all.
+        refused = isinstance(body, list) and len(body) > self.batch_max_count
+        self.graphql_requests.append(0 if refused else len(batch))
+        for entry in [] if refused else batch:
             self.graphql_calls.append({"query": entry.get("query"), "variables": entry.get("variables"), "token": token})
         if self.down or token in self.down_for_tokens:
             if self.down > 0:
                 self.down -= 1
             return Response("Service Unavailable", status_code=503)
+        if refused:
+            # saleor/graphql/views.py: checked before any operation runs, in Saleor's error format.
+            return JSONResponse({"errors": [{"message": "Number of batch queries exceeded.",
+                                             "extensions": {"exception": {"code": "GraphQLError"}}}]},
+                                status_code=400)
         answers = [await self._operation(entry, token) for entry in batch]
         status = max(code for _, code in answers)
         if isinstance(body, list):
