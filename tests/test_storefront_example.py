@@ -108,8 +108,13 @@ class FakeStorefrontApi:
     Saleor would hand the app in TRANSACTION_INITIALIZE_SESSION.
     """
 
-    def __init__(self, process_results: list[str], *, available: bool = True, shipping: bool = True) -> None:
+    def __init__(
+        self, process_results: list[str], *, available: bool = True, shipping: bool = True,
+        complete_errors: list[str] | None = None,
+    ) -> None:
         self.process_results = list(process_results)
+        # checkoutComplete's error code for each call, in turn, before it makes the order.
+        self.complete_errors = list(complete_errors or [])
         self.available = available
         self.shipping = shipping
         self.calls: list[tuple[str, dict[str, Any]]] = []
@@ -177,6 +182,9 @@ class FakeStorefrontApi:
 
     def checkoutComplete(self, _info: Any, **args: Any) -> dict[str, Any]:  # noqa: N802
         assert args["id"] == CHECKOUT
+        if self.complete_errors:
+            code = self.complete_errors.pop(0)
+            return {"errors": [{"field": None, "code": code, "message": "Saleor's refusal"}], "order": None}
         return {"errors": [], "order": {
             "id": "T3JkZXI6MQ==", "number": "42", "status": "UNFULFILLED", "chargeStatus": "FULL",
             "total": {"gross": {"amount": 176500.0, "currency": "GNF"}}}}
@@ -235,6 +243,36 @@ def test_the_script_pays_a_new_checkout_and_completes_it(monkeypatch: pytest.Mon
     assert shopper.opened == [PAYMENT_URL] and shopper.return_status == 200
     assert PAYMENT_URL in out
     assert "order #42" in out and "176500 GNF" in out
+
+
+def test_checkout_complete_is_asked_again_while_saleor_does_not_count_the_charge_yet(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    api = FakeStorefrontApi(["CHARGE_SUCCESS"], complete_errors=["CHECKOUT_NOT_FULLY_PAID"] * 2)
+    monkeypatch.setattr(storefront.time, "sleep", lambda _s: None)
+
+    code, out = run(api, Shopper(api), monkeypatch, "--channel", "channel-gnf")
+
+    assert code == 0, out
+    assert api.operations().count("CheckoutComplete") == 3
+    assert out.count("CHECKOUT_NOT_FULLY_PAID yet, asking again in 2 s") == 2 and "order #42" in out
+
+
+@pytest.mark.parametrize(
+    ("errors", "asked"), [(["NOT_FOUND"], 1), (["CHECKOUT_NOT_FULLY_PAID"] * 5, 5)], ids=["other", "never-counted"]
+)
+def test_a_paid_checkout_saleor_will_not_complete_exits_5_and_says_the_payment_succeeded(
+    monkeypatch: pytest.MonkeyPatch, errors: list[str], asked: int
+) -> None:
+    api = FakeStorefrontApi(["CHARGE_SUCCESS"], complete_errors=errors)
+    monkeypatch.setattr(storefront.time, "sleep", lambda _s: None)
+
+    code, out = run(api, Shopper(api), monkeypatch, "--channel", "channel-gnf")
+
+    assert code == 5, out
+    assert api.operations().count("CheckoutComplete") == asked
+    assert f"checkoutComplete refused (checkoutComplete: {errors[-1]}" in out
+    assert "the payment itself succeeded" in out and "order #" not in out
 
 
 def test_the_script_asks_again_while_the_shopper_is_still_paying(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,6 +45,7 @@ monotonic = time.monotonic  # the clock the polling deadline is read from
 DEFAULT_GATEWAY_ID = "saleor.app.payment.lengo"  # the app's manifest id (MANIFEST_APP_ID)
 RETURN_PATH = "/return"
 STILL_OPEN = "CHARGE_ACTION_REQUIRED"
+NOT_FULLY_PAID = "CHECKOUT_NOT_FULLY_PAID"
 
 # Sample addresses Saleor's address validation accepts.
 ADDRESSES: dict[str, dict[str, str]] = {
@@ -256,6 +257,8 @@ def pay(
     return_timeout: float = 600.0,
     process_timeout: float = 600.0,
     process_interval: float = 3.0,
+    complete_attempts: int = 5,
+    complete_interval: float = 2.0,
     sleep: Callable[[float], None] | None = None,
 ) -> Outcome:
     sleep = sleep or time.sleep
@@ -297,12 +300,20 @@ def pay(
         print("   Not paid: no order.", file=out)
         return Outcome(result, transaction_id, None)
 
-    try:
-        order = storefront.complete(checkout_id)
-    except StorefrontError as exc:
-        # With "automatically complete fully paid checkouts" on, Saleor may have made the order already.
-        print(f"4. checkoutComplete refused ({exc}); the payment itself succeeded.", file=out)
-        return Outcome(result, transaction_id, None)
+    for attempt in range(1, complete_attempts + 1):
+        try:
+            order = storefront.complete(checkout_id)
+            break
+        except StorefrontError as exc:
+            # Saleor counts a charge the app reports after the fact (a late callback) a moment later:
+            # "not fully paid" is asked again; anything else (e.g. Saleor already made the order,
+            # "automatically complete fully paid checkouts") will not change.
+            if NOT_FULLY_PAID not in str(exc) or attempt == complete_attempts:
+                print(f"4. checkoutComplete refused ({exc}); the payment itself succeeded: find its order in "
+                      "the Dashboard, or complete the checkout again.", file=out)
+                return Outcome(result, transaction_id, None)
+            print(f"4. checkoutComplete: {NOT_FULLY_PAID} yet, asking again in {complete_interval:g} s", file=out)
+            sleep(complete_interval)
     total = order["total"]["gross"]
     print(
         f"4. checkoutComplete: order #{order['number']} {order['status']}, {order['chargeStatus']}, "
@@ -360,7 +371,7 @@ def main(argv: list[str] | None = None, *, http: httpx.Client | None = None, out
         if http is None:
             client.close()
     if outcome.result == "CHARGE_SUCCESS":
-        return 0
+        return 0 if outcome.order is not None else 5
     return 4 if outcome.result == STILL_OPEN else 3
 
 
