@@ -127,10 +127,15 @@ def _validate_secret(name: str, value: str) -> str:
     return value
 
 
-def _load_or_create_key_file(db_file: Path) -> tuple[str, str | None]:
+def _load_or_create_key_file(db_file: Path, *, create: bool) -> tuple[str, str | None]:
     key_file = db_file.with_name(db_file.name + KEY_FILE_SUFFIX)
     if key_file.exists():
         return key_file.read_text().strip(), None
+    if not create:
+        raise SettingsError(
+            f"SECRET_KEY is not set and there is no key file {key_file}: set SECRET_KEY, or run a command "
+            "that writes to the database first (`saleor-lengo migrate` or `serve`), which creates it"
+        )
     key_file.parent.mkdir(parents=True, exist_ok=True)
     key = secrets.token_urlsafe(48)
     # Created with 0600 so only the app's user can read it.
@@ -164,7 +169,14 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
     return _positive(env, name, default, int, "a whole number")
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, *, create_key_file: bool = False) -> Settings:
+    """The settings from `env` (the environment by default).
+
+    Reading them has no side effect unless `create_key_file`: a command that
+    writes to the database passes it, so that SQLite without SECRET_KEY gets
+    its key file generated beside the database; any other reader is refused
+    with the file named when it is missing.
+    """
     env = os.environ if env is None else env
     warnings: list[str] = []
 
@@ -186,7 +198,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             # An in-memory database dies with the process; so may its key.
             secret_key = secrets.token_urlsafe(48)
         else:
-            secret_key, warning = _load_or_create_key_file(db_file)
+            secret_key, warning = _load_or_create_key_file(db_file, create=create_key_file)
             if warning:
                 warnings.append(warning)
     else:

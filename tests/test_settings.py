@@ -4,12 +4,13 @@ from pathlib import Path
 
 import pytest
 
+from saleor_lengo import cli
 from saleor_lengo.settings import SettingsError, load_settings
 
 
 def test_defaults_are_a_local_sqlite_app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    s = load_settings({})
+    s = load_settings({}, create_key_file=True)
     assert s.app_url == "http://127.0.0.1:9010"
     assert s.database_url == "sqlite:///saleor-lengo.sqlite3"
     assert s.app_url_is_loopback
@@ -20,7 +21,7 @@ def test_defaults_are_a_local_sqlite_app(tmp_path: Path, monkeypatch: pytest.Mon
 
 def test_sqlite_without_key_generates_one_beside_the_database_and_warns(tmp_path: Path) -> None:
     db = tmp_path / "data" / "app.sqlite3"
-    first = load_settings({"DATABASE_URL": f"sqlite:///{db}"})
+    first = load_settings({"DATABASE_URL": f"sqlite:///{db}"}, create_key_file=True)
     key_file = tmp_path / "data" / "app.sqlite3.key"
     assert key_file.read_text().strip() == first.secret_key
     assert len(first.secret_key) >= 32
@@ -29,6 +30,51 @@ def test_sqlite_without_key_generates_one_beside_the_database_and_warns(tmp_path
     second = load_settings({"DATABASE_URL": f"sqlite:///{db}"})
     assert second.secret_key == first.secret_key
     assert second.warnings == ()
+
+
+def test_reading_the_settings_creates_no_file_and_names_the_missing_key_file(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "app.sqlite3"
+    with pytest.raises(SettingsError, match=f"no key file {tmp_path / 'data' / 'app.sqlite3.key'}"):
+        load_settings({"DATABASE_URL": f"sqlite:///{db}"})
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["payments", "list"], ["payments", "show", "x"], ["outbox", "list"], ["configurations", "list"]],
+    ids=" ".join,
+)
+@pytest.mark.parametrize("with_key", [False, True], ids=["no-key", "secret-key"])
+def test_a_read_only_command_where_nothing_is_stored_says_so_and_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: list[str],
+    with_key: bool,
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+        monkeypatch.delenv(name, raising=False)
+    if with_key:
+        monkeypatch.setenv("SECRET_KEY", "k" * 40)
+
+    assert cli.main(argv) == 2
+
+    err = capsys.readouterr().err
+    missing = "there is no database at saleor-lengo.sqlite3" if with_key else "no key file saleor-lengo.sqlite3.key"
+    assert missing in err and "saleor-lengo migrate" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_command_that_writes_creates_the_database_and_its_key_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setattr("saleor_lengo.commands.common.configure_logging", lambda *_a: None)
+
+    assert cli.main(["migrate"]) == 0
+
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saleor-lengo.sqlite3", "saleor-lengo.sqlite3.key"]
+    assert cli.main(["payments", "list"]) == 0
 
 
 def test_postgres_without_secret_key_refuses_to_start() -> None:
@@ -58,12 +104,13 @@ def test_postgres_url_gets_the_async_driver() -> None:
     ],
 )
 def test_invalid_settings_name_the_variable(env: dict[str, str], message: str, tmp_path: Path) -> None:
-    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", **env}
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SECRET_KEY": "k" * 40, **env}
     with pytest.raises(SettingsError, match=message):
         load_settings(env)
 
 
 def test_app_url_trailing_slash_is_dropped(tmp_path: Path) -> None:
-    s = load_settings({"APP_URL": "https://pay.example.com/", "DATABASE_URL": f"sqlite:///{tmp_path/'a.sqlite3'}"})
+    s = load_settings({"APP_URL": "https://pay.example.com/", "DATABASE_URL": f"sqlite:///{tmp_path/'a.sqlite3'}"},
+                      create_key_file=True)
     assert s.url("/api/register") == "https://pay.example.com/api/register"
     assert not s.app_url_is_loopback

@@ -65,7 +65,7 @@ def _text(found: list[dict[str, Any]]) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    found = run_with_services(lambda services: _collect(services, args.saleor_api_url))
+    found = run_with_services(lambda services: _collect(services, args.saleor_api_url), writes=False)
     if found is None:
         return fail("the database is not up to date: run `saleor-lengo migrate` (or `serve`) first")
     print(json.dumps(found, indent=2, ensure_ascii=False) if args.json else _text(found))

@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
         except _Refused as exc:
             return str(exc)
 
-    outcome = run_with_services(work)
+    outcome = run_with_services(work, writes=True)
     if isinstance(outcome, str):
         return fail(outcome)
     config = outcome.config

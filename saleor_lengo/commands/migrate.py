@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(_args: argparse.Namespace) -> int:
-    settings = startup_settings()
+    settings = startup_settings(writes=True)
 
     async def go() -> None:
         db = Database(settings.database_url)

@@ -70,7 +70,7 @@ def run_list(args: argparse.Namespace) -> int:
             print(_line(entry))
         return 0
 
-    return run_with_services(go)
+    return run_with_services(go, writes=False)
 
 
 def run_retry(args: argparse.Namespace) -> int:
@@ -86,4 +86,4 @@ def run_retry(args: argparse.Namespace) -> int:
         print(f"outbox row {entry.id} queued again; the relay sends it on its next pass")
         return 0
 
-    return run_with_services(go)
+    return run_with_services(go, writes=True)

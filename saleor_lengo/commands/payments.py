@@ -59,7 +59,7 @@ def run_list(args: argparse.Namespace) -> int:
         async with services.db.read() as conn:
             return await history.list_payments(conn, states=args.status, limit=max(1, args.limit))
 
-    rows = run_with_services(work)
+    rows = run_with_services(work, writes=False)
     print(json.dumps(rows, indent=2, ensure_ascii=False) if args.json else history.render_list(rows))
     return 0
 
@@ -69,7 +69,7 @@ def run_show(args: argparse.Namespace) -> int:
         async with services.db.read() as conn:
             return [await history.history(conn, p) for p in await history.find(conn, args.id)]
 
-    found = run_with_services(work)
+    found = run_with_services(work, writes=False)
     if not found:
         return fail(f"no payment has the id, pay_id or Saleor transaction id {args.id!r}")
     if args.json:
@@ -95,7 +95,7 @@ def run_resolve(args: argparse.Namespace) -> int:
         except review.ReviewError as exc:
             return exc.message
 
-    done = run_with_services(work)
+    done = run_with_services(work, writes=True)
     if isinstance(done, str):
         return fail(done)
     p = done.payment

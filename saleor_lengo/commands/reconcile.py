@@ -34,4 +34,4 @@ def run(args: argparse.Namespace) -> int:
             await run_forever(services)
         return 0
 
-    return run_with_services(work)
+    return run_with_services(work, writes=True)

@@ -28,8 +28,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 def run(args: argparse.Namespace) -> int:
     if args.once:
-        return run_with_services(_once)
-    run_with_services(_forever)
+        return run_with_services(_once, writes=True)
+    run_with_services(_forever, writes=True)
     return 0
 
 

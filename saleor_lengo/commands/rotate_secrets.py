@@ -80,7 +80,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(_args: argparse.Namespace) -> int:
-    settings = startup_settings()
+    settings = startup_settings(writes=True)
     cipher = Cipher(settings.secret_key, settings.secret_key_fallbacks)
 
     async def go() -> dict[str, int]:

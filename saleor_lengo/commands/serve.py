@@ -23,7 +23,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
 
 
 def run(args: argparse.Namespace) -> int:
-    settings = startup_settings()
+    settings = startup_settings(writes=True)
     if settings.metrics_closed:
         # Here, in the one process that starts the workers: once per start.
         get_logger("saleor_lengo").warning(

@@ -11,5 +11,5 @@ from saleor_lengo.workers import start_background
 
 
 def create() -> Starlette:
-    settings = startup_settings()
+    settings = startup_settings(writes=True)
     return create_app(build_services(settings), background=start_background)
