@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import os
 import random
@@ -81,6 +82,8 @@ class Size:
     burst_seconds: float  # callbacks of the restart and replica scenarios spread over this long
     deliver_timeout: float
     min_kills: int  # restart: SIGKILLs at least, even if the burst is over sooner
+    # Saleor's GRAPHQL_BATCH_MAX_COUNT: 1, its default, refuses every batched request (one report per request).
+    saleor_batch_max_count: int = 1
 
 
 FULL = Size(payments=1000, warmup=50, outage_503=90.0, outage_refused=90.0, burst_seconds=30.0, deliver_timeout=180.0,
@@ -94,10 +97,15 @@ CI = Size(payments=60, warmup=10, outage_503=3.0, outage_refused=3.0, burst_seco
 
 @dataclass
 class RecordingSaleor:
-    """Answers `transactionEventReport` after `latency`, deduplicating like Saleor; 503 while `failing`."""
+    """Answers `transactionEventReport` after `latency`, deduplicating like Saleor; 503 while `failing`.
+
+    A batched request of more than `batch_max_count` operations is refused whole, as Saleor does
+    (its GRAPHQL_BATCH_MAX_COUNT, 1 by default).
+    """
 
     latency: float = SALEOR_LATENCY
     failing: bool = False
+    batch_max_count: int = 1
     first_seen: dict[tuple[str, str, str, str], float] = field(default_factory=dict)
     events_by_tx: dict[str, set[tuple[str, str, str, str]]] = field(default_factory=dict)
     reports: int = 0
@@ -131,6 +139,9 @@ class RecordingSaleor:
                 self.requests += 1
             if self.failing:
                 return Response("Service Unavailable", status_code=503)
+            if isinstance(body, list) and len(body) > self.batch_max_count:
+                return Response(json.dumps({"errors": [{"message": "Number of batch queries exceeded."}]}),
+                                status_code=400, media_type="application/json")
             ops = body if isinstance(body, list) else [body]
             answers = [self._record(op.get("variables") or {}) for op in ops]
             return Response(json.dumps(answers if isinstance(body, list) else answers[0]), media_type="application/json")
@@ -210,7 +221,7 @@ class Run:
         self.d = directory / name
         self.d.mkdir(parents=True, exist_ok=True)
         self.name, self.database_url, self.size = name, database_url, size
-        self.saleor = RecordingSaleor()
+        self.saleor = RecordingSaleor(batch_max_count=size.saleor_batch_max_count)
         self.host = SaleorHost(self.saleor, procs.free_port())
         self.signer = FakeSaleor(api_url=self.host.url)
         self.warm = new_payments(size.warmup, start=0)
@@ -467,8 +478,10 @@ def main() -> None:
     parser.add_argument("--only", default=",".join(SCENARIOS))
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", DEFAULT_POSTGRES))
     parser.add_argument("--keep", action="store_true", help="keep the run's directory (databases, logs)")
+    parser.add_argument("--saleor-batch-max-count", type=int, default=1, metavar="N",
+                        help="the fake Saleor's GRAPHQL_BATCH_MAX_COUNT (default 1, Saleor's own: no batching)")
     args = parser.parse_args()
-    size = FULL if args.size == "full" else CI
+    size = dataclasses.replace(FULL if args.size == "full" else CI, saleor_batch_max_count=args.saleor_batch_max_count)
     directory = Path(tempfile.mkdtemp(prefix="bench-recovery-"))
     print(f"machine: nproc {os.cpu_count()}; run directory {directory}", flush=True)
     try:

@@ -464,20 +464,21 @@ async def test_a_stock_saleor_refuses_batches_so_the_relay_sends_one_report_per_
     with capture_logs() as logs:
         assert await relay.run_once(services) == 25
 
-    # The probe; then each chunk's batch is refused before its rows go one by one (at most 4 requests
-    # at a time); from the first refusal on, no batch is tried: chunks of one report.
+    # The probe; then each chunk's batch is refused (at most 4 batched requests at a time) and its
+    # rows go one after another in that chunk's slot.
     sent = installed.graphql_requests[before:]
     assert sent[0] == 1 and sent.count(1) == 25 and 1 <= sent.count(0) <= relay.MAX_REQUESTS_IN_FLIGHT
     assert 1 < singles.most <= relay.MAX_REQUESTS_IN_FLIGHT
     assert [e["event"] for e in logs if e["event"] == "outbox_batches_refused"] == ["outbox_batches_refused"]
     assert all(len(installed.events(m.transaction_id, "CHARGE_SUCCESS")) == 1 for m in first)
 
-    # Within the hour: one report per request straight away, no batch tried.
+    # Within the hour: one report per request straight away, no batch tried, 8 at a time.
     later(services, 3000)
-    more = [await paid_payment(services, installed, lengo, config) for _ in range(12)]
-    before = len(installed.graphql_requests)
-    assert await relay.run_once(services) == 12
-    assert installed.graphql_requests[before:] == [1] * 12
+    more = [await paid_payment(services, installed, lengo, config) for _ in range(20)]
+    before, singles.most = len(installed.graphql_requests), 0
+    assert await relay.run_once(services) == 20
+    assert installed.graphql_requests[before:] == [1] * 20
+    assert singles.most == relay.MAX_SINGLE_REQUESTS_IN_FLIGHT
 
     # After it, a batch is tried again: the operator may have raised the setting meanwhile.
     later(services, 700)

@@ -27,8 +27,8 @@ still gets its own verdict, and a request costs the app and Saleor far more
 than the report in it. Saleor refuses batches unless its operator raised
 `GRAPHQL_BATCH_MAX_COUNT` (default 1): a Saleor (or a proxy) that does not
 answer a batch with one result per report gets that chunk's reports one by
-one, and then one report per request for an hour (`circuit.py`), still at
-most MAX_REQUESTS_IN_FLIGHT requests at a time.
+one, and then one report per request for an hour (`circuit.py`), at most
+MAX_SINGLE_REQUESTS_IN_FLIGHT at a time.
 
 Failures. Network errors and 5xx say Saleor itself is not answering: the
 installation's circuit (`circuit.py`) counts them, the rows are marked as
@@ -81,6 +81,11 @@ BATCH = 120
 REPORTS_PER_REQUEST = 10
 # Batched requests to one Saleor at a time: a backlog drains fast without flooding a Saleor just back.
 MAX_REQUESTS_IN_FLIGHT = 4
+# One-report requests, to a Saleor that refuses batches: Saleor runs a batch's reports one after
+# another, so 4 batched requests keep 4 of its workers busy; 8 single reports keep 8, for the
+# ~10x the HTTP requests (each far cheaper than a batch). A 1,000-report backlog then drains in
+# ~6 s at 50 ms per report, not 12.5 s.
+MAX_SINGLE_REQUESTS_IN_FLIGHT = 8
 FIRST_RETRY_SECONDS = 5.0
 MAX_RETRY_SECONDS = 900.0
 POLL_SECONDS = 5.0
@@ -192,7 +197,7 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
     requests = -(-len(others) // per_request)
     # Chunks as even as can be: a 21-row rest is 7+7+7, not 10+10+1.
     chunks = [others[i::requests] for i in range(requests)]
-    in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT)
+    in_flight = asyncio.Semaphore(MAX_REQUESTS_IN_FLIGHT if per_request > 1 else MAX_SINGLE_REQUESTS_IN_FLIGHT)
 
     async def send(chunk: list[Any]) -> list[Verdict]:
         async with in_flight:
