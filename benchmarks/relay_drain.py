@@ -20,4 +20,4 @@ async def drain(services: Services) -> dict[str, float]:
 
 
 if __name__ == "__main__":
-    print(json.dumps(run_with_services(drain)))
+    print(json.dumps(run_with_services(drain, writes=True)))
