@@ -15,7 +15,7 @@ from saleor_lengo.saleor.signature import SignatureError, verify
 from saleor_lengo.services import Services
 from tests.conftest import keys_fetched_long_ago, send_webhook
 from tests.fakes.payloads import gateway_initialize
-from tests.fakes.saleor import FakeSaleor, new_key, saleor_json
+from tests.fakes.saleor import FakeSaleor, SigningKey, new_key, saleor_json
 from tests.reference import RECORDED, needs_reference, recorded
 
 PGI = "PAYMENT_GATEWAY_INITIALIZE_SESSION"
@@ -186,8 +186,11 @@ async def test_flood_of_forged_signatures_with_a_stale_jwks_stays_under_the_cap(
     keys_fetched_long_ago(services, 3600)
     before = installed.jwks_requests
 
+    # One stranger's key under 30 key ids the JWKS lacks (30 key generations would cost ~2 s).
+    forger = new_key()
+
     async def forged(i: int) -> int:
-        stranger = new_key(kid=f"forged-{i}")
+        stranger = SigningKey(f"forged-{i}", forger.private)
         raw, headers = installed.webhook(PGI, gateway_initialize(installed.app_id), key=stranger)
         return (await client.post(PGI_PATH, content=raw, headers=headers)).status_code
 

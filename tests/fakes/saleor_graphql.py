@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from functools import cache
+from functools import cache, lru_cache
 from types import SimpleNamespace
 from typing import Any
 
 from graphql import (
     BooleanValueNode,
+    DocumentNode,
     FieldNode,
     FloatValueNode,
     FragmentDefinitionNode,
@@ -42,7 +43,7 @@ from graphql import (
     VariableNode,
     Visitor,
     build_schema,
-    graphql_sync,
+    execute_sync,
     parse,
     get_named_type,
     validate,
@@ -115,14 +116,21 @@ def _say_unchecked() -> None:
 
 def validation_errors(document: str) -> list[str]:
     """Why Saleor would refuse `document` (syntax or schema); nothing beyond syntax without the reference data."""
+    return list(_checked(document, reference.AVAILABLE)[1])
+
+
+# The app sends the same few documents thousands of times in a run: parsing and validating
+# each once saves seconds of the suite (graphql-core's ASTs are immutable, safe to share).
+@lru_cache(maxsize=512)
+def _checked(document: str, against_schema: bool) -> tuple[DocumentNode | None, tuple[str, ...]]:
     try:
         ast = parse(document)
     except GraphQLError as exc:
-        return [exc.message]
-    if not reference.AVAILABLE:
+        return None, (exc.message,)
+    if not against_schema:
         _say_unchecked()
-        return []
-    return [e.message for e in validate(saleor_schema(), ast)]
+        return ast, ()
+    return ast, tuple(e.message for e in validate(saleor_schema(), ast))
 
 
 def execute(document: str, variables: dict[str, Any], root: Any, context: dict[str, Any]) -> dict[str, Any]:
@@ -132,7 +140,10 @@ def execute(document: str, variables: dict[str, Any], root: Any, context: dict[s
     (info, **arguments) as Saleor's resolvers would receive them.
     """
     if reference.AVAILABLE:
-        result = graphql_sync(saleor_schema(), document, root_value=root, context_value=context, variable_values=variables)
+        ast, errors = _checked(document, True)
+        if ast is None or errors:  # as graphql_sync answers a document it cannot run
+            return {"data": None, "errors": [{"message": m} for m in errors]}
+        result = execute_sync(saleor_schema(), ast, root_value=root, context_value=context, variable_values=variables)
         payload: dict[str, Any] = {"data": result.data}
         if result.errors:
             payload["errors"] = [e.formatted for e in result.errors]
