@@ -27,6 +27,7 @@ pytestmark = pytest.mark.slow  # real Chromium and servers on sockets
 SCREENS = (
     "01-outside-dashboard", "02-handshake-timeout", "03-first-run", "04-settings-errors", "05-settings-edit",
     "06-payments", "07-payment", "08-refund-confirm", "09-undelivered", "10-undelivered-retry-warning",
+    "11-needs-review", "12-review-confirm",
 )
 
 
@@ -117,6 +118,24 @@ async def test_every_screen(
     page.click(f'tr[data-event="{doomed}"] button.retry')
     page.confirm_dialog()
     shot("10-undelivered-retry-warning")
+    page.el("#confirm-cancel").click()
+
+    # A payment held for review (paid, with an amount that cannot be right), and the confirmation
+    # before staff set what was charged.
+    held = await insert_payment(
+        services.db, installation_id=inst_id, configuration_id=config.id, state="needs_review", amount="150000",
+        confirmed_amount=None, lengo_status="SUCCESS", gateway="Orange Money",
+        failure_reason="Lengo status SUCCESS (callback) with an amount that cannot be right: 0.",
+    )
+    page.tab("payments")
+    page.click(f'tr[data-payment="{held}"] button.open-payment')
+    page.text_in("#review-form", page.w("review.title"))
+    shot("11-needs-review")
+    page.fill("#review-amount", "150000")
+    page.fill("#review-note", "Lengo portal: 150000 GNF received")
+    page.el("#review-submit").click()
+    page.confirm_dialog()
+    shot("12-review-confirm")
     page.el("#confirm-cancel").click()
 
     assert taken == list(SCREENS)
