@@ -23,7 +23,7 @@ MAX_WIDTH = 2000
 
 PARENT_PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>Saleor Dashboard (test)</title>
-<style>body{margin:0;font:14px sans-serif} iframe{width:%(width)dpx;height:1400px;border:0}</style></head>
+<style>body{margin:0;font:14px sans-serif;background:%(background)s} iframe{width:%(width)dpx;height:1400px;border:0}</style></head>
 <body>
 <iframe id="app" name="app" title="Lengo Pay" src="%(src)s"></iframe>
 <script>
@@ -61,15 +61,18 @@ def parent_app(app_url: str, saleor: FakeSaleor) -> Starlette:
         )
         token = dashboard_token(saleor, ttl=3600)
         return HTMLResponse(
-            PARENT_PAGE % {"width": width, "src": src, "app_origin": json.dumps(app_url), "token": json.dumps(token)}
+            PARENT_PAGE % {"width": width, "src": src, "app_origin": json.dumps(app_url), "token": json.dumps(token),
+                           # The Dashboard around the frame, in its theme: a screenshot shows the page in place.
+                           "background": "#1b1b1f" if theme == "dark" else "#ffffff"}
         )
 
     async def silent(request: Request) -> HTMLResponse:
         # Frames the page but never answers notifyReady.
         locale = _choice(request, "locale", ("en", "fr"))
         theme = _choice(request, "theme", ("light", "dark"))
+        background = "#1b1b1f" if theme == "dark" else "#ffffff"
         return HTMLResponse(
-            f'<!doctype html><body style="margin:0"><iframe id="app" name="app" title="Lengo Pay" '
+            f'<!doctype html><body style="margin:0;background:{background}"><iframe id="app" name="app" title="Lengo Pay" '
             f'src="{app_url}/app?locale={locale}&theme={theme}&saleorApiUrl={saleor.api_url}"'
             ' style="width:600px;height:400px;border:0"></iframe>'
         )
