@@ -30,7 +30,7 @@ from tests.e2e.harness import Process, free_port, wait_until
 from tests.fakes.factories import make_payment
 from tests.fakes.payloads import gateway_initialize, new_transaction_id
 from tests.fakes.saleor import FakeSaleor
-from tests.test_transaction_initialize_session import initialize_session, only_pay_id
+from tests.handlers.test_transaction_initialize_session import initialize_session, only_pay_id
 
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 TOKEN = "metrics-token-7c1f0e9a2b"

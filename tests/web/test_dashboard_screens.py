@@ -17,8 +17,8 @@ import pytest
 from saleor_lengo.services import Services
 from tests.fakes.dashboard import insert_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.test_dashboard_browser import app_services, browser
-from tests.test_dashboard_page import LONG_ERROR, Merchant, configured, dead_event, served
+from tests.web.test_dashboard_browser import app_services, browser
+from tests.web.test_dashboard_page import LONG_ERROR, Merchant, configured, dead_event, served
 
 __all__ = ["app_services", "browser", "served"]  # fixtures, used by name
 

@@ -25,7 +25,7 @@ from graphql import OperationDefinitionNode, parse
 from tests.fakes.saleor_graphql import execute, validation_errors, variables_inside_json_literals
 from tests.reference import needs_reference
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "storefront"
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "storefront"
 DOCUMENTS = sorted(EXAMPLE.glob("*.graphql"))
 API_URL = "http://saleor.test/graphql/"
 GATEWAY = "saleor.app.payment.lengo"

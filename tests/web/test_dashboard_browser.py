@@ -384,7 +384,7 @@ async def test_the_page_ignores_a_handshake_from_another_origin(
 
 # --- The page's words (no browser needed) ------------------------------------------------
 
-STATIC = Path(__file__).resolve().parents[1] / "saleor_lengo" / "static" / "app"
+STATIC = Path(__file__).resolve().parents[2] / "saleor_lengo" / "static" / "app"
 KEY = re.compile(r'(?:^|[{,])\s*(?:"([\w.]+)"|([A-Za-z]\w*))\s*:\s*"', re.MULTILINE)
 
 

@@ -26,7 +26,7 @@ from tests.conftest import configure_channel
 from tests.fakes.dashboard import insert_payment
 from tests.fakes.dashboard_frame import parent_app
 from tests.fakes.saleor import FakeSaleor
-from tests.test_dashboard_browser import Page, ServerThread, app_services, browser
+from tests.web.test_dashboard_browser import Page, ServerThread, app_services, browser
 
 __all__ = ["app_services", "browser"]  # fixtures, used by name
 

@@ -1,7 +1,7 @@
 """Schemathesis against the app's own GraphQL API, with a valid Dashboard token: no server error for any query.
 
 The cases come from `graphql/app/schema.graphql` (kept equal to the live
-schema by `test_app_schema_export.py`): every query and mutation, with valid
+schema by `tests/app_api/test_export.py`): every query and mutation, with valid
 arguments (positive) and with arguments the schema must refuse (negative).
 Each goes through the app in-process. Judged by: HTTP status below 500, no
 stack trace, no `INTERNAL` error (the app's mark of a resolver that raised),
@@ -28,12 +28,12 @@ from tests.conftest import APP_URL
 from tests.fakes.dashboard import dashboard_headers
 from tests.hostile.harness import HostileApp, assert_no_fault, fuzz
 from tests.hostile.strategies import dumps
-from tests.test_hostile_app_api import assert_no_internal_error
+from tests.hostile.test_app_api import assert_no_internal_error
 
 # End-to-end property runs: hundreds of generated requests through the whole app and its database.
 pytestmark = pytest.mark.slow
 
-SCHEMA_PATH = Path(__file__).resolve().parents[1] / "graphql" / "app" / "schema.graphql"
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "graphql" / "app" / "schema.graphql"
 ENDPOINT = APP_URL + "/graphql"
 EXAMPLES_PER_OPERATION = 10
 

@@ -18,7 +18,7 @@ from saleor_lengo.simulator.api import LengoState
 from tests.conftest import RETURN_URL, configure_channel, send_webhook
 from tests.fakes.payloads import new_transaction_id, session
 from tests.fakes.saleor import FakeSaleor
-from tests.test_transaction_initialize_session import (  # noqa: F401  (fixtures)
+from tests.handlers.test_transaction_initialize_session import (  # noqa: F401  (fixtures)
     LengoRecorder,
     assert_valid,
     creates,

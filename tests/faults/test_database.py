@@ -280,7 +280,7 @@ async def test_a_blip_at_any_statement_of_a_checkout_leaves_nothing_half_written
     # Every checkout must run the statements the first one counted. This loop
     # sends requests as fast as the machine goes: on a fast one, above
     # pressure.BUSY_PER_SECOND, where callbacks are left to the confirmer loop
-    # (a path with tests of its own, tests/test_callbacks.py) and a checkout
+    # (a path with tests of its own, tests/callbacks/test_callbacks.py) and a checkout
     # runs fewer statements than counted. Never a burst here.
     monkeypatch.setattr(pressure, "BUSY_PER_SECOND", float("inf"))
 

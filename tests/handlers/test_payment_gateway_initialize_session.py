@@ -13,7 +13,7 @@ from tests.conftest import configure_channel, send_webhook
 from tests.fakes.payloads import USD_CHANNEL, gateway_initialize
 from tests.fakes.saleor import FakeSaleor
 from tests.reference import needs_reference
-from tests.test_transaction_initialize_session import assert_valid, recorded_body
+from tests.handlers.test_transaction_initialize_session import assert_valid, recorded_body
 
 EVENT = "PAYMENT_GATEWAY_INITIALIZE_SESSION"
 
