@@ -13,9 +13,7 @@ from saleor_lengo.simulator.api import LengoState
 from tests.conftest import configure_channel
 from tests.fakes.dashboard import insert_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.app_api.test_app_api import CONFIG_FIELDS, CREATE, Api, add_event, api, config_input, installation
-
-__all__ = ["api"]  # the fixture, used by name
+from tests.helpers.app_api import CONFIG_FIELDS, CREATE, Api, add_event, config_input, installation
 
 UPDATE = f"""mutation($id: ID!, $changes: ConfigurationChanges!, $skip: Boolean! = true) {{
   updateConfiguration(id: $id, changes: $changes, skipCheck: $skip) {{ {CONFIG_FIELDS} }} }}"""

@@ -28,7 +28,7 @@ from tests.conftest import APP_URL
 from tests.fakes.dashboard import dashboard_headers
 from tests.hostile.harness import HostileApp, assert_no_fault, fuzz
 from tests.hostile.strategies import dumps
-from tests.hostile.test_app_api import assert_no_internal_error
+from tests.hostile.harness import assert_no_internal_error
 
 # End-to-end property runs: hundreds of generated requests through the whole app and its database.
 pytestmark = pytest.mark.slow

@@ -14,7 +14,7 @@ from saleor_lengo.web import app as web_app
 from tests.conftest import configure_channel
 from tests.fakes.payloads import new_transaction_id
 from tests.fakes.saleor import FakeSaleor
-from tests.handlers.test_transaction_initialize_session import initialize_session
+from tests.helpers.sessions import initialize_session
 
 # Benchmark tooling.
 pytestmark = pytest.mark.slow

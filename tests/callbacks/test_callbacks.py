@@ -26,7 +26,6 @@ from saleor_lengo.callbacks import confirm as callback_confirm
 from saleor_lengo.callbacks import receive
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import callbacks, outbox
-from saleor_lengo.lengo import vocabulary
 from saleor_lengo.outbox import relay
 from saleor_lengo.payments.model import State
 from saleor_lengo.payments.state_machine import transition
@@ -34,21 +33,12 @@ from saleor_lengo.payments import store
 from saleor_lengo import pressure
 from saleor_lengo.services import CONFIRMATIONS_AT_ONCE, CONFIRMATIONS_QUEUED, Services, build_services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import WriteCounter, configure_channel
+from tests.conftest import WriteCounter
 from tests.fakes.factories import MadePayment, get_payment, make_payment, store_pay_id
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.lengo import status_calls
 
 PHONE = "624897845"
-
-
-@pytest.fixture
-async def config(services: Services, installed: FakeSaleor) -> Configuration:
-    return await configure_channel(services, installed)
-
-
-@pytest.fixture
-async def made(services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration) -> MadePayment:
-    return await make_payment(services, installed, lengo, config)
 
 
 async def callback_rows(services: Services, payment_id: str | None = None) -> list[Any]:
@@ -63,10 +53,6 @@ async def settle(services: Services) -> int:
     """Let the background confirmations finish, then run the relay once."""
     await services.drain()
     return await relay.run_once(services)
-
-
-def status_calls(lengo: LengoState) -> int:
-    return sum(1 for _, path in lengo.calls if path == vocabulary.PAYMENT_STATUS_PATH)
 
 
 def advance(services: Services, seconds: float) -> Callable[[], float]:

@@ -28,9 +28,7 @@ from saleor_lengo.web.app import create_app
 from tests.fakes.factories import MadePayment, get_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock
-from tests.callbacks.test_callbacks import status_calls
-# The payment and the moved clock, as the fault tests set them up.
-from tests.faults.test_lengo_status import clock, config, made  # noqa: F401
+from tests.helpers.lengo import status_calls
 
 FORGED = {"status": "SUCCESS", "message": "Paiement effectué avec succès"}
 FLOOD_PER_SECOND = 100

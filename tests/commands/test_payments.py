@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import sys
-from dataclasses import dataclass
 from decimal import Decimal
 
 import httpx
@@ -16,38 +13,15 @@ from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import DEFAULT_ACCOUNT, LengoState
-from tests.conftest import APP_URL, LENGO_KEY, TEST_SECRET_KEY, send_webhook
+from tests.conftest import LENGO_KEY, TEST_SECRET_KEY, send_webhook
 from tests.fakes.factories import get_payment
 from tests.fakes.payloads import action_request
 from tests.fakes.payment_rows import open_payment
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.cli import saleor_lengo
 
 # End-to-end: each runs the real `saleor-lengo` command in a process.
 pytestmark = [pytest.mark.usefixtures("installed"), pytest.mark.slow]
-
-
-@dataclass(frozen=True)
-class Run:
-    code: int
-    out: str
-    err: str
-
-
-async def saleor_lengo(services: Services, *args: str) -> Run:
-    env = {
-        "APP_URL": APP_URL,
-        "DATABASE_URL": services.settings.database_url,
-        "SECRET_KEY": TEST_SECRET_KEY,
-        "LOG_LEVEL": "WARNING",
-        "PATH": "/usr/bin:/bin",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "saleor_lengo.cli", *args,
-        env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(proc.communicate(), timeout=60)
-    assert proc.returncode is not None
-    return Run(proc.returncode, out.decode(), err.decode())
 
 
 async def paid_through_a_callback(

@@ -28,8 +28,7 @@ from saleor_lengo.payments import reconcile
 from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import configure_channel
-from tests.fakes.factories import MadePayment, get_payment, make_payment
+from tests.fakes.factories import MadePayment, get_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck
 from tests.faults.shop import Shop
@@ -39,23 +38,6 @@ pytestmark = pytest.mark.slow
 
 # Longer than any status attempt may last: a hung call is one the app gives up on.
 HANG_SECONDS = 30.0
-
-
-@pytest.fixture
-async def config(services: Services, installed: FakeSaleor) -> Configuration:
-    return await configure_channel(services, installed)
-
-
-@pytest.fixture
-async def made(services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration) -> MadePayment:
-    return await make_payment(services, installed, lengo, config)
-
-
-@pytest.fixture
-def clock(services: Services) -> Clock:
-    clock = Clock(services.clock())
-    services.clock = clock
-    return clock
 
 
 @pytest.fixture(params=["http-500", "timeout"])

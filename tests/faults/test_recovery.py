@@ -36,19 +36,13 @@ from saleor_lengo.payments import store as payment_store
 from saleor_lengo.payments.confirm import apply_status
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import configure_channel
-from tests.test_metrics import scrape, value
+from tests.helpers.metrics import scrape, value
 from tests.faults.ledger import Clock
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.leases import dead_holder
 
 START = 1_800_000_000.0
-
-
-@pytest.fixture
-async def config(services: Services, installed: FakeSaleor) -> Configuration:
-    return await configure_channel(services, installed)
 
 
 @pytest.fixture

@@ -3,28 +3,19 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 import httpx
 import pytest
 
 from saleor_lengo.services import Services
-from tests.conftest import configure_channel, send_webhook
+from tests.conftest import configure_channel
 from tests.fakes.payloads import USD_CHANNEL, gateway_initialize
 from tests.fakes.saleor import FakeSaleor
 from tests.reference import needs_reference
-from tests.handlers.test_transaction_initialize_session import assert_valid, recorded_body
+from tests.helpers.sessions import recorded_body
+from tests.helpers.sessions import gateway_data
 
 EVENT = "PAYMENT_GATEWAY_INITIALIZE_SESSION"
-
-
-async def gateway_data(client: httpx.AsyncClient, saleor: FakeSaleor, body: dict[str, Any]) -> dict[str, Any]:
-    response = await send_webhook(client, saleor, EVENT, body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    assert_valid("PaymentGatewayInitializeSession", answer)
-    assert list(answer) == ["data"]
-    return answer
 
 
 async def test_a_configured_channel_is_available_with_its_environment_currencies_and_bounds(

@@ -13,95 +13,24 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from saleor_lengo import installations, jsonutil
 from saleor_lengo.crypto import token_digest
 from saleor_lengo.db.schema import configurations as configurations_table
 from saleor_lengo.db.schema import lengo_requests, payment_transitions, payments
-from saleor_lengo.payments import initialize, store
-from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.payments import initialize
+from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from saleor_lengo.simulator.api import create_app as create_lengo_app
-from tests.conftest import APP_URL, LENGO_URL, RETURN_URL, WEBSITE_ID, configure_channel, send_webhook
+from tests.conftest import APP_URL, RETURN_URL, WEBSITE_ID, configure_channel, send_webhook
 from tests.fakes.payloads import USD_CHANNEL, new_transaction_id, session
 from tests.fakes.saleor import FakeSaleor
-from tests.reference import RECORDED, check_answer, needs_reference
+from tests.reference import needs_reference
+from tests.helpers.lengo import LengoRecorder
+from tests.helpers.sessions import CREATE_PATH, assert_valid, creates, initialize_session, insert_creating, only_pay_id, page_url, payment_of, recorded_body
 
 EVENT = "TRANSACTION_INITIALIZE_SESSION"
-CREATE_PATH = "/api/v1/payments"
 
 
 # --- Helpers shared with the process tests ------------------------------------------
-
-
-def assert_valid(schema_name: str, answer: dict[str, Any]) -> None:
-    """The floor: Saleor's own schema for the answer (tests assert the exact answer too)."""
-    check_answer(schema_name, answer, formats=True)
-
-
-class LengoRecorder(httpx.AsyncBaseTransport):
-    """The fake Lengo, keeping every request the app sent it, and able to fail the next ones."""
-
-    def __init__(self, inner: httpx.AsyncBaseTransport) -> None:
-        self.inner = inner
-        self.requests: list[httpx.Request] = []
-        self.raise_next: list[Exception] = []
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        await request.aread()
-        self.requests.append(request)
-        if self.raise_next:
-            raise self.raise_next.pop(0)
-        return await self.inner.handle_async_request(request)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    def raw_bodies(self, path: str) -> list[bytes]:
-        return [r.content for r in self.requests if r.url.path == path]
-
-
-@pytest.fixture
-def lengo_http(lengo: LengoState) -> LengoRecorder:
-    return LengoRecorder(httpx.ASGITransport(app=create_lengo_app(lengo)))
-
-
-@pytest.fixture
-def transports(fake_saleor: FakeSaleor, lengo_http: LengoRecorder) -> dict[str, httpx.AsyncBaseTransport]:
-    return {"http://saleor.test": httpx.ASGITransport(app=fake_saleor.asgi()), LENGO_URL: lengo_http}
-
-
-def creates(lengo: LengoState) -> int:
-    return sum(1 for method, path in lengo.calls if method == "POST" and path == CREATE_PATH)
-
-
-async def initialize_session(
-    client: httpx.AsyncClient, saleor: FakeSaleor, tx: str, **fields: Any
-) -> dict[str, Any]:
-    fields.setdefault("data", {"returnUrl": RETURN_URL})
-    response = await send_webhook(client, saleor, EVENT, session(EVENT, saleor.app_id, tx, **fields))
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    assert_valid("TransactionInitializeSession", answer)
-    return answer
-
-
-async def payment_of(services: Services, saleor: FakeSaleor, tx: str) -> Payment:
-    inst = await installations.find(services.db, saleor.api_url)
-    assert inst is not None
-    async with services.db.read() as conn:
-        payment = await store.get_by_transaction(conn, inst.id, tx)
-    assert payment is not None
-    return payment
-
-
-def page_url(pay_id: str) -> str:
-    return f"https://payment.lengo.test/{quote(pay_id, safe='')}"
-
-
-def only_pay_id(lengo: LengoState) -> str:
-    (pay_id,) = lengo.payments
-    return pay_id
 
 
 # --- Success -----------------------------------------------------------------------
@@ -578,13 +507,6 @@ async def test_a_repeat_of_a_failed_initialize_answers_the_same_failure(
     assert creates(lengo) == 1
 
 
-def recorded_body(name: str, app_id: str) -> dict[str, Any]:
-    record = json.loads(next(RECORDED.glob(f"{name}-*.json")).read_text())
-    body: dict[str, Any] = jsonutil.loads(base64.b64decode(record["body_base64"]))
-    body["recipient"] = {"id": app_id}
-    return body
-
-
 @needs_reference
 async def test_the_recorded_repeat_with_the_same_idempotency_key_returns_the_first_payment(
     services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, lengo_http: LengoRecorder
@@ -623,22 +545,6 @@ async def test_the_recorded_repeat_with_the_same_idempotency_key_returns_the_fir
 
 
 # --- A repeat while the first request is still creating ----------------------------------------
-
-
-async def insert_creating(services: Services, saleor: FakeSaleor, tx: str, *, lease_in: float) -> None:
-    config = await configure_channel(services, saleor)
-    inst = await installations.find(services.db, saleor.api_url)
-    assert inst is not None
-    now = services.clock()
-    async with services.db.write() as conn:
-        await conn.execute(
-            payments.insert().values(
-                id="c" * 32, installation_id=inst.id, configuration_id=config.id, saleor_transaction_id=tx,
-                callback_token_digest="d" * 64, state="creating", amount="176500", currency="GNF",
-                environment=config.environment, created_at=now, updated_at=now, expires_at=now + 60,
-                watch_until=now + 120, lease_until=now + lease_in,
-            )
-        )
 
 
 async def test_a_repeat_waits_a_bounded_time_for_a_payment_still_being_created(

@@ -18,17 +18,7 @@ from saleor_lengo.simulator.api import LengoState
 from tests.conftest import RETURN_URL, configure_channel, send_webhook
 from tests.fakes.payloads import new_transaction_id, session
 from tests.fakes.saleor import FakeSaleor
-from tests.handlers.test_transaction_initialize_session import (  # noqa: F401  (fixtures)
-    LengoRecorder,
-    assert_valid,
-    creates,
-    initialize_session,
-    insert_creating,
-    lengo_http,
-    page_url,
-    payment_of,
-    transports,
-)
+from tests.helpers.sessions import assert_valid, creates, initialize_session, insert_creating, page_url, payment_of
 
 EVENT = "TRANSACTION_PROCESS_SESSION"
 STATUS_PATH = "/api/v1/transaction/status"

@@ -30,8 +30,8 @@ from tests.conftest import LENGO_KEY, RETURN_URL, WEBSITE_ID
 from tests.fakes.factories import MadePayment, get_payment
 from tests.fakes.payloads import action_request, gateway_initialize, new_transaction_id, session
 from tests.fakes.saleor import FakeSaleor
-from tests.callbacks.test_callbacks import config, made  # noqa: F401  (fixtures)
-from tests.handlers.test_transaction_initialize_session import assert_valid
+from tests.helpers.app_api import CREATE, Api, config_input
+from tests.helpers.sessions import assert_valid
 
 PLACEHOLDER = Decimal("424242.0")
 
@@ -288,8 +288,6 @@ def test_a_bound_no_gnf_payment_can_have_is_refused(field: str, value: str, erro
 async def test_the_app_api_refuses_a_five_thousand_digit_minimum_amount(
     client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
 ) -> None:
-    from tests.app_api.test_app_api import CREATE, Api, config_input
-
     error = await Api(client, installed).fails(CREATE, {"input": config_input(minAmount=FIVE_THOUSAND_DIGITS), "skip": True})
 
     assert error["message"] == "min_amount: longer than 40 characters"

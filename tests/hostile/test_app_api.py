@@ -23,6 +23,7 @@ from tests.fakes.dashboard import dashboard_headers, dashboard_token
 from tests.fakes.saleor import new_key
 from tests.hostile.harness import HostileApp, Sent, assert_no_fault, fuzz
 from tests.hostile.strategies import bodies, dumps, header_values, json_objects, json_values
+from tests.hostile.harness import assert_no_internal_error
 
 # End-to-end property runs: hundreds of generated requests through the whole app and its database.
 pytestmark = pytest.mark.slow
@@ -149,16 +150,6 @@ def ran_a_mutation(response: Sent, body: dict[str, Any]) -> bool:
     except (ValueError, AttributeError):
         return False
     return response.status == 200 and isinstance(data, dict) and any(v is not None for v in data.values())
-
-
-def assert_no_internal_error(response: Sent, what: str = "") -> None:
-    try:
-        answer = response.json()
-    except ValueError:
-        raise AssertionError(f"not JSON: {response.text[:300]}") from None
-    errors = answer.get("errors") or [] if isinstance(answer, dict) else []
-    internal = [e for e in errors if isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "INTERNAL"]
-    assert not internal, f"{what}: a resolver failed: {internal}"
 
 
 def test_with_a_valid_token_random_queries_never_fail_and_only_mutations_change_anything(database_url: str) -> None:

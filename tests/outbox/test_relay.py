@@ -16,64 +16,23 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import insert, update
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db import leases
 from saleor_lengo.db.schema import lease_holders, outbox
-from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.outbox import admin, relay
-from saleor_lengo.payments.confirm import apply_status
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo import workers
 from saleor_lengo.callbacks import confirm as callback_confirm
-from tests.conftest import WriteCounter, configure_channel, register
-from tests.fakes.factories import MadePayment, make_payment
+from tests.conftest import WriteCounter, register
+from tests.fakes.factories import make_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.leases import dead_holder
-
-
-@pytest.fixture
-async def config(services: Services, installed: FakeSaleor) -> Configuration:
-    return await configure_channel(services, installed)
-
-
-async def lengo_says(services: Services, made: MadePayment, status: str, amount: Decimal | None = None) -> None:
-    """Apply a Lengo status as the callback or the reconciler would: the outbox row is committed with it."""
-    await apply_status(
-        services,
-        made.id,
-        PaymentStatus(status=status, pay_id=made.pay_id, amount=amount or made.amount, date=None, gateway="Orange Money"),
-        source="test",
-    )
-
-
-async def paid_payment(
-    services: Services, fake: FakeSaleor, lengo: LengoState, config: Configuration, **kwargs: Any
-) -> MadePayment:
-    made = await make_payment(services, fake, lengo, config, **kwargs)
-    await lengo_says(services, made, "SUCCESS")
-    return made
-
-
-async def rows(services: Services, payment_id: str | None = None) -> list[Any]:
-    query = select(outbox).order_by(outbox.c.id)
-    if payment_id is not None:
-        query = query.where(outbox.c.payment_id == payment_id)
-    async with services.db.read() as conn:
-        return list((await conn.execute(query)).all())
-
-
-def later(services: Services, seconds: float) -> None:
-    t = services.clock() + seconds
-    services.clock = lambda: t
-
-
-def report_calls(fake: FakeSaleor) -> int:
-    return sum(1 for c in fake.graphql_calls if "transactionEventReport" in (c["query"] or ""))
+from tests.helpers.outbox import later, lengo_says, paid_payment, report_calls, rows
 
 
 @pytest.fixture

@@ -28,10 +28,9 @@ from tests.conftest import send_webhook
 from tests.fakes.factories import MadePayment, get_payment, make_payment
 from tests.fakes.payloads import session
 from tests.fakes.saleor import FakeSaleor
-from tests.callbacks.test_callbacks import config  # noqa: F401  (a fixture)
-from tests.app_api.test_app_api import PAYMENT_FIELDS, Api
-from tests.commands.test_payments import saleor_lengo
-from tests.handlers.test_transaction_initialize_session import assert_valid
+from tests.helpers.app_api import PAYMENT_FIELDS, Api
+from tests.helpers.cli import saleor_lengo
+from tests.helpers.sessions import assert_valid
 
 NOTE = "Checked on the Lengo portal: 150000 GNF received from Orange Money."
 

@@ -15,12 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import json
-import shutil
-import socket
-import tempfile
-import threading
 import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,174 +25,15 @@ from sqlalchemy import select
 
 from saleor_lengo import installations
 from saleor_lengo.db.schema import callbacks, outbox, payments
-from saleor_lengo.services import Services, build_services
-from saleor_lengo.settings import Settings
-from saleor_lengo.web.app import create_app
+from saleor_lengo.services import Services
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID
 from tests.fakes.dashboard import dashboard_token, insert_payment
 from tests.fakes.dashboard_frame import DEFAULT_WIDTH as IFRAME_WIDTH
-from tests.fakes.dashboard_frame import parent_app
 from tests.fakes.saleor import FakeSaleor
+from tests.web.browser import Page
 
 # End-to-end: a real browser against the served app.
 pytestmark = pytest.mark.slow
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SKIP_REASON = "Chromium not installed: apt-get install chromium chromium-driver"
-WAIT_SECONDS = 20
-
-
-def _require_browser() -> None:
-    if not CHROMIUM.exists() or not CHROMEDRIVER.exists():
-        pytest.skip(SKIP_REASON)
-    try:
-        import selenium  # noqa: F401
-    except ImportError:
-        pytest.skip("selenium is not installed: pip install -e '.[test]'")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class ServerThread:
-    """uvicorn serving one ASGI app from a thread, with its own event loop."""
-
-    def __init__(self, app: Any) -> None:
-        import uvicorn
-
-        self.port = free_port()
-        self.server = uvicorn.Server(
-            uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on", access_log=False)
-        )
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> ServerThread:
-        self.thread.start()
-        deadline = time.monotonic() + 15
-        while not self.server.started:
-            if time.monotonic() > deadline or not self.thread.is_alive():
-                raise RuntimeError("uvicorn did not start")
-            time.sleep(0.05)
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=15)
-
-
-@pytest.fixture
-def app_services(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport]) -> Iterator[Services]:
-    """The served app's own services: used only from uvicorn's thread and closed by its lifespan."""
-    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False)
-    yield build_services(settings, http=http)
-
-
-@pytest.fixture
-def output_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "screenshots"
-    folder.mkdir()
-    return folder
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    _require_browser()
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    profile = tempfile.mkdtemp(prefix="chromium-profile-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        "--window-size=900,1500",
-    ):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
-
-
-@pytest.fixture
-async def served(app_services: Services, installed: FakeSaleor) -> AsyncIterator[tuple[str, str]]:
-    app = create_app(app_services)
-    with ServerThread(app) as app_server, ServerThread(parent_app(app_server.url, installed)) as parent:
-        yield app_server.url, parent.url
-
-
-class Page:
-    """The framed page, seen through Selenium."""
-
-    def __init__(self, driver: Any, shots: Path) -> None:
-        from selenium.webdriver.common.by import By
-        from selenium.webdriver.support.ui import WebDriverWait
-
-        self.d = driver
-        self.By = By
-        self.shots = shots
-        self.wait = WebDriverWait(driver, WAIT_SECONDS)
-
-    def el(self, css: str) -> Any:
-        return self.d.find_element(self.By.CSS_SELECTOR, css)
-
-    def visible(self, css: str) -> Any:
-        self.wait.until(lambda d: d.find_element(self.By.CSS_SELECTOR, css).is_displayed(), message=css)
-        return self.el(css)
-
-    def text_in(self, css: str, words: str) -> str:
-        self.wait.until(
-            lambda d: d.find_element(self.By.CSS_SELECTOR, css).is_displayed()
-            and words in d.find_element(self.By.CSS_SELECTOR, css).text,
-            message=f"{words!r} in {css}",
-        )
-        return str(self.el(css).text)
-
-    def fill(self, css: str, value: str) -> None:
-        field = self.el(css)
-        field.clear()
-        if value:
-            field.send_keys(value)
-
-    def choose(self, css: str, *, value: str | None = None, text: str | None = None) -> None:
-        from selenium.webdriver.support.ui import Select
-
-        select = Select(self.el(css))
-        if value is not None:
-            select.select_by_value(value)
-        else:
-            select.select_by_visible_text(text or "")
-
-    def shot(self, name: str) -> Path:
-        self.d.switch_to.default_content()
-        path = self.shots / f"{name}.png"
-        self.d.save_screenshot(str(path))
-        self.d.switch_to.frame("app")
-        return path
-
-    def html(self) -> str:
-        return str(self.d.page_source)
-
 
 async def test_a_merchant_configures_lengo_and_inspects_a_paid_payment_in_the_dashboard(
     browser: Any, served: tuple[str, str], services: Services, installed: FakeSaleor, output_dir: Path

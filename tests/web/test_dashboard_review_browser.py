@@ -21,7 +21,7 @@ from saleor_lengo.services import Services
 from tests.conftest import configure_channel
 from tests.fakes.dashboard import insert_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.web.test_dashboard_browser import Page, app_services, browser, output_dir, served  # noqa: F401  (fixtures)
+from tests.web.browser import Page
 
 pytestmark = pytest.mark.slow
 

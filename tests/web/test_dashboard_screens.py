@@ -17,10 +17,7 @@ import pytest
 from saleor_lengo.services import Services
 from tests.fakes.dashboard import insert_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.web.test_dashboard_browser import app_services, browser
-from tests.web.test_dashboard_page import LONG_ERROR, Merchant, configured, dead_event, served
-
-__all__ = ["app_services", "browser", "served"]  # fixtures, used by name
+from tests.web.merchant import LONG_ERROR, Merchant, configured, dead_event
 
 pytestmark = pytest.mark.slow  # real Chromium and servers on sockets
 
