@@ -23,7 +23,7 @@ from saleor_lengo.outbox import relay
 from saleor_lengo.payments.confirm import apply_status
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import APP_URL, TEST_SECRET_KEY, configure_channel, register
+from tests.conftest import APP_URL, TEST_SECRET_KEY, register
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 
@@ -42,11 +42,6 @@ def cli_env(services: Services, monkeypatch: pytest.MonkeyPatch) -> Iterator[Non
 
 async def cli(*argv: str) -> int:
     return await asyncio.to_thread(main, list(argv))
-
-
-@pytest.fixture
-async def config(services: Services, installed: FakeSaleor) -> Configuration:
-    return await configure_channel(services, installed)
 
 
 async def paid(services: Services, fake: FakeSaleor, lengo: LengoState, config: Configuration, **kw: Any) -> MadePayment:

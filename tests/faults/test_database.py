@@ -33,7 +33,7 @@ from saleor_lengo.lengo import vocabulary
 from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import configure_channel, keys_fetched_long_ago
+from tests.conftest import keys_fetched_long_ago
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck, recover
@@ -49,20 +49,8 @@ TABLES = (schema.payments, schema.callbacks, schema.outbox, schema.action_answer
 
 
 @pytest.fixture
-async def config(services: Services, installed: FakeSaleor) -> Configuration:
-    return await configure_channel(services, installed)
-
-
-@pytest.fixture
 def shop(client: httpx.AsyncClient, installed: FakeSaleor) -> Shop:
     return Shop(client, installed)
-
-
-@pytest.fixture
-def clock(services: Services) -> Clock:
-    clock = Clock(services.clock())
-    services.clock = clock
-    return clock
 
 
 @pytest.fixture(params=[False, True], ids=["statements-fail", "cannot-connect"])

@@ -27,7 +27,6 @@ from saleor_lengo.db.schema import outbox
 from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import configure_channel
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck
@@ -63,18 +62,6 @@ class FlakySaleor(FakeSaleor):
 @pytest.fixture
 def fake_saleor() -> FakeSaleor:
     return FlakySaleor()
-
-
-@pytest.fixture
-async def config(services: Services, installed: FakeSaleor) -> Configuration:
-    return await configure_channel(services, installed)
-
-
-@pytest.fixture
-def clock(services: Services) -> Clock:
-    clock = Clock(services.clock())
-    services.clock = clock
-    return clock
 
 
 async def outbox_states(services: Services) -> list[str]:
