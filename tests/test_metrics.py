@@ -29,8 +29,8 @@ from tests.e2e.harness import Process, free_port, wait_until
 from tests.fakes.factories import make_payment
 from tests.fakes.payloads import gateway_initialize, new_transaction_id
 from tests.fakes.saleor import FakeSaleor
-from tests.helpers.sessions import initialize_session, only_pay_id
 from tests.helpers.metrics import parse, scrape, value
+from tests.helpers.sessions import initialize_session, only_pay_id
 
 TOKEN = "metrics-token-7c1f0e9a2b"
 INIT = "TRANSACTION_INITIALIZE_SESSION"

@@ -27,7 +27,7 @@ from saleor_lengo.lengo.errors import NO_USABLE_ANSWER
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID, configure_channel
 from tests.fakes.dashboard import dashboard_headers, insert_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.helpers.app_api import Api, CONFIG_FIELDS, CREATE, PAYMENT_FIELDS, add_event, config_input, installation
+from tests.helpers.app_api import CONFIG_FIELDS, CREATE, PAYMENT_FIELDS, Api, add_event, config_input, installation
 
 # --- configurations ------------------------------------------------------------
 

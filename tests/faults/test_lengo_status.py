@@ -32,6 +32,7 @@ from tests.fakes.factories import MadePayment, get_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.ledger import Clock, assert_nothing_half_written, assert_nothing_stuck
 from tests.faults.shop import Shop
+from tests.helpers.lengo import status_calls
 
 # Fault injection.
 pytestmark = pytest.mark.slow
@@ -55,10 +56,6 @@ def status_failing(request: pytest.FixtureRequest, lengo: LengoState) -> Iterato
         yield failing
     finally:
         failing(False)
-
-
-def status_calls(lengo: LengoState) -> int:
-    return sum(1 for _, path in lengo.calls if path == vocabulary.PAYMENT_STATUS_PATH)
 
 
 async def open_callbacks(services: Services, payment_id: str) -> list[Any]:

@@ -11,9 +11,8 @@ from saleor_lengo.services import Services
 from tests.conftest import configure_channel
 from tests.fakes.payloads import USD_CHANNEL, gateway_initialize
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.sessions import gateway_data, recorded_body
 from tests.reference import needs_reference
-from tests.helpers.sessions import recorded_body
-from tests.helpers.sessions import gateway_data
 
 EVENT = "PAYMENT_GATEWAY_INITIALIZE_SESSION"
 

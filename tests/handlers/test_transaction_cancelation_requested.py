@@ -15,7 +15,6 @@ from saleor_lengo import installations
 from saleor_lengo.db.schema import action_answers, outbox, status_checks
 from saleor_lengo.handlers import transaction_cancelation_requested as cancel_handler
 from saleor_lengo.lengo.client import PaymentStatus
-from saleor_lengo.lengo.vocabulary import PAYMENT_STATUS_PATH
 from saleor_lengo.payments import confirm, store
 from saleor_lengo.payments.actions import Answer, answer_once
 from saleor_lengo.payments.model import Payment, State
@@ -26,6 +25,7 @@ from tests.conftest import send_webhook
 from tests.fakes.payloads import action_request, new_transaction_id
 from tests.fakes.payment_rows import open_payment, paid_payment
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.lengo import status_calls
 from tests.reference import check_answer
 
 EVENT = "TRANSACTION_CANCELATION_REQUESTED"
@@ -55,10 +55,6 @@ async def cancel(
     # What the real Saleor does with a sync answer: keep it as an event.
     fake_saleor.record_sync_answer(payment.saleor_transaction_id, answer)
     return answer
-
-
-def status_calls(lengo: LengoState) -> int:
-    return sum(1 for _method, path in lengo.calls if path == PAYMENT_STATUS_PATH)
 
 
 async def state_of(services: Services, payment: Payment) -> State:

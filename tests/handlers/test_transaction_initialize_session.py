@@ -23,9 +23,19 @@ from saleor_lengo.simulator.api import LengoState
 from tests.conftest import APP_URL, RETURN_URL, WEBSITE_ID, configure_channel, send_webhook
 from tests.fakes.payloads import USD_CHANNEL, new_transaction_id, session
 from tests.fakes.saleor import FakeSaleor
-from tests.reference import needs_reference
 from tests.helpers.lengo import LengoRecorder
-from tests.helpers.sessions import CREATE_PATH, assert_valid, creates, initialize_session, insert_creating, only_pay_id, page_url, payment_of, recorded_body
+from tests.helpers.sessions import (
+    CREATE_PATH,
+    assert_valid,
+    creates,
+    initialize_session,
+    insert_creating,
+    only_pay_id,
+    page_url,
+    payment_of,
+    recorded_body,
+)
+from tests.reference import needs_reference
 
 EVENT = "TRANSACTION_INITIALIZE_SESSION"
 

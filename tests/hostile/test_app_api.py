@@ -21,9 +21,8 @@ from hypothesis import strategies as st
 
 from tests.fakes.dashboard import dashboard_headers, dashboard_token
 from tests.fakes.saleor import new_key
-from tests.hostile.harness import HostileApp, Sent, assert_no_fault, fuzz
+from tests.hostile.harness import HostileApp, Sent, assert_no_fault, assert_no_internal_error, fuzz
 from tests.hostile.strategies import bodies, dumps, header_values, json_objects, json_values
-from tests.hostile.harness import assert_no_internal_error
 
 # End-to-end property runs: hundreds of generated requests through the whole app and its database.
 pytestmark = pytest.mark.slow

@@ -31,8 +31,8 @@ from saleor_lengo.callbacks import confirm as callback_confirm
 from tests.conftest import WriteCounter, register
 from tests.fakes.factories import make_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.leases import dead_holder
 from tests.helpers.outbox import later, lengo_says, paid_payment, report_calls, rows
+from tests.leases import dead_holder
 
 
 @pytest.fixture

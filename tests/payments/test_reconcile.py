@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 
 from saleor_lengo.db.schema import outbox, status_checks
-from saleor_lengo.lengo.vocabulary import PAYMENT_STATUS_PATH
 from saleor_lengo.outbox import relay
 from saleor_lengo.payments import reconcile
 from saleor_lengo.payments.model import Payment, State
@@ -25,6 +24,7 @@ from tests.conftest import configure_channel, make_settings
 from tests.fakes.factories import get_payment, make_payment
 from tests.fakes.payment_rows import open_payment
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.lengo import status_calls
 
 INTERVAL = 60.0
 TTL = 3600.0  # short, so a test gets there in a few steps
@@ -66,10 +66,6 @@ def clock(services: Services) -> Clock:
 def one_status_attempt(monkeypatch: pytest.MonkeyPatch) -> None:
     # A budget that fits one attempt: "Lengo down" costs one call, not a second of retries.
     monkeypatch.setattr(reconcile, "STATUS_BUDGET_SECONDS", 0.6)
-
-
-def status_calls(lengo: LengoState) -> int:
-    return sum(1 for _method, path in lengo.calls if path == PAYMENT_STATUS_PATH)
 
 
 async def fresh(services: Services, payment: Payment) -> Payment:
