@@ -106,7 +106,7 @@ def _cli(database_url: str, secret: str, fallbacks: str) -> subprocess.Completed
 
 
 @pytest.mark.slow
-async def test_the_rotate_secrets_command(services: Services, installed: FakeSaleor, database_url: str) -> None:
+async def test_the_rotate_secrets_command_re_encrypts_every_stored_secret_under_the_new_key(services: Services, installed: FakeSaleor, database_url: str) -> None:
     await stored(services, installed)
     done = _cli(database_url, NEW_KEY, TEST_SECRET_KEY)
     assert done.returncode == 0, done.stderr

@@ -71,6 +71,6 @@ async def test_logo_is_a_square_png_of_at_least_256_pixels_as_saleor_requires(cl
     assert width == height >= 256
 
 
-async def test_health_and_ready(client: httpx.AsyncClient) -> None:
+async def test_health_answers_ok_and_ready_answers_ready(client: httpx.AsyncClient) -> None:
     assert (await client.get("/health")).json() == {"status": "ok"}
     assert (await client.get("/ready")).json() == {"status": "ready"}

@@ -41,7 +41,7 @@ def fits(page: Merchant) -> None:
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
 @pytest.mark.parametrize("locale", ["en", "fr"])
-async def test_every_screen(
+async def test_every_screen_shows_in_each_language_and_theme_and_fits_the_frame(
     browser: Any, served: tuple[str, str], services: Services, installed: FakeSaleor, shots_dir: Path, locale: str, theme: str
 ) -> None:
     app_url, parent_url = served
