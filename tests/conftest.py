@@ -29,7 +29,9 @@ from saleor_lengo.configurations import map_channel as _map_channel
 from saleor_lengo.configurations import save as _save_configuration
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
+from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor, reuse_keys_from_here
+from tests.faults.ledger import Clock
 
 # Fails the test, and the run, in whose logs a test secret shows up; pytester runs the guard's own test.
 pytest_plugins = ["tests.redaction_guard", "pytester"]
@@ -291,3 +293,23 @@ class WriteCounter:
             return write()
 
         monkeypatch.setattr(db, "write", counted_write)
+
+
+@pytest.fixture
+def clock(services: Services) -> Clock:
+    """The app's clock, from now, moving only when the test moves it."""
+    clock = Clock(services.clock())
+    services.clock = clock
+    return clock
+
+
+@pytest.fixture
+async def config(services: Services, installed: FakeSaleor) -> Configuration:
+    """The installed Saleor's channel, configured for Lengo."""
+    return await configure_channel(services, installed)
+
+
+@pytest.fixture
+async def made(services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration) -> MadePayment:
+    """A payment made through the app for the configured channel (`make_payment`'s defaults)."""
+    return await make_payment(services, installed, lengo, config)

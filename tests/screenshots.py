@@ -2,7 +2,7 @@
 English and French, in OUTDIR (made if missing), named `<locale>-<theme>-<screen>.png`.
 
 Needs Chromium and its driver (`apt-get install chromium chromium-driver`).
-Runs tests/test_dashboard_screens.py, which also checks each screen.
+Runs tests/web/test_dashboard_screens.py, which also checks each screen.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ def main(argv: list[str]) -> int:
     out.mkdir(parents=True, exist_ok=True)
     os.environ["SCREENSHOTS_DIR"] = str(out)
     here = Path(__file__).resolve().parent
-    code = int(pytest.main([str(here / "test_dashboard_screens.py"), "-q", "-p", "no:cacheprovider", "-k", "sqlite"]))
+    code = int(pytest.main([str(here / "web" / "test_dashboard_screens.py"), "-q", "-p", "no:cacheprovider", "-k", "sqlite"]))
     if code == 0:
         print(f"screenshots in {out}")
     return code

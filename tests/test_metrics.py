@@ -14,7 +14,6 @@ from typing import Any
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import update
 from structlog.testing import capture_logs
 
@@ -30,30 +29,11 @@ from tests.e2e.harness import Process, free_port, wait_until
 from tests.fakes.factories import make_payment
 from tests.fakes.payloads import gateway_initialize, new_transaction_id
 from tests.fakes.saleor import FakeSaleor
-from tests.test_transaction_initialize_session import initialize_session, only_pay_id
+from tests.helpers.metrics import parse, scrape, value
+from tests.helpers.sessions import initialize_session, only_pay_id
 
-Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
 TOKEN = "metrics-token-7c1f0e9a2b"
 INIT = "TRANSACTION_INITIALIZE_SESSION"
-
-
-def parse(text: str) -> Samples:
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(text)
-        for s in family.samples
-    }
-
-
-def value(samples: Samples, name: str, **labels: str) -> float:
-    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
-
-
-async def scrape(client: httpx.AsyncClient, **headers: str) -> Samples:
-    response = await client.get("/metrics", headers=headers)
-    assert response.status_code == 200, response.text
-    assert response.headers["content-type"] == "text/plain; version=0.0.4; charset=utf-8"
-    return parse(response.text)
 
 
 # --- Counters ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from saleor_lengo.settings import SettingsError, load_settings
 from saleor_lengo.web.app import create_app
 from tests.conftest import APP_URL, make_settings
 from tests.fakes.saleor import FakeSaleor
-from tests.test_app_api import CREATE, Api, config_input
+from tests.helpers.app_api import CREATE, Api, config_input
 
 SECRET_BANNER = "internal-service-banner-7f3a"
 

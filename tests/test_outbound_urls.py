@@ -64,7 +64,7 @@ def test_the_same_urls_are_accepted_as_by_parsing_all_of_each(scheme: str, sep: 
         ("javascript:alert(1)", False),
     ],
 )
-def test_known_urls(url: str, ok: bool) -> None:
+def test_the_url_check_agrees_with_the_reference_parser_on_known_urls(url: str, ok: bool) -> None:
     assert accepts(url) is ok and reference_accepts(url) is ok
 
 

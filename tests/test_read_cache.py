@@ -18,7 +18,7 @@ from tests.conftest import configure_channel
 from tests.fakes.payloads import gateway_initialize
 from tests.fakes.saleor import FakeSaleor
 from tests.faults.outage import DatabaseOutage
-from tests.test_payment_gateway_initialize_session import gateway_data
+from tests.helpers.sessions import gateway_data
 
 
 class Clock:

@@ -18,8 +18,8 @@ from tests.fakes.saleor import FakeSaleor
 
 ROOT = Path(__file__).resolve().parents[1]
 # Files that read the reference data directly, and files whose fakes use it.
-READERS = ["tests/test_recorded_requests.py", "tests/test_webhook_verification.py", "tests/test_graphql_documents.py"]
-FAKE_USERS = ["tests/test_storefront_example.py", "tests/test_transaction_refund_requested.py", "tests/test_saleor_batch.py"]
+READERS = ["tests/saleor/test_recorded_requests.py", "tests/saleor/test_signature.py", "tests/saleor/test_documents.py"]
+FAKE_USERS = ["tests/examples/test_storefront.py", "tests/handlers/test_transaction_refund_requested.py", "tests/saleor/test_batch.py"]
 
 
 def test_the_reference_directory_is_the_setting_or_shared_beside_the_repository(

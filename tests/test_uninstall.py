@@ -17,7 +17,7 @@ from saleor_lengo.simulator.api import LengoState
 from tests.conftest import register, send_webhook
 from tests.fakes.payloads import gateway_initialize
 from tests.fakes.saleor import FakeSaleor
-from tests.test_outbox_relay import config, later, paid_payment, report_calls, rows  # noqa: F401 - `config` is a fixture
+from tests.helpers.outbox import later, paid_payment, report_calls, rows
 
 DAY = 86400.0
 

@@ -16,7 +16,7 @@ uvicorn's own `limit_concurrency` (see `commands/serve.py`).
 
 It relies on uvicorn's protocol hooks (`on_message_begin`,
 `on_headers_complete`, `on_message_complete`), hence the pinned uvicorn minor
-version in pyproject.toml; `tests/test_hostile_connections.py` checks both
+version in pyproject.toml; `tests/hostile/test_connections.py` checks both
 deadlines on a real socket.
 """
 

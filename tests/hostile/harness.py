@@ -206,3 +206,13 @@ def fuzz(max_examples: int) -> Any:
     from hypothesis import HealthCheck, settings
 
     return settings(max_examples=max_examples, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def assert_no_internal_error(response: Sent, what: str = "") -> None:
+    try:
+        answer = response.json()
+    except ValueError:
+        raise AssertionError(f"not JSON: {response.text[:300]}") from None
+    errors = answer.get("errors") or [] if isinstance(answer, dict) else []
+    internal = [e for e in errors if isinstance(e, dict) and (e.get("extensions") or {}).get("code") == "INTERNAL"]
+    assert not internal, f"{what}: a resolver failed: {internal}"
