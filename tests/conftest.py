@@ -20,7 +20,7 @@ from saleor_lengo.saleor.jwks import MIN_FETCH_INTERVAL
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings, load_settings
 from saleor_lengo.web.app import create_app
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration, ConfigurationInput
 from saleor_lengo.configurations import map_channel as _map_channel
 from saleor_lengo.configurations import save as _save_configuration

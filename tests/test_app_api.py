@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import (
     action_answers,
     callbacks,
@@ -21,7 +21,7 @@ from saleor_lengo.db.schema import (
     payments,
     status_checks,
 )
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState, SimPayment
 from saleor_lengo.saleor.keys import parse_document

@@ -28,7 +28,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import callbacks, outbox, payments
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import configurations, outbox, payments
 from saleor_lengo.services import Services

@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import action_answers, outbox, status_checks
 from saleor_lengo.handlers import transaction_cancelation_requested as cancel_handler
 from saleor_lengo.lengo.client import PaymentStatus

@@ -13,7 +13,8 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from saleor_lengo import installations, jsonutil
+from saleor_lengo import jsonutil
+from saleor_lengo.saleor import installations
 from saleor_lengo.crypto import token_digest
 from saleor_lengo.db.schema import configurations as configurations_table
 from saleor_lengo.db.schema import lengo_requests, payment_transitions, payments

@@ -56,12 +56,13 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
-from saleor_lengo import installations, uninstall
+from saleor_lengo import uninstall
+from saleor_lengo.saleor import installations
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db import leases
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import lease_holders, outbox, saleor_circuits
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorBatchRefused, SaleorError, SaleorPermissionDenied
 from saleor_lengo.services import Services

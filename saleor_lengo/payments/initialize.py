@@ -33,7 +33,7 @@ from saleor_lengo.configurations import Configuration
 from saleor_lengo.crypto import token_digest
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payment_transitions, payments
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.lengo.client import CreatedPayment, LengoClient
 from saleor_lengo.lengo.errors import (
     LengoError,

@@ -15,7 +15,7 @@ import asyncio
 from typing import Any
 
 from saleor_lengo import configurations
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.logs import get_logger
 from saleor_lengo.payments import answers

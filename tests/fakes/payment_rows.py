@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import get_by_name
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.payments import confirm
