@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from saleor_lengo.logs import configure_logging, get_logger
 from saleor_lengo.outbound_networks import NETWORK_LEVELS, AllowedNetworks
 
 DEFAULT_PORT = 9010  # beside a local Saleor, which holds 8000 (and its Dashboard 9000)
@@ -240,3 +241,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         uninstall_grace_seconds=_float(env, "UNINSTALL_GRACE_SECONDS", 30 * 86400.0),
         warnings=tuple(warnings),
     )
+
+
+def startup_settings() -> Settings:
+    """The settings, with logging set up as they say: what every process does first."""
+    settings = load_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    for warning in settings.warnings:
+        get_logger("saleor_lengo").warning("settings_warning", detail=warning)
+    return settings

@@ -1,4 +1,4 @@
-"""What every command needs: settings, logging, and a way to run async work."""
+"""What every command needs: its services for async work, and one way to fail."""
 
 from __future__ import annotations
 
@@ -7,19 +7,10 @@ import sys
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from saleor_lengo.logs import configure_logging, get_logger
 from saleor_lengo.services import Services, build_services
-from saleor_lengo.settings import Settings, load_settings
+from saleor_lengo.settings import startup_settings
 
 T = TypeVar("T")
-
-
-def startup_settings() -> Settings:
-    settings = load_settings()
-    configure_logging(settings.log_level, settings.log_format)
-    for warning in settings.warnings:
-        get_logger("saleor_lengo").warning("settings_warning", detail=warning)
-    return settings
 
 
 def run_with_services(work: Callable[[Services], Awaitable[T]]) -> T:
