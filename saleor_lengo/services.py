@@ -17,7 +17,7 @@ from saleor_lengo.db.grouped import WriteGroups
 from saleor_lengo.db.leases import Leases
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import make_http_client
-from saleor_lengo.outbox.circuit import Circuits
+from saleor_lengo.saleor.circuit import Circuits
 from saleor_lengo.pressure import RequestPressure
 from saleor_lengo.read_cache import ReadCache
 from saleor_lengo.saleor.client import SaleorClient

@@ -21,7 +21,7 @@ from structlog.testing import capture_logs
 from saleor_lengo import metrics
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.schema import outbox, payments
-from saleor_lengo.outbox.writer import enqueue
+from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState

@@ -25,7 +25,7 @@ from saleor_lengo.db import leases
 from saleor_lengo.db.schema import lease_holders, outbox
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.outbox import admin, relay
-from saleor_lengo.payments.confirm import apply_status
+from saleor_lengo.flows.confirm import apply_status
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo import workers

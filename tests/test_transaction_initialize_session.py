@@ -18,7 +18,8 @@ from saleor_lengo.saleor import installations
 from saleor_lengo.crypto import token_digest
 from saleor_lengo.db.schema import configurations as configurations_table
 from saleor_lengo.db.schema import lengo_requests, payment_transitions, payments
-from saleor_lengo.payments import initialize, store
+from saleor_lengo.payments import store
+from saleor_lengo.flows import initialize
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState

@@ -39,8 +39,9 @@ from saleor_lengo.db.schema import payments
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.lengo.errors import LengoError, LengoRefused
 from saleor_lengo.logs import get_logger
-from saleor_lengo.payments import confirm, store
-from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.payments import store
+from saleor_lengo.flows import confirm
+from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import WATCHED_STATES, Payment, State
 from saleor_lengo.payments.state_machine import WATCH_INTERVAL_SECONDS, transition
 from saleor_lengo.services import Services
