@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,6 +39,9 @@ class Services:
     saleor: SaleorClient
     jwks: JwksKeeper
     clock: Callable[[], float] = time.time
+    # How Lengo calls time their retries: tests pass waits that take no time.
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # Background confirmations of callbacks running at once (their database
     # work and status call). A burst of callbacks queues here rather than in
     # httpx's pool, whose wait a status call's short budget would count (and
@@ -130,7 +133,12 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time
+    settings: Settings,
+    *,
+    http: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Services:
     register_secret(settings.secret_key)
     for key in settings.secret_key_fallbacks:
@@ -146,4 +154,6 @@ def build_services(
         saleor=saleor,
         jwks=JwksKeeper(db, saleor, clock),
         clock=clock,
+        monotonic=monotonic,
+        sleep=sleep,
     )

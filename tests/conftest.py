@@ -27,6 +27,7 @@ from saleor_lengo.configurations import save as _save_configuration
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
 from tests.fakes.saleor import FakeSaleor, reuse_keys_from_here
+from tests.fakes.waits import InstantWaits
 
 # Fails the test, and the run, in whose logs a test secret shows up; pytester runs the guard's own test.
 pytest_plugins = ["tests.redaction_guard", "pytester"]
@@ -189,9 +190,17 @@ def transports(fake_saleor: FakeSaleor, lengo: LengoState) -> dict[str, httpx.As
 
 
 @pytest.fixture
-async def services(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport]) -> AsyncIterator[Services]:
+def waits() -> InstantWaits:
+    return InstantWaits()
+
+
+@pytest.fixture
+async def services(
+    settings: Settings, transports: dict[str, httpx.AsyncBaseTransport], waits: InstantWaits
+) -> AsyncIterator[Services]:
     http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False, verify=_TLS)
-    svc = build_services(settings, http=http)
+    # Lengo retries wait no real time; `waits.slept` tells which waits they asked for.
+    svc = build_services(settings, http=http, monotonic=waits.monotonic, sleep=waits.sleep)
     await migrate(svc.db)
     yield svc
     await svc.aclose()

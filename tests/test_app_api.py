@@ -29,6 +29,7 @@ from saleor_lengo.lengo.errors import NO_USABLE_ANSWER
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID, configure_channel
 from tests.fakes.dashboard import dashboard_headers, insert_payment
 from tests.fakes.saleor import FakeSaleor
+from tests.fakes.waits import InstantWaits
 
 CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels"
 PAYMENT_FIELDS = (
@@ -369,7 +370,7 @@ async def test_a_payment_timeline_tells_everything_with_the_phone_masked(
 
 
 async def test_recheck_asks_lengo_and_applies_the_status(
-    api: Api, services: Services, installed: FakeSaleor, lengo: LengoState
+    api: Api, services: Services, installed: FakeSaleor, lengo: LengoState, waits: InstantWaits
 ) -> None:
     config = await configure_channel(services, installed)
     inst = await installation(services, installed)
@@ -396,6 +397,9 @@ async def test_recheck_asks_lengo_and_applies_the_status(
     async with services.db.read() as conn:
         checks = (await conn.execute(select(status_checks).where(status_checks.c.payment_id == pid))).all()
     assert checks[-1].error and checks[-1].source == "manual"
+    # Lengo stayed unavailable: the status call backed off, doubling up to its
+    # cap, until its 8 s budget had no room for another attempt.
+    assert waits.slept == [0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
 
 
 async def test_a_manual_refund_is_reported_with_its_own_psp_reference(
