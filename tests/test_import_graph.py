@@ -27,7 +27,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
         frozenset(
             {
                 "__init__", "logs", "jsonutil", "outbound_networks", "outbound", "settings",
-                "crypto", "db", "money", "page_words", "resources", "pressure",
+                "crypto", "db", "money", "page_words", "resources", "pressure", "backoff",
             }
         ),
     ),

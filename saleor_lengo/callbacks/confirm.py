@@ -49,6 +49,7 @@ from saleor_lengo.callbacks.receive import (
     WAITING_RECHECK_SECONDS,
 )
 from saleor_lengo.callbacks.outcomes import OPEN
+from saleor_lengo.backoff import doubling, jittered
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db import leases
 from saleor_lengo.db.engine import Tx
@@ -98,9 +99,7 @@ _SET_COUNTED = prepared(_SET.values(attempts=callbacks.c.attempts + 1))
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: ~15 s, 30 s, 1 min … capped at an hour."""
-    base = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** max(0, attempts - 1))
-    draw = rng.random() if rng is not None else random.random()
-    return base * (0.5 + draw / 2)
+    return jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, attempts), rng)
 
 
 async def confirm_callback(services: Services, callback_id: int, *, gate_claimed: bool = False) -> str | None:

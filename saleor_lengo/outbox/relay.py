@@ -58,6 +58,7 @@ from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
 from saleor_lengo import uninstall
 from saleor_lengo.saleor import installations
+from saleor_lengo.backoff import doubling, jittered
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db import leases
 from saleor_lengo.db.prepared import prepared
@@ -116,9 +117,7 @@ Verdict = Delivered | Retry | Dead
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 15 minutes."""
-    base = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** max(0, attempts - 1))
-    draw = rng.random() if rng is not None else random.random()
-    return base * (0.5 + draw / 2)
+    return jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, attempts), rng)
 
 
 async def run_once(services: Services, *, owner: str | None = None) -> int:
