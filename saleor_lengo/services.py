@@ -63,7 +63,7 @@ class Services:
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Wakes the reconciler when payments it may take over were freed (a dead process's leases).
     reconcile_signal: asyncio.Event = field(default_factory=asyncio.Event)
-    # Which Saleor installations this process's relay finds unreachable (outbox/circuit.py).
+    # Which Saleor installations this process's relay finds unreachable (saleor/circuit.py).
     circuits: Circuits = field(default_factory=Circuits)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Installations and channel configurations, as every webhook reads them.
