@@ -28,7 +28,7 @@ than the report in it. A Saleor (or a proxy) that does not answer a batch
 with one result per report gets that chunk's reports one by one instead.
 
 Failures. Network errors and 5xx say Saleor itself is not answering: the
-installation's circuit (`circuit.py`) counts them, the rows are marked as
+installation's circuit (`saleor/circuit.py`) counts them, the rows are marked as
 waiting for Saleor (`waiting_for_saleor`, with a backoff of their own), and
 once the circuit is open only one probe at a time goes to that Saleor; the
 first one answered makes every row that was waiting for it due at once, and they go out in batches, at
