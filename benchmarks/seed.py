@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from uuid import uuid4
 
-from saleor_lengo import configurations, installations
+from saleor_lengo import configurations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import ConfigurationInput
 from saleor_lengo.crypto import Cipher, token_digest
 from saleor_lengo.db.engine import Database

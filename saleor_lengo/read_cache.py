@@ -25,11 +25,12 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from saleor_lengo import configurations, installations
+from saleor_lengo import configurations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db import generation
 from saleor_lengo.db.engine import Database
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 
 TTL_SECONDS = 1.0
 MAX_ENTRIES = 1024  # a bound against a flood of made-up channel ids

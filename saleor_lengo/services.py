@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import math
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +17,7 @@ from saleor_lengo.db.grouped import WriteGroups
 from saleor_lengo.db.leases import Leases
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import make_http_client
-from saleor_lengo.outbox.circuit import Circuits
+from saleor_lengo.saleor.circuit import Circuits
 from saleor_lengo.pressure import RequestPressure
 from saleor_lengo.read_cache import ReadCache
 from saleor_lengo.saleor.client import SaleorClient
@@ -39,6 +39,9 @@ class Services:
     saleor: SaleorClient
     jwks: JwksKeeper
     clock: Callable[[], float] = time.time
+    # How Lengo calls time their retries: tests pass waits that take no time.
+    monotonic: Callable[[], float] = time.monotonic
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     # Background confirmations of callbacks running at once (their database
     # work and status call). A burst of callbacks queues here rather than in
     # httpx's pool, whose wait a status call's short budget would count (and
@@ -60,7 +63,7 @@ class Services:
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Wakes the reconciler when payments it may take over were freed (a dead process's leases).
     reconcile_signal: asyncio.Event = field(default_factory=asyncio.Event)
-    # Which Saleor installations this process's relay finds unreachable (outbox/circuit.py).
+    # Which Saleor installations this process's relay finds unreachable (saleor/circuit.py).
     circuits: Circuits = field(default_factory=Circuits)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
     # Installations and channel configurations, as every webhook reads them.
@@ -130,7 +133,12 @@ class Services:
 
 
 def build_services(
-    settings: Settings, *, http: httpx.AsyncClient | None = None, clock: Callable[[], float] = time.time
+    settings: Settings,
+    *,
+    http: httpx.AsyncClient | None = None,
+    clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> Services:
     register_secret(settings.secret_key)
     for key in settings.secret_key_fallbacks:
@@ -146,4 +154,6 @@ def build_services(
         saleor=saleor,
         jwks=JwksKeeper(db, saleor, clock),
         clock=clock,
+        monotonic=monotonic,
+        sleep=sleep,
     )

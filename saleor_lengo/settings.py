@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TypeVar
 from urllib.parse import urlsplit
 
+from saleor_lengo.logs import configure_logging, get_logger
 from saleor_lengo.outbound_networks import NETWORK_LEVELS, AllowedNetworks
 
 DEFAULT_PORT = 9010  # beside a local Saleor, which holds 8000 (and its Dashboard 9000)
@@ -252,3 +253,22 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_key_file: bool
         uninstall_grace_seconds=_float(env, "UNINSTALL_GRACE_SECONDS", 30 * 86400.0),
         warnings=tuple(warnings),
     )
+
+
+def startup_settings(*, writes: bool) -> Settings:
+    """The settings, with logging set up as they say: what every process does first.
+
+    A process that `writes` may create the SQLite database and its key file;
+    a read-only one is refused, with the file named, when either is missing.
+    """
+    settings = load_settings(create_key_file=writes)
+    db_file = sqlite_path(settings.database_url)
+    if not writes and db_file is not None and not db_file.exists():
+        raise SettingsError(
+            f"there is no database at {db_file}: nothing is stored yet "
+            "(`saleor-lengo migrate` or `serve` creates it; check DATABASE_URL and the working directory)"
+        )
+    configure_logging(settings.log_level, settings.log_format)
+    for warning in settings.warnings:
+        get_logger("saleor_lengo").warning("settings_warning", detail=warning)
+    return settings

@@ -25,7 +25,7 @@ from sqlalchemy import select, update
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db import generation
 from saleor_lengo.db.schema import configurations, installations
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorError, SaleorPermissionDenied
 from saleor_lengo.services import Services

@@ -9,7 +9,7 @@ from typing import Any
 from saleor_lengo.callbacks import confirm as callback_confirmation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.outbox import relay
-from saleor_lengo.payments import reconcile
+from saleor_lengo.flows import reconcile
 from saleor_lengo import uninstall
 from saleor_lengo.services import Services
 

@@ -23,7 +23,7 @@ from saleor_lengo.saleor.jwks import MIN_FETCH_INTERVAL
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.settings import Settings, load_settings
 from saleor_lengo.web.app import create_app
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration, ConfigurationInput
 from saleor_lengo.configurations import map_channel as _map_channel
 from saleor_lengo.configurations import save as _save_configuration
@@ -31,6 +31,7 @@ from saleor_lengo.simulator.api import LengoState
 from saleor_lengo.simulator.api import create_app as create_lengo_app
 from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor, reuse_keys_from_here
+from tests.fakes.waits import InstantWaits
 from tests.faults.ledger import Clock
 
 # Fails the test, and the run, in whose logs a test secret shows up; pytester runs the guard's own test.
@@ -204,9 +205,17 @@ def transports(fake_saleor: FakeSaleor, lengo: LengoState) -> dict[str, httpx.As
 
 
 @pytest.fixture
-async def services(settings: Settings, transports: dict[str, httpx.AsyncBaseTransport]) -> AsyncIterator[Services]:
+def waits() -> InstantWaits:
+    return InstantWaits()
+
+
+@pytest.fixture
+async def services(
+    settings: Settings, transports: dict[str, httpx.AsyncBaseTransport], waits: InstantWaits
+) -> AsyncIterator[Services]:
     http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False, verify=_TLS)
-    svc = build_services(settings, http=http)
+    # Lengo retries wait no real time; `waits.slept` tells which waits they asked for.
+    svc = build_services(settings, http=http, monotonic=waits.monotonic, sleep=waits.sleep)
     # A copy of `migrated_sqlite` is at head already: asking Alembic again would cost ~12 ms a test.
     if not (svc.db.is_sqlite and await svc.db.run_sync(_at_head)):
         await migrate(svc.db)

@@ -182,7 +182,7 @@ def _ensure_handler() -> None:
 
 def _remember_checkout_tokens() -> None:
     """The checkout digests each callback token it mints: remember the token on the way."""
-    from saleor_lengo.payments import initialize
+    from saleor_lengo.flows import initialize
 
     digest = initialize.token_digest
     if getattr(digest, "_remembers", False):

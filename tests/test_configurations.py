@@ -8,7 +8,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import configurations, installations
+from saleor_lengo import configurations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration, ConfigurationError, ConfigurationInput
 from saleor_lengo.db.schema import configurations as configurations_table
 from saleor_lengo.services import Services

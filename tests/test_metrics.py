@@ -20,7 +20,7 @@ from structlog.testing import capture_logs
 from saleor_lengo import metrics
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.schema import outbox, payments
-from saleor_lengo.outbox.writer import enqueue
+from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
@@ -184,7 +184,7 @@ def test_serve_warns_once_at_start_when_metrics_are_closed(
     served: list[dict[str, Any]] = []
     monkeypatch.setattr("uvicorn.run", lambda *args, **kwargs: served.append(kwargs))
     # Logging stays as capture_logs sets it.
-    monkeypatch.setattr("saleor_lengo.commands.common.configure_logging", lambda *args: None)
+    monkeypatch.setattr("saleor_lengo.settings.configure_logging", lambda *args: None)
     args = SimpleNamespace(host="127.0.0.1", port=free_port(), workers=2)
     base = {"DATABASE_URL": f"sqlite:///{tmp_path / 'app.sqlite3'}", "SECRET_KEY": TEST_SECRET_KEY}
     warned = []

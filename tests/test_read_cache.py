@@ -7,7 +7,8 @@ import json
 import httpx
 from sqlalchemy import update
 
-from saleor_lengo import configurations, installations
+from saleor_lengo import configurations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import ConfigurationInput
 from saleor_lengo.db.engine import now
 from saleor_lengo.db.schema import configurations as configurations_table

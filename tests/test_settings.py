@@ -69,7 +69,7 @@ def test_a_command_that_writes_creates_the_database_and_its_key_file(
     monkeypatch.chdir(tmp_path)
     for name in ("DATABASE_URL", "SECRET_KEY", "SECRET_KEY_FALLBACKS"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr("saleor_lengo.commands.common.configure_logging", lambda *_a: None)
+    monkeypatch.setattr("saleor_lengo.settings.configure_logging", lambda *_a: None)
 
     assert cli.main(["migrate"]) == 0
 

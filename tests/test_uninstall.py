@@ -7,7 +7,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from saleor_lengo import installations, uninstall
+from saleor_lengo import uninstall
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db.schema import configurations, payment_transitions, payments

@@ -21,8 +21,8 @@ from typing import Any
 import jwt
 from sqlalchemy.exc import SQLAlchemyError
 
-from saleor_lengo import installations
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor import installations
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.keys import KeySet
 from saleor_lengo.saleor.signature import SignatureError

@@ -5,7 +5,7 @@ burst — past `services.CONFIRMATIONS_QUEUED` waiting ones, or while requests
 arrive faster than `pressure.BUSY_PER_SECOND` — it leaves the row due for the
 loop below instead, which confirms claimed rows in batches). What
 Lengo's status endpoint reports — asked with the payment's own
-configuration — is applied through `payments.confirm.apply_status`; the
+configuration — is applied through `flows.confirm.apply_status`; the
 callback's own claim never changes anything. One payment's callbacks share
 that check (`gate.py`): the confirmation holding the payment's gate asks
 once and settles every open callback of the payment received before it
@@ -49,6 +49,7 @@ from saleor_lengo.callbacks.receive import (
     WAITING_RECHECK_SECONDS,
 )
 from saleor_lengo.callbacks.outcomes import OPEN
+from saleor_lengo.backoff import doubling, jittered
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db import leases
 from saleor_lengo.db.engine import Tx
@@ -58,8 +59,8 @@ from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.logs import get_logger
 from saleor_lengo.payments import store
-from saleor_lengo.payments.confirm import apply_status, record_check_error
-from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.flows.confirm import apply_status, record_check_error
+from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.services import Services
 
@@ -98,9 +99,7 @@ _SET_COUNTED = prepared(_SET.values(attempts=callbacks.c.attempts + 1))
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: ~15 s, 30 s, 1 min … capped at an hour."""
-    base = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** max(0, attempts - 1))
-    draw = rng.random() if rng is not None else random.random()
-    return base * (0.5 + draw / 2)
+    return jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, attempts), rng)
 
 
 async def confirm_callback(services: Services, callback_id: int, *, gate_claimed: bool = False) -> str | None:

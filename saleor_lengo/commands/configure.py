@@ -22,7 +22,7 @@ from saleor_lengo.commands.common import fail, run_with_services
 from saleor_lengo.configurations import Configuration, ConfigurationError, ConfigurationInput
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.db.schema import installations as installations_table
-from saleor_lengo.installations import Installation, get_by_url
+from saleor_lengo.saleor.installations import Installation, get_by_url
 from saleor_lengo.lengo.client import Balance, LengoClient, LengoCredentials
 from saleor_lengo.lengo.errors import LengoError, LengoUnauthorized
 from saleor_lengo.lengo.vocabulary import ENVIRONMENTS

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from saleor_lengo.commands.common import startup_settings
+from saleor_lengo.settings import startup_settings
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.migrate import migrate
 

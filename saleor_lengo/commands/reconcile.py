@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 
 from saleor_lengo.commands.common import run_with_services
-from saleor_lengo.payments.reconcile import run_forever, run_once
+from saleor_lengo.flows.reconcile import run_forever, run_once
 from saleor_lengo.services import Services
 
 

@@ -16,7 +16,8 @@ import asyncio
 
 from sqlalchemy import Table, select, update
 
-from saleor_lengo.commands.common import fail, startup_settings
+from saleor_lengo.commands.common import fail
+from saleor_lengo.settings import startup_settings
 from saleor_lengo.crypto import Cipher, DecryptionError
 from saleor_lengo.db.engine import Database
 from saleor_lengo.db.schema import metadata

@@ -56,7 +56,7 @@ LOCK_NAMESPACE = 0x5A1E
 def free(table: Table, now: float) -> ColumnElement[bool]:
     """The row's lease is free: none, run out, or its holder is gone.
 
-    A lease without an owner (a payment's create, `payments/initialize.py`) only runs out.
+    A lease without an owner (a payment's create, `flows/initialize.py`) only runs out.
     """
     owner, until = table.c.lease_owner, table.c.lease_until
     return or_(until.is_(None), until <= now, and_(owner.is_not(None), ~exists().where(lease_holders.c.id == owner)))

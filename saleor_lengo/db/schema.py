@@ -211,7 +211,7 @@ outbox = Table(
     Column("saleor_event_id", String(255)),
     Column("created_at", Float, nullable=False),
     Column("delivered_at", Float),
-    # Its last attempt found Saleor unreachable: due again the moment Saleor answers (outbox/circuit.py).
+    # Its last attempt found Saleor unreachable: due again the moment Saleor answers (saleor/circuit.py).
     Column("waiting_for_saleor", Boolean),
     Index("ix_outbox_state_due", "state", "next_attempt_at"),
 )
@@ -231,7 +231,7 @@ lease_holders = Table(
 )
 
 # A Saleor installation that a relay process finds unreachable right now
-# (outbox/circuit.py): one row per process that sees it so.
+# (saleor/circuit.py): one row per process that sees it so.
 saleor_circuits = Table(
     "saleor_circuits",
     metadata,

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.saleor.events import SyncEvent
 from saleor_lengo.services import Services
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
-from saleor_lengo.payments import answers, storage_unavailable
-from saleor_lengo.payments.initialize import check_amount, check_currency, not_configured
+from saleor_lengo.flows import storage_unavailable
+from saleor_lengo.flows import answers
+from saleor_lengo.flows.initialize import check_amount, check_currency, not_configured
 from saleor_lengo.saleor.payloads import GatewayInitialize
 
 
@@ -30,5 +31,5 @@ async def handle(ctx: WebhookContext) -> dict[str, Any]:
 
 
 def when_storage_unavailable() -> dict[str, Any]:
-    """HTTP 200 all the same: Saleor never retries this webhook (see payments.storage_unavailable)."""
+    """HTTP 200 all the same: Saleor never retries this webhook (see flows.storage_unavailable)."""
     return storage_unavailable.gateway_initialize()

@@ -17,9 +17,10 @@ from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.money import Money
-from saleor_lengo.payments import confirm, store
-from saleor_lengo.payments.actions import Answer, answer_once, available_actions, state_words
-from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.payments import store
+from saleor_lengo.flows import confirm
+from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
+from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.saleor.payloads import ActionRequest
@@ -60,7 +61,7 @@ def _canceled(payment: Payment, lengo_status: str, *, already: bool) -> Answer:
 
 
 def _held(payment: Payment) -> Answer:
-    """Staff decide these (payments/review.py), not a cancel: Lengo reported them paid."""
+    """Staff decide these (flows/review.py), not a cancel: Lengo reported them paid."""
     if payment.state == State.CLOSED:
         return Answer("CANCEL_SUCCESS", "Nothing to cancel: staff closed this payment as not charged.", ())
     return Answer(

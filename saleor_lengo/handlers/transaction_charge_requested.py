@@ -12,7 +12,7 @@ from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.money import Money
-from saleor_lengo.payments.actions import Answer, answer_once, available_actions, state_words
+from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.services import Services

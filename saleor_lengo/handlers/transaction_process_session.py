@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
-from saleor_lengo.payments import process, storage_unavailable
+from saleor_lengo.flows import storage_unavailable
+from saleor_lengo.flows import process
 from saleor_lengo.saleor.payloads import Session
 
 
@@ -14,5 +15,5 @@ async def handle(ctx: WebhookContext) -> dict[str, Any]:
 
 
 def when_storage_unavailable() -> dict[str, Any]:
-    """HTTP 200 all the same: Saleor never retries this webhook (see payments.storage_unavailable)."""
+    """HTTP 200 all the same: Saleor never retries this webhook (see flows.storage_unavailable)."""
     return storage_unavailable.process()

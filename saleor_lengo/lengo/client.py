@@ -19,6 +19,7 @@ from typing import Any, Literal, TypeVar
 import httpx
 
 from saleor_lengo import jsonutil
+from saleor_lengo.backoff import doubling
 from saleor_lengo.lengo import answers, vocabulary
 from saleor_lengo.lengo.answers import Balance, CreatedPayment, PaymentStatus
 from saleor_lengo.lengo.errors import (
@@ -185,7 +186,7 @@ class LengoClient:
             raise ValueError("budget must be positive")
         body = {"pay_id": pay_id, "websiteid": self._credentials.website_id}
         deadline = self._clock() + budget
-        delay = FIRST_BACKOFF
+        failures = 0
         while True:
             remaining = deadline - self._clock()
             try:
@@ -199,10 +200,11 @@ class LengoClient:
                     parse=lambda payload: _status(payload, pay_id),
                 )
             except LengoUnavailable:
+                failures += 1
+                delay = doubling(FIRST_BACKOFF, MAX_BACKOFF, failures)
                 if deadline - self._clock() - delay < MIN_ATTEMPT_TIMEOUT:
                     raise
             await self._sleep(delay)
-            delay = min(delay * 2, MAX_BACKOFF)
 
     async def balance(self, *, timeout: float = BALANCE_TIMEOUT) -> Balance:
         return await self._attempt(

@@ -31,7 +31,7 @@ one, and then one report per request for an hour (`circuit.py`), at most
 MAX_SINGLE_REQUESTS_IN_FLIGHT at a time.
 
 Failures. Network errors and 5xx say Saleor itself is not answering: the
-installation's circuit (`circuit.py`) counts them, the rows are marked as
+installation's circuit (`saleor/circuit.py`) counts them, the rows are marked as
 waiting for Saleor (`waiting_for_saleor`, with a backoff of their own), and
 once the circuit is open only one probe at a time goes to that Saleor; the
 first one answered makes every row that was waiting for it due at once, and they go out in batches, at
@@ -59,12 +59,14 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
-from saleor_lengo import installations, uninstall
+from saleor_lengo import uninstall
+from saleor_lengo.saleor import installations
+from saleor_lengo.backoff import doubling, jittered
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db import leases
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import lease_holders, outbox, saleor_circuits
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorBatchRefused, SaleorError, SaleorPermissionDenied
 from saleor_lengo.services import Services
@@ -123,9 +125,7 @@ Verdict = Delivered | Retry | Dead
 
 def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     """Exponential backoff with jitter: ~5 s, 10 s, 20 s … capped at 15 minutes."""
-    base = min(MAX_RETRY_SECONDS, FIRST_RETRY_SECONDS * 2.0 ** max(0, attempts - 1))
-    draw = rng.random() if rng is not None else random.random()
-    return base * (0.5 + draw / 2)
+    return jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, attempts), rng)
 
 
 async def run_once(services: Services, *, owner: str | None = None) -> int:

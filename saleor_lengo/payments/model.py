@@ -16,7 +16,7 @@ class State(StrEnum):
     CANCELED = "canceled"
     EXPIRED = "expired"
     # Lengo says paid, with an amount that is no positive amount the currency
-    # can hold: nothing is reported until staff resolve it (payments/review.py).
+    # can hold: nothing is reported until staff resolve it (flows/review.py).
     NEEDS_REVIEW = "needs_review"
     # Resolved by staff as not charged: final, nothing reported.
     CLOSED = "closed"

@@ -19,7 +19,7 @@ from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payment_transitions
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import AmountError, Money, parse_amount
-from saleor_lengo.outbox.writer import enqueue
+from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 

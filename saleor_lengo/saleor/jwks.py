@@ -20,9 +20,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.engine import Database
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorClient, SaleorError
 from saleor_lengo.saleor.keys import KeySet

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.crypto import Cipher, DecryptionError
 from saleor_lengo.db.engine import Database, now
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger, register_secret
 from saleor_lengo.outbound import UnsafeUrl, check_url
 from saleor_lengo.saleor.client import SaleorClient, SaleorError, SaleorPermissionDenied

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from starlette.applications import Starlette
 
-from saleor_lengo.commands.common import startup_settings
+from saleor_lengo.settings import startup_settings
 from saleor_lengo.services import build_services
 from saleor_lengo.web.app import create_app
 from saleor_lengo.workers import start_background

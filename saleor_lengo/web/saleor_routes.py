@@ -10,7 +10,7 @@ from starlette.responses import Response
 from saleor_lengo import jsonutil, metrics
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.handlers import WebhookContext, handlers, storage_unavailable_answers
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.events import SyncEvent
 from saleor_lengo.saleor.manifest import render_manifest

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import (
     action_answers,
     callbacks,
@@ -301,7 +301,7 @@ async def test_a_payment_timeline_tells_everything_with_the_phone_masked(
 
 
 async def test_recheck_asks_lengo_and_applies_the_status(
-    api: Api, services: Services, installed: FakeSaleor, lengo: LengoState
+    api: Api, services: Services, installed: FakeSaleor, lengo: LengoState, waits: InstantWaits
 ) -> None:
     config = await configure_channel(services, installed)
     inst = await installation(services, installed)
@@ -328,6 +328,9 @@ async def test_recheck_asks_lengo_and_applies_the_status(
     async with services.db.read() as conn:
         checks = (await conn.execute(select(status_checks).where(status_checks.c.payment_id == pid))).all()
     assert checks[-1].error and checks[-1].source == "manual"
+    # Lengo stayed unavailable: the status call backed off, doubling up to its
+    # cap, until its 8 s budget had no room for another attempt.
+    assert waits.slept == [0.2, 0.4, 0.8, 1.6, 2.0, 2.0]
 
 
 async def test_a_manual_refund_is_reported_with_its_own_psp_reference(

@@ -18,6 +18,7 @@ from sqlalchemy import func, select
 
 from saleor_lengo import jsonutil
 from saleor_lengo.callbacks import confirm, gate, kept, receive
+from saleor_lengo.commands.payments import render_history
 from saleor_lengo.db.schema import callbacks, payments
 from saleor_lengo.payments import history
 from saleor_lengo.payments.model import State
@@ -92,7 +93,7 @@ async def test_rows_kept_per_payment_are_capped_and_the_rest_counted_in_its_hist
     assert await not_kept(services, made.id) == 180 - kept.MAX_KEPT_PER_PAYMENT
     async with services.db.read() as conn:
         [payment] = await history.find(conn, made.id)
-        rendered = history.render_history(await history.history(conn, payment))
+        rendered = render_history(await history.history(conn, payment))
     assert f"and {180 - kept.MAX_KEPT_PER_PAYMENT} more received, counted but not kept" in rendered
 
 

@@ -18,7 +18,8 @@ import structlog
 import uvicorn
 from sqlalchemy import inspect, select
 
-from saleor_lengo import configurations, installations
+from saleor_lengo import configurations
+from saleor_lengo.saleor import installations
 from saleor_lengo.cli import main
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.crypto import Cipher

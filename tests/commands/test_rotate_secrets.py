@@ -9,7 +9,7 @@ import sys
 import pytest
 from sqlalchemy import select, update
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.commands.rotate_secrets import encrypted_columns, rotate_all
 from saleor_lengo.crypto import Cipher, DecryptionError
 from saleor_lengo.db.schema import callbacks, configurations

@@ -11,7 +11,7 @@ import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from saleor_lengo.cli import main
-from saleor_lengo.commands import common
+from saleor_lengo import settings as settings_module
 from saleor_lengo.settings import DEFAULT_APP_URL, load_settings
 from saleor_lengo.web.deadlines import DeadlineProtocol
 
@@ -21,7 +21,7 @@ def serve(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, *argv: str) -> dict[s
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'app.sqlite3'}")
     monkeypatch.setenv("SECRET_KEY", "k" * 40)
     # The CLI configures logging for the whole process; the tests after this one keep theirs.
-    monkeypatch.setattr(common, "configure_logging", lambda *_args: None)
+    monkeypatch.setattr(settings_module, "configure_logging", lambda *_args: None)
     calls: list[dict[str, Any]] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **kwargs: calls.append({"app": app, **kwargs}))
     assert main(["serve", *argv]) == 0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from uuid import uuid4
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.crypto import token_digest
 from saleor_lengo.db.schema import payments

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import get_by_name
 from saleor_lengo.lengo.client import PaymentStatus
-from saleor_lengo.payments import confirm
+from saleor_lengo.flows import confirm
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState

@@ -24,7 +24,7 @@ from saleor_lengo.callbacks import receive
 from saleor_lengo.db import leases
 from saleor_lengo.db.schema import callbacks, outbox, payment_transitions, payments
 from saleor_lengo.outbox import relay
-from saleor_lengo.payments import reconcile
+from saleor_lengo.flows import reconcile
 from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 

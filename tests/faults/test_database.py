@@ -2,7 +2,7 @@
 
 Callbacks and action requests answer 503, since Lengo and Saleor send them
 again. Session webhooks answer 200 with a well-formed result that says so
-(`payments.storage_unavailable`), since Saleor never sends those again. Once
+(`flows.storage_unavailable`), since Saleor never sends those again. Once
 the database is back, nothing is half-written and nothing is stuck: every
 payment Lengo reports paid is in Saleor exactly once.
 

@@ -24,7 +24,7 @@ from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import callbacks, outbox
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.outbox import relay
-from saleor_lengo.payments import reconcile
+from saleor_lengo.flows import reconcile
 from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState

@@ -30,10 +30,10 @@ from saleor_lengo.db.leases import Leases
 from saleor_lengo.db.schema import callbacks, lease_holders, outbox, payments
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.outbox import relay
-from saleor_lengo.outbox.circuit import MAX_PROBE_SECONDS, OPEN_AFTER_FAILURES, Circuits
-from saleor_lengo.payments import reconcile
+from saleor_lengo.saleor.circuit import MAX_PROBE_SECONDS, OPEN_AFTER_FAILURES, Circuits
+from saleor_lengo.flows import reconcile
 from saleor_lengo.payments import store as payment_store
-from saleor_lengo.payments.confirm import apply_status
+from saleor_lengo.flows.confirm import apply_status
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from tests.helpers.metrics import scrape, value

@@ -11,12 +11,13 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import action_answers, outbox, status_checks
 from saleor_lengo.handlers import transaction_cancelation_requested as cancel_handler
 from saleor_lengo.lengo.client import PaymentStatus
-from saleor_lengo.payments import confirm, store
-from saleor_lengo.payments.actions import Answer, answer_once
+from saleor_lengo.flows import confirm
+from saleor_lengo.flows.actions import Answer, answer_once
+from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.services import Services

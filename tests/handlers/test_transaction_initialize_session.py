@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from saleor_lengo.crypto import token_digest
 from saleor_lengo.db.schema import configurations as configurations_table
 from saleor_lengo.db.schema import lengo_requests, payment_transitions, payments
-from saleor_lengo.payments import initialize
+from saleor_lengo.flows import initialize
 from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState

@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from saleor_lengo.db.schema import outbox, status_checks
-from saleor_lengo.payments import process, store
+from saleor_lengo.payments import store
+from saleor_lengo.flows import process
 from saleor_lengo.payments.model import State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.services import Services

@@ -6,9 +6,9 @@ from typing import Any
 
 import httpx
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import outbox
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.services import Services
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID
 from tests.fakes.dashboard import dashboard_headers

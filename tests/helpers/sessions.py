@@ -9,7 +9,8 @@ from urllib.parse import quote
 
 import httpx
 
-from saleor_lengo import installations, jsonutil
+from saleor_lengo import jsonutil
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import payments
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment

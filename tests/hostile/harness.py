@@ -24,7 +24,7 @@ from typing import Any, TypeVar
 import httpx
 from sqlalchemy import Table, select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db import schema as db
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.services import Services, build_services

@@ -9,7 +9,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.saleor.jwks import MIN_FETCH_INTERVAL
 from saleor_lengo.saleor.keys import MAX_JWKS_BYTES, MAX_KEYS
 from saleor_lengo.services import Services

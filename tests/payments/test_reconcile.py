@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from saleor_lengo.db.schema import outbox, status_checks
 from saleor_lengo.outbox import relay
-from saleor_lengo.payments import reconcile
+from saleor_lengo.flows import reconcile
 from saleor_lengo.payments.model import Payment, State
-from saleor_lengo.payments.reconcile import run_once
+from saleor_lengo.flows.reconcile import run_once
 from saleor_lengo.payments import store
 from saleor_lengo.payments.state_machine import WATCH_INTERVAL_SECONDS, transition
 from saleor_lengo.services import Services, build_services

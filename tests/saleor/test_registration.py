@@ -4,7 +4,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import installations as installations_table
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.web.app import create_app

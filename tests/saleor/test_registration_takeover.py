@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 from structlog.testing import capture_logs
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.services import Services
 from tests.conftest import register, send_webhook
 from tests.fakes.payloads import gateway_initialize

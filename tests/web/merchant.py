@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import outbox
 from saleor_lengo.services import Services

@@ -23,7 +23,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import callbacks, outbox, payments
 from saleor_lengo.services import Services
 from tests.conftest import LENGO_KEY, LENGO_URL, WEBSITE_ID

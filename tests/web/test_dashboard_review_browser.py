@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import installations
+from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import outbox, payment_transitions, payments
 from saleor_lengo.services import Services
 from tests.conftest import configure_channel

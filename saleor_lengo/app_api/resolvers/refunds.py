@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from saleor_lengo.app_api.context import ApiContext, ApiError
 from saleor_lengo.db.schema import outbox
 from saleor_lengo.money import Money, MoneyError
-from saleor_lengo.outbox.writer import enqueue
+from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 

@@ -1,9 +1,9 @@
-"""Settling a payment held in needs_review from the Dashboard page (the use case is payments/review.py)."""
+"""Settling a payment held in needs_review from the Dashboard page (the use case is flows/review.py)."""
 
 from __future__ import annotations
 
 from saleor_lengo.app_api.context import ApiContext, ApiError
-from saleor_lengo.payments import review
+from saleor_lengo.flows import review
 from saleor_lengo.payments.model import Payment
 
 

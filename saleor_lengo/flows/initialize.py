@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -31,9 +32,10 @@ from sqlalchemy.exc import IntegrityError
 from saleor_lengo import configurations
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.crypto import token_digest
+from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import payment_transitions, payments
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.lengo.client import CreatedPayment, LengoClient
 from saleor_lengo.lengo.errors import (
     LengoError,
@@ -44,10 +46,10 @@ from saleor_lengo.lengo.errors import (
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import Money, Problem, Unholdable, minor_units
 from saleor_lengo.page_words import ACCOUNT_CHANGE, ACCOUNT_SETTINGS
-from saleor_lengo.callbacks.confirm import confirm_waiting_callbacks, has_waiting_callbacks
-from saleor_lengo.payments import answers, store
+from saleor_lengo.payments import store
+from saleor_lengo.flows import answers
 from saleor_lengo.payments.errors import ErrorCode, Refusal
-from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import Outcome, transition
 from saleor_lengo.saleor.payloads import Session
@@ -69,6 +71,19 @@ RETURN_PARAMETER = "transactionId"
 CALLBACK_PATH = "/api/lengo/callback/"
 MAX_RETURN_URL = 1800
 _INSERT_PAYMENT = prepared(payments.insert())  # built once; the values come with each execution
+
+
+@dataclass(frozen=True)
+class EarlyCallbacks:
+    """What the callbacks layer does for a checkout: a callback can beat Lengo's answer to the create.
+
+    `waiting` runs inside the transaction that stores the pay_id (a cheap
+    check: every checkout runs it); `confirm` after it commits (it opens its
+    own). Passed in by the handler, since callbacks sit above this module.
+    """
+
+    waiting: Callable[[Tx, str], Awaitable[bool]]
+    confirm: Callable[[Services, str], Awaitable[int]]
 
 
 # --- Checks shared with PAYMENT_GATEWAY_INITIALIZE_SESSION --------------------
@@ -161,7 +176,9 @@ class _Checked:
     return_url: str
 
 
-async def execute(services: Services, installation: Installation, session: Session) -> dict[str, Any]:
+async def execute(
+    services: Services, installation: Installation, session: Session, early_callbacks: EarlyCallbacks
+) -> dict[str, Any]:
     # A first request is by far the common case: it goes straight to storing
     # its payment, and a repeat is told apart by the unique (installation,
     # transaction) key — one transaction instead of a lookup before it.
@@ -191,7 +208,9 @@ async def execute(services: Services, installation: Installation, session: Sessi
             raise
         return await answer_repeat(services, existing)
 
-    payment = await _create_at_lengo(services, client, payment_id, token, checked, session.transaction.id)
+    payment = await _create_at_lengo(
+        services, client, payment_id, token, checked, session.transaction.id, early_callbacks
+    )
     return await render(services, payment)
 
 
@@ -294,7 +313,13 @@ async def _store_creating(
 
 
 async def _create_at_lengo(
-    services: Services, client: LengoClient, payment_id: str, token: str, checked: _Checked, transaction_id: str
+    services: Services,
+    client: LengoClient,
+    payment_id: str,
+    token: str,
+    checked: _Checked,
+    transaction_id: str,
+    early_callbacks: EarlyCallbacks,
 ) -> Payment:
     callback_url = services.settings.url(CALLBACK_PATH + token)
     return_url = with_transaction_id(checked.return_url, transaction_id)
@@ -312,7 +337,7 @@ async def _create_at_lengo(
         return await _fail(services, payment_id, _unknown_outcome(f"Lengo Pay did not answer within {CREATE_BUDGET_SECONDS:g} s", checked))
     except LengoError as exc:
         return await _fail(services, payment_id, _refusal_for(exc, checked))
-    return await _created(services, payment_id, created)
+    return await _created(services, payment_id, created, early_callbacks)
 
 
 def _unknown_outcome(what: str, checked: _Checked) -> Refusal:
@@ -359,7 +384,9 @@ async def _fail(services: Services, payment_id: str, refusal: Refusal) -> Paymen
         return outcome.payment
 
 
-async def _created(services: Services, payment_id: str, created: CreatedPayment) -> Payment:
+async def _created(
+    services: Services, payment_id: str, created: CreatedPayment, early_callbacks: EarlyCallbacks
+) -> Payment:
     now = services.clock()
     fields: dict[str, object] = {
         "pay_id": created.pay_id,
@@ -385,11 +412,11 @@ async def _created(services: Services, payment_id: str, created: CreatedPayment)
             kept = await store.get(conn, payment_id)
             assert kept is not None
             outcome = Outcome(kept, False)
-        early = await has_waiting_callbacks(conn, payment_id)
+        early = await early_callbacks.waiting(conn, payment_id)
     if early:
         # A callback beat Lengo's answer to the create: confirm it now that
         # the pay_id is known (after the commit — it opens its own transaction).
-        await confirm_waiting_callbacks(services, payment_id)
+        await early_callbacks.confirm(services, payment_id)
     return outcome.payment
 
 

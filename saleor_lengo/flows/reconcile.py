@@ -34,13 +34,15 @@ from collections.abc import Iterable
 from sqlalchemy import and_, func, or_, select, update
 
 from saleor_lengo import configurations
+from saleor_lengo.backoff import doubling
 from saleor_lengo.db import leases
 from saleor_lengo.db.schema import payments
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.lengo.errors import LengoError, LengoRefused
 from saleor_lengo.logs import get_logger
-from saleor_lengo.payments import confirm, store
-from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.payments import store
+from saleor_lengo.flows import confirm
+from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import WATCHED_STATES, Payment, State
 from saleor_lengo.payments.state_machine import WATCH_INTERVAL_SECONDS, transition
 from saleor_lengo.services import Services
@@ -80,8 +82,7 @@ CREATE_LOST_REASON = (
 
 def backoff_delay(interval: float, attempts: int) -> float:
     """Seconds until the next check of an open payment checked `attempts` times: interval, 2×, 4×, … capped."""
-    cap = max(interval, MAX_BACKOFF_SECONDS)
-    return min(interval * 2.0 ** min(max(attempts - 1, 0), 32), cap)
+    return doubling(interval, max(interval, MAX_BACKOFF_SECONDS), attempts)
 
 
 def _open_next_check(payment: Payment, interval: float, attempts: int, now: float) -> float:

@@ -1,4 +1,4 @@
-"""Writing outbox rows, always inside the caller's transaction."""
+"""The payment's half of the transactional outbox: rows written inside the caller's transaction, sent by `outbox.relay`."""
 
 from __future__ import annotations
 

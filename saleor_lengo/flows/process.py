@@ -15,13 +15,13 @@ import asyncio
 from typing import Any
 
 from saleor_lengo import configurations
-from saleor_lengo.installations import Installation
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.logs import get_logger
-from saleor_lengo.payments import answers
-from saleor_lengo.payments.confirm import apply_status, record_check_error
-from saleor_lengo.payments.initialize import find, render, settle
-from saleor_lengo.payments.lengo_access import lengo_client
+from saleor_lengo.flows import answers
+from saleor_lengo.flows.confirm import apply_status, record_check_error
+from saleor_lengo.flows.initialize import find, render, settle
+from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import Session
 from saleor_lengo.services import Services

@@ -38,4 +38,10 @@ def lengo_client(services: Services, config: Configuration, payment_id: str | No
         except Exception as exc:  # the audit log must never break a payment
             log.warning("lengo_audit_write_failed", error=type(exc).__name__)
 
-    return LengoClient(services.http, config.credentials(services.cipher), recorder=record)
+    return LengoClient(
+        services.http,
+        config.credentials(services.cipher),
+        recorder=record,
+        sleep=services.sleep,
+        clock=services.monotonic,
+    )

@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from saleor_lengo import jsonutil
 from saleor_lengo.db.schema import action_answers
 from saleor_lengo.logs import get_logger
-from saleor_lengo.outbox.writer import clip
+from saleor_lengo.payments.outbox import clip
 from saleor_lengo.payments import store
 from saleor_lengo.money import Unholdable
 from saleor_lengo.payments.model import OPEN_STATES, Payment, State

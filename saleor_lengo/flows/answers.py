@@ -14,7 +14,7 @@ from typing import Any
 
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.money import Money, Unholdable
-from saleor_lengo.outbox.writer import clip
+from saleor_lengo.payments.outbox import clip
 from saleor_lengo.payments.errors import ErrorCode, Refusal, from_reason
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import success_message
@@ -121,7 +121,7 @@ def for_payment(payment: Payment, *, note: str | None = None, paid_from: State |
 
 
 def _under_review(payment: Payment) -> dict[str, Any]:
-    """Paid with an amount that cannot be right: neither paid nor failed until staff say (payments/review.py)."""
+    """Paid with an amount that cannot be right: neither paid nor failed until staff say (flows/review.py)."""
     refusal = Refusal.of(
         ErrorCode.OUTCOME_UNKNOWN,
         "Lengo Pay reported this payment as paid with an amount that cannot be right; it is held for review and "

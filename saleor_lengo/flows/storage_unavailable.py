@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from saleor_lengo.payments import answers
+from saleor_lengo.flows import answers
 from saleor_lengo.payments.errors import ErrorCode, Refusal
 
 _STAFF_INITIALIZE = (
