@@ -319,6 +319,10 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     page.visible("#confirm-ok").click()
     page.text_in("#notice-ok", "Remboursement de 50\u202f000 GNF enregistré")
     page.text_in("#timeline", "REFUND_SUCCESS")
+    # Part of the money went back: the payment no longer reads "Payé", here nor in the list.
+    page.text_in("#payment-facts", "Partiellement remboursé")
+    page.el("#nav-payments").click()
+    page.text_in(f'tr[data-payment="{paid}"]', "Partiellement remboursé")
     async with services.db.read() as conn:
         refunded = (await conn.execute(select(payments.c.refunded_amount).where(payments.c.id == paid))).scalar_one()
         events = (await conn.execute(select(outbox).where(outbox.c.payment_id == paid))).all()

@@ -49,6 +49,27 @@ class PaymentState(Enum):
     CLOSED = "closed"
 
 
+@strawberry.enum(description="What the merchant reads of a payment: its state, or how much of a paid one went back.")
+class PaymentStatus(Enum):
+    CREATING = "creating"
+    ACTION_REQUIRED = "action_required"
+    SUCCEEDED = "succeeded"
+    PARTLY_REFUNDED = "partly_refunded"
+    REFUNDED = "refunded"
+    FAILED = "failed"
+    CANCELED = "canceled"
+    EXPIRED = "expired"
+    NEEDS_REVIEW = "needs_review"
+    CLOSED = "closed"
+
+
+def merchant_status(p: PaymentModel) -> PaymentStatus:
+    """A paid payment with money sent back is no longer simply "paid": compared exactly, as Decimals."""
+    if p.state == State.SUCCEEDED and p.refunded_amount > 0:
+        return PaymentStatus.REFUNDED if p.refunded_amount >= p.charged_amount else PaymentStatus.PARTLY_REFUNDED
+    return PaymentStatus(p.state.value)
+
+
 @strawberry.enum(description="What a timeline entry records.")
 class TimelineKind(Enum):
     CREATED = "CREATED"
@@ -168,6 +189,7 @@ class Payment:
     id: strawberry.ID
     pay_id: str | None
     state: PaymentState
+    status: PaymentStatus = strawberry.field(description="What the merchant reads: the state, or partly refunded / refunded.")
     lengo_status: str | None
     amount: str
     currency: str
@@ -197,6 +219,7 @@ class Payment:
             id=strawberry.ID(p.id),
             pay_id=p.pay_id,
             state=PaymentState(p.state.value),
+            status=merchant_status(p),
             lengo_status=p.lengo_status,
             amount=format(p.amount, "f"),
             currency=p.currency,
