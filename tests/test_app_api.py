@@ -424,6 +424,23 @@ async def test_a_manual_refund_is_reported_with_its_own_psp_reference(
     assert "At most 0 GNF" in error["message"]
 
 
+async def test_the_payment_method_shows_only_where_lengo_said_it_was_used(
+    api: Api, services: Services, installed: FakeSaleor
+) -> None:
+    config = await configure_channel(services, installed)
+    inst = await installation(services, installed)
+    shown = {}
+    for state in ("succeeded", "needs_review", "failed", "canceled", "expired", "action_required"):
+        pid = await insert_payment(
+            services.db, installation_id=inst.id, configuration_id=config.id, state=state, gateway="Orange Money"
+        )
+        shown[state] = (await api.ok("query($id: ID!) { payment(id: $id) { gateway } }", {"id": pid}))["payment"]["gateway"]
+    assert shown == {
+        "succeeded": "Orange Money", "needs_review": "Orange Money",
+        "failed": None, "canceled": None, "expired": None, "action_required": None,
+    }
+
+
 async def test_a_manual_refund_is_refused_when_it_cannot_be_right(
     api: Api, services: Services, installed: FakeSaleor
 ) -> None:

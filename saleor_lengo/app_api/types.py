@@ -63,6 +63,10 @@ class PaymentStatus(Enum):
     CLOSED = "closed"
 
 
+# Lengo said the money moved (a refund by hand leaves the state SUCCEEDED).
+_PAID_BY_LENGO = (State.SUCCEEDED, State.NEEDS_REVIEW)
+
+
 def merchant_status(p: PaymentModel) -> PaymentStatus:
     """A paid payment with money sent back is no longer simply "paid": compared exactly, as Decimals."""
     if p.state == State.SUCCEEDED and p.refunded_amount > 0:
@@ -196,7 +200,9 @@ class Payment:
     confirmed_amount: str | None
     refunded_amount: str
     refundable_amount: str = strawberry.field(description="Charged and not yet refunded; 0 unless paid.")
-    gateway: str | None
+    gateway: str | None = strawberry.field(
+        description="What the shopper paid with, as Lengo reported it; none unless Lengo said the payment went through."
+    )
     environment: str
     is_test_money: bool
     channel_id: str | None
@@ -226,7 +232,7 @@ class Payment:
             confirmed_amount=_money(p.confirmed_amount),
             refunded_amount=format(p.refunded_amount, "f"),
             refundable_amount=format(refund_resolvers.refundable(p), "f"),
-            gateway=p.gateway,
+            gateway=p.gateway if p.state in _PAID_BY_LENGO else None,
             environment=p.environment,
             is_test_money=p.is_test_money,
             channel_id=p.channel_id,
