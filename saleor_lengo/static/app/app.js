@@ -69,11 +69,13 @@
 
   function dashboardBaseUrl() {
     // Best guess at the Dashboard's root for plain links; the app-bridge
-    // redirect (relative path) is used when the handshake is done.
+    // redirect (relative path) is used when the handshake is done. Saleor
+    // 3.23's Dashboard frames apps under <root>/extensions/app/<id>, older
+    // ones under <root>/apps/<id>/app: the root is what comes before either.
     if (document.referrer) {
       try {
         var ref = new URL(document.referrer);
-        var at = ref.pathname.indexOf("/apps/");
+        var at = ref.pathname.search(/\/(extensions|apps)\//);
         return ref.origin + (at >= 0 ? ref.pathname.slice(0, at) : "/dashboard");
       } catch (_e) { /* fall through */ }
     }
