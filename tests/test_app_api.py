@@ -405,13 +405,13 @@ async def test_a_manual_refund_is_reported_with_its_own_psp_reference(
     inst = await installation(services, installed)
     pid = await insert_payment(services.db, installation_id=inst.id, configuration_id=config.id, pay_id="PAY==")
     refund = """mutation($id: ID!, $amount: String!, $note: String) {
-      recordManualRefund(paymentId: $id, amount: $amount, note: $note) { refundedAmount refundableAmount status } }"""
+      recordManualRefund(paymentId: $id, amount: $amount, note: $note) { refundedAmount refundableAmount refundStatus } }"""
     first = await api.ok(refund, {"id": pid, "amount": "100000", "note": "cash at the shop"})
-    assert first["recordManualRefund"] == {"refundedAmount": "100000", "refundableAmount": "76500", "status": "PARTLY_REFUNDED"}
+    assert first["recordManualRefund"] == {"refundedAmount": "100000", "refundableAmount": "76500", "refundStatus": "PARTLY_REFUNDED"}
     second = await api.ok(refund, {"id": pid, "amount": "76500"})
-    assert second["recordManualRefund"] == {"refundedAmount": "176500", "refundableAmount": "0", "status": "REFUNDED"}
-    listed = await api.ok("{ payments(first: 5) { items { status state } } }")
-    assert listed["payments"]["items"] == [{"status": "REFUNDED", "state": "SUCCEEDED"}]
+    assert second["recordManualRefund"] == {"refundedAmount": "176500", "refundableAmount": "0", "refundStatus": "REFUNDED"}
+    listed = await api.ok("{ payments(first: 5) { items { refundStatus state } } }")
+    assert listed["payments"]["items"] == [{"refundStatus": "REFUNDED", "state": "SUCCEEDED"}]
     async with services.db.read() as conn:
         events = (await conn.execute(select(outbox).where(outbox.c.payment_id == pid).order_by(outbox.c.id))).all()
     assert [(e.event_type, e.psp_reference, e.amount, e.state) for e in events] == [

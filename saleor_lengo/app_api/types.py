@@ -49,29 +49,21 @@ class PaymentState(Enum):
     CLOSED = "closed"
 
 
-@strawberry.enum(description="What the merchant reads of a payment: its state, or how much of a paid one went back.")
-class PaymentStatus(Enum):
-    CREATING = "creating"
-    ACTION_REQUIRED = "action_required"
-    SUCCEEDED = "succeeded"
+@strawberry.enum(description="How much of a paid payment went back to the shopper.")
+class RefundStatus(Enum):
     PARTLY_REFUNDED = "partly_refunded"
     REFUNDED = "refunded"
-    FAILED = "failed"
-    CANCELED = "canceled"
-    EXPIRED = "expired"
-    NEEDS_REVIEW = "needs_review"
-    CLOSED = "closed"
 
 
 # Lengo said the money moved (a refund by hand leaves the state SUCCEEDED).
 _PAID_BY_LENGO = (State.SUCCEEDED, State.NEEDS_REVIEW)
 
 
-def merchant_status(p: PaymentModel) -> PaymentStatus:
+def refund_status(p: PaymentModel) -> RefundStatus | None:
     """A paid payment with money sent back is no longer simply "paid": compared exactly, as Decimals."""
     if p.state == State.SUCCEEDED and p.refunded_amount > 0:
-        return PaymentStatus.REFUNDED if p.refunded_amount >= p.charged_amount else PaymentStatus.PARTLY_REFUNDED
-    return PaymentStatus(p.state.value)
+        return RefundStatus.REFUNDED if p.refunded_amount >= p.charged_amount else RefundStatus.PARTLY_REFUNDED
+    return None
 
 
 @strawberry.enum(description="What a timeline entry records.")
@@ -193,7 +185,9 @@ class Payment:
     id: strawberry.ID
     pay_id: str | None
     state: PaymentState
-    status: PaymentStatus = strawberry.field(description="What the merchant reads: the state, or partly refunded / refunded.")
+    refund_status: RefundStatus | None = strawberry.field(
+        description="Partly refunded or refunded: what the merchant reads instead of the state once money went back."
+    )
     lengo_status: str | None
     amount: str
     currency: str
@@ -225,7 +219,7 @@ class Payment:
             id=strawberry.ID(p.id),
             pay_id=p.pay_id,
             state=PaymentState(p.state.value),
-            status=merchant_status(p),
+            refund_status=refund_status(p),
             lengo_status=p.lengo_status,
             amount=format(p.amount, "f"),
             currency=p.currency,

@@ -215,7 +215,7 @@
   }
 
   var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels";
-  var PAYMENT_FIELDS = "id payId state status lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt";
+  var PAYMENT_FIELDS = "id payId state refundStatus lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt";
 
   // --- Navigation -----------------------------------------------------------------------
 
@@ -340,7 +340,7 @@
       body.appendChild(h("tr", { "data-payment": p.id },
         h("td", { text: when(p.createdAt) }),
         h("td", { "class": "num", text: money(p.confirmedAmount || p.amount, p.currency) }),
-        h("td", null, chip(p.status)),
+        h("td", null, chip(p.refundStatus || p.state)),
         h("td", { text: channelName(p) }),
         h("td", { "class": "mono", text: p.payId || "—" }),
         h("td", null, h("button", {
@@ -378,7 +378,7 @@
     $("payment-title").textContent = t("payment.title") + " " + (p.payId || p.id);
     var facts = clear($("payment-facts"));
     var rows = [
-      ["fact.state", chip(p.status)],
+      ["fact.state", chip(p.refundStatus || p.state)],
       ["fact.amount", money(p.amount, p.currency)],
       ["fact.confirmed", p.confirmedAmount ? money(p.confirmedAmount, p.currency) : "—"],
       ["fact.refunded", money(p.refundedAmount, p.currency)],
