@@ -28,5 +28,10 @@ def manifest_template_path() -> Path:
     return resource_root() / "manifest.json"
 
 
+def documentation_path(name: str) -> Path:
+    """The project's own documentation the manifest links to: README.md or docs/operations.md."""
+    return resource_root() / name
+
+
 def static_dir() -> Path:
     return _PACKAGE / "static"

@@ -49,6 +49,23 @@ class PaymentState(Enum):
     CLOSED = "closed"
 
 
+@strawberry.enum(description="How much of a paid payment went back to the shopper.")
+class RefundStatus(Enum):
+    PARTLY_REFUNDED = "partly_refunded"
+    REFUNDED = "refunded"
+
+
+# Lengo said the money moved (a refund by hand leaves the state SUCCEEDED).
+_PAID_BY_LENGO = (State.SUCCEEDED, State.NEEDS_REVIEW)
+
+
+def refund_status(p: PaymentModel) -> RefundStatus | None:
+    """A paid payment with money sent back is no longer simply "paid": compared exactly, as Decimals."""
+    if p.state == State.SUCCEEDED and p.refunded_amount > 0:
+        return RefundStatus.REFUNDED if p.refunded_amount >= p.charged_amount else RefundStatus.PARTLY_REFUNDED
+    return None
+
+
 @strawberry.enum(description="What a timeline entry records.")
 class TimelineKind(Enum):
     CREATED = "CREATED"
@@ -168,13 +185,18 @@ class Payment:
     id: strawberry.ID
     pay_id: str | None
     state: PaymentState
+    refund_status: RefundStatus | None = strawberry.field(
+        description="Partly refunded or refunded: what the merchant reads instead of the state once money went back."
+    )
     lengo_status: str | None
     amount: str
     currency: str
     confirmed_amount: str | None
     refunded_amount: str
     refundable_amount: str = strawberry.field(description="Charged and not yet refunded; 0 unless paid.")
-    gateway: str | None
+    gateway: str | None = strawberry.field(
+        description="What the shopper paid with, as Lengo reported it; none unless Lengo said the payment went through."
+    )
     environment: str
     is_test_money: bool
     channel_id: str | None
@@ -197,13 +219,14 @@ class Payment:
             id=strawberry.ID(p.id),
             pay_id=p.pay_id,
             state=PaymentState(p.state.value),
+            refund_status=refund_status(p),
             lengo_status=p.lengo_status,
             amount=format(p.amount, "f"),
             currency=p.currency,
             confirmed_amount=_money(p.confirmed_amount),
             refunded_amount=format(p.refunded_amount, "f"),
             refundable_amount=format(refund_resolvers.refundable(p), "f"),
-            gateway=p.gateway,
+            gateway=p.gateway if p.state in _PAID_BY_LENGO else None,
             environment=p.environment,
             is_test_money=p.is_test_money,
             channel_id=p.channel_id,

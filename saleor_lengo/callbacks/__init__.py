@@ -13,7 +13,8 @@ Life of a `callbacks` row (`outcome`):
 
     recorded ──▶ confirmed      Lengo's status agrees with the callback (and was applied)
        │    ──▶ unconfirmed    Lengo's status disagrees (forged or early): applied as Lengo says, logged
-       │    ──▶ ignored        nothing to confirm (the payment already succeeded, or never reached Lengo)
+       │    ──▶ duplicate      the payment had already succeeded: a late copy, confirming what is known
+       │    ──▶ ignored        nothing to confirm (the payment never reached Lengo)
        │    ──▶ abandoned      the status endpoint stayed unreachable through every retry
     waiting_pay_id ──▶ recorded | mismatch | ignored   once the create's answer is stored
     mismatch                   its pay_id is not the payment's: suspicious, never confirmed

@@ -41,6 +41,7 @@ from saleor_lengo.callbacks import gate, kept
 from saleor_lengo.callbacks.receive import (
     ABANDONED,
     CONFIRMED,
+    DUPLICATE,
     IGNORED,
     MISMATCH,
     RECORDED,
@@ -137,8 +138,10 @@ async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> 
     if row.pay_id != payment.pay_id:
         return await _finish(services, row, MISMATCH, "pay_id differs from the payment's pay_id")
     if payment.state == State.SUCCEEDED:
-        # Nothing can change a succeeded payment: no need to ask Lengo.
-        return await _finish(services, row, IGNORED, "the payment had already succeeded")
+        # Nothing can change a succeeded payment: no need to ask Lengo. A
+        # callback arriving after the status check confirmed the payment is
+        # Lengo's ordinary late report, so it is no error.
+        return await _finish(services, row, DUPLICATE, None)
 
     # The payment's callbacks share one check (gate.py): this one asks Lengo, or waits for the next.
     in_flight = services.callback_checks_in_flight

@@ -7,6 +7,8 @@ WAITING_PAY_ID = "waiting_pay_id"
 CONFIRMED = "confirmed"
 UNCONFIRMED = "unconfirmed"
 IGNORED = "ignored"
+# A late copy: the payment had already succeeded, so it confirms what is known (not an error).
+DUPLICATE = "duplicate"
 ABANDONED = "abandoned"
 MISMATCH = "mismatch"
 MALFORMED = "malformed"

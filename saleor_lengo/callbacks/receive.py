@@ -37,6 +37,7 @@ from saleor_lengo.callbacks import gate, kept
 from saleor_lengo.callbacks.outcomes import (
     ABANDONED as ABANDONED,
     CONFIRMED as CONFIRMED,
+    DUPLICATE as DUPLICATE,
     IGNORED as IGNORED,
     MALFORMED as MALFORMED,
     MISMATCH as MISMATCH,

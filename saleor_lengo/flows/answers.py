@@ -14,7 +14,7 @@ from typing import Any
 
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.money import Money, Unholdable
-from saleor_lengo.payments.outbox import clip
+from saleor_lengo.payments.outbox import clip, event_message
 from saleor_lengo.payments.errors import ErrorCode, Refusal, from_reason
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import success_message
@@ -38,14 +38,6 @@ _SHOPPER_UNDER_REVIEW = "The shop is checking this payment. Do not pay again; it
 
 def _money(payment: Payment, amount: Decimal | None = None) -> Money:
     return Money(payment.amount if amount is None else amount, payment.currency)
-
-
-def _test_note(payment: Payment) -> str | None:
-    return f"TEST PAYMENT ({payment.environment}): no real money." if payment.is_test_money else None
-
-
-def _message(*parts: str | None) -> str:
-    return clip(" ".join(p for p in parts if p))
 
 
 def _method(payment: Payment) -> dict[str, str] | None:
@@ -86,7 +78,7 @@ def refused(refusal: Refusal, *, amount: Decimal | Unholdable, currency: str) ->
     if isinstance(amount, Decimal):
         answer["amount"] = amount_of(amount, currency)
     answer.update(
-        {"message": _message(refusal.staff_message), "data": {"error": refusal.error()}, "actions": list(FINAL_ACTIONS)}
+        {"message": clip(refusal.staff_message), "data": {"error": refusal.error()}, "actions": list(FINAL_ACTIONS)}
     )
     return answer
 
@@ -131,7 +123,7 @@ def _under_review(payment: Payment) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "result": "CHARGE_ACTION_REQUIRED",
         "amount": payment.amount,
-        "message": _message(refusal.staff_message, _test_note(payment)),
+        "message": event_message(payment, refusal.staff_message),
         "data": {"error": refusal.error(), "payId": payment.pay_id},
         "actions": list(FINAL_ACTIONS),
     }
@@ -149,7 +141,7 @@ def still_creating(payment: Payment) -> dict[str, Any]:
     return {
         "result": "CHARGE_FAILURE",
         "amount": payment.amount,
-        "message": _message(refusal.staff_message, _test_note(payment)),
+        "message": event_message(payment, refusal.staff_message),
         "data": {"error": refusal.error()},
         "actions": list(FINAL_ACTIONS),
     }
@@ -167,7 +159,7 @@ def _action_required(payment: Payment, note: str | None) -> dict[str, Any]:
         "amount": payment.amount,
         "data": {"paymentUrl": payment.payment_url, "payId": payment.pay_id},
         "externalUrl": payment.payment_url,
-        "message": _message(head, note, _test_note(payment)),
+        "message": event_message(payment, head, note),
         "actions": list(OPEN_ACTIONS),
     }
     method = _method(payment)
@@ -186,7 +178,7 @@ def _succeeded(payment: Payment, paid_from: State) -> dict[str, Any]:
         # (pspReference, amount), so Saleor counts the payment once.
         "amount": amount_of(amount, payment.currency),
         # Same wording as the outbox report (it includes the test-money note).
-        "message": _message(success_message(payment, paid_from, amount, payment.gateway)),
+        "message": event_message(payment, success_message(payment, paid_from, amount, payment.gateway)),
         "actions": list(FINAL_ACTIONS),
     }
     if payment.payment_url:
@@ -211,10 +203,8 @@ def _failed(payment: Payment, note: str | None) -> dict[str, Any]:
         data["payId"] = payment.pay_id
     if payment.payment_url:
         answer["externalUrl"] = payment.payment_url
-    answer["message"] = _message(head, note, _test_note(payment))
+    answer["message"] = event_message(payment, head, note)
     answer["data"] = data
     answer["actions"] = list(FINAL_ACTIONS)
-    method = _method(payment)
-    if method:
-        answer["paymentMethodDetails"] = method
+    # No paymentMethodDetails: nothing was paid with the method the shopper tried.
     return answer

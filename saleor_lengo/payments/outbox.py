@@ -20,6 +20,12 @@ def clip(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
+def event_message(payment: Payment, *parts: str | None) -> str:
+    """Every message the app writes into Saleor: its parts, then the test-money marker on a test payment."""
+    note = f"TEST PAYMENT ({payment.environment}): no real money." if payment.is_test_money else None
+    return clip(" ".join(p for p in (*parts, note) if p))
+
+
 async def enqueue(
     conn: Tx,
     payment: Payment,
@@ -44,7 +50,7 @@ async def enqueue(
             "psp_reference": psp,
             "amount": Money(amount, payment.currency).to_saleor(),
             "currency": payment.currency,
-            "message": clip(message),
+            "message": event_message(payment, message),
             "external_url": payment.payment_url,
             "available_actions": json.dumps(list(available_actions)),
             "event_time": now,

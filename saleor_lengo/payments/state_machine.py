@@ -70,8 +70,6 @@ def success_message(payment: Payment, previous: State, amount: Decimal, gateway:
         parts.append("Paid after an earlier failure was reported.")
     elif previous == State.NEEDS_REVIEW:
         parts.append("Amount set by staff after review: Lengo Pay had reported one that could not be right.")
-    if payment.is_test_money:
-        parts.append(f"TEST PAYMENT ({payment.environment}): no real money.")
     return " ".join(parts)
 
 

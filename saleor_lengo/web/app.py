@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from saleor_lengo.logs import get_logger
 from saleor_lengo.pressure import RequestPressure
-from saleor_lengo.resources import static_dir
+from saleor_lengo.resources import documentation_path, static_dir
 from saleor_lengo.saleor.events import SYNC_EVENTS
 from saleor_lengo.services import Services
 from saleor_lengo.web import callback_routes, dashboard_routes, saleor_routes
@@ -82,6 +82,15 @@ async def logo(_request: Request) -> Response:
     return FileResponse(static_dir() / "logo.png", media_type="image/png")
 
 
+def documentation(name: str) -> Callable[[Request], Awaitable[Response]]:
+    """The manifest's homepage and support links lead here: the project's own Markdown, read as plain text."""
+
+    async def serve(_request: Request) -> Response:
+        return FileResponse(documentation_path(name), media_type="text/plain; charset=utf-8")
+
+    return serve
+
+
 BackgroundStarter = Callable[[Services], Awaitable[Callable[[], Awaitable[None]]]]
 
 
@@ -96,6 +105,8 @@ def create_app(services: Services, *, background: BackgroundStarter | None = Non
         Route("/health", health, methods=["GET"]),
         Route("/ready", ready, methods=["GET"]),
         Route("/logo.png", logo, methods=["GET"]),
+        Route("/docs", documentation("README.md"), methods=["GET"]),
+        Route("/docs/operations", documentation("docs/operations.md"), methods=["GET"]),
         Route("/api/manifest", saleor_routes.manifest, methods=["GET"]),
         Route("/api/register", saleor_routes.register_route, methods=["POST"]),
         *dashboard_routes.routes(),

@@ -340,11 +340,13 @@ async def test_a_manual_refund_is_reported_with_its_own_psp_reference(
     inst = await installation(services, installed)
     pid = await insert_payment(services.db, installation_id=inst.id, configuration_id=config.id, pay_id="PAY==")
     refund = """mutation($id: ID!, $amount: String!, $note: String) {
-      recordManualRefund(paymentId: $id, amount: $amount, note: $note) { refundedAmount refundableAmount } }"""
+      recordManualRefund(paymentId: $id, amount: $amount, note: $note) { refundedAmount refundableAmount refundStatus } }"""
     first = await api.ok(refund, {"id": pid, "amount": "100000", "note": "cash at the shop"})
-    assert first["recordManualRefund"] == {"refundedAmount": "100000", "refundableAmount": "76500"}
+    assert first["recordManualRefund"] == {"refundedAmount": "100000", "refundableAmount": "76500", "refundStatus": "PARTLY_REFUNDED"}
     second = await api.ok(refund, {"id": pid, "amount": "76500"})
-    assert second["recordManualRefund"] == {"refundedAmount": "176500", "refundableAmount": "0"}
+    assert second["recordManualRefund"] == {"refundedAmount": "176500", "refundableAmount": "0", "refundStatus": "REFUNDED"}
+    listed = await api.ok("{ payments(first: 5) { items { refundStatus state } } }")
+    assert listed["payments"]["items"] == [{"refundStatus": "REFUNDED", "state": "SUCCEEDED"}]
     async with services.db.read() as conn:
         events = (await conn.execute(select(outbox).where(outbox.c.payment_id == pid).order_by(outbox.c.id))).all()
     assert [(e.event_type, e.psp_reference, e.amount, e.state) for e in events] == [
@@ -355,6 +357,23 @@ async def test_a_manual_refund_is_reported_with_its_own_psp_reference(
     error = await api.fails(refund, {"id": pid, "amount": "1"})
     assert error["extensions"]["code"] == "AMOUNT_TOO_HIGH"
     assert "At most 0 GNF" in error["message"]
+
+
+async def test_the_payment_method_shows_only_where_lengo_said_it_was_used(
+    api: Api, services: Services, installed: FakeSaleor
+) -> None:
+    config = await configure_channel(services, installed)
+    inst = await installation(services, installed)
+    shown = {}
+    for state in ("succeeded", "needs_review", "failed", "canceled", "expired", "action_required"):
+        pid = await insert_payment(
+            services.db, installation_id=inst.id, configuration_id=config.id, state=state, gateway="Orange Money"
+        )
+        shown[state] = (await api.ok("query($id: ID!) { payment(id: $id) { gateway } }", {"id": pid}))["payment"]["gateway"]
+    assert shown == {
+        "succeeded": "Orange Money", "needs_review": "Orange Money",
+        "failed": None, "canceled": None, "expired": None, "action_required": None,
+    }
 
 
 async def test_a_manual_refund_is_refused_when_it_cannot_be_right(

@@ -63,7 +63,9 @@ def parent_app(app_url: str, saleor: FakeSaleor) -> Starlette:
         return HTMLResponse(
             PARENT_PAGE % {"width": width, "src": src, "app_origin": json.dumps(app_url), "token": json.dumps(token),
                            # The Dashboard around the frame, in its theme: a screenshot shows the page in place.
-                           "background": "#1b1b1f" if theme == "dark" else "#ffffff"}
+                           "background": "#1b1b1f" if theme == "dark" else "#ffffff"},
+            # The full address as referrer, so the page can find the Dashboard's root in its path.
+            headers={"Referrer-Policy": "unsafe-url"},
         )
 
     async def silent(request: Request) -> HTMLResponse:
@@ -77,4 +79,5 @@ def parent_app(app_url: str, saleor: FakeSaleor) -> Starlette:
             ' style="width:600px;height:400px;border:0"></iframe>'
         )
 
-    return Starlette(routes=[Route("/", page), Route("/silent", silent)])
+    # "/extensions/app/<id>": where Saleor 3.23's Dashboard (at the site's root) frames an app.
+    return Starlette(routes=[Route("/", page), Route("/extensions/app/{app_id}", page), Route("/silent", silent)])

@@ -120,3 +120,24 @@ async def test_every_pair_of_states_moves_only_where_the_table_allows_and_tells_
         if got != expected:
             wrong.append(f"{before} → {after}: expected {expected}, got {got}")
     assert not wrong, "\n".join(wrong)
+
+
+async def test_every_event_written_for_a_test_payment_carries_the_test_marker(
+    services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    config = await configure_channel(services, installed)
+    marker = f"TEST PAYMENT ({config.environment}): no real money."
+    messages: dict[tuple[State, State], str] = {}
+    for before, after in (pair for pair in REPORTED if pair[1] in ALLOWED[pair[0]]):
+        payment = await payment_in(services, installed, lengo, config, before)
+        assert payment.is_test_money
+        async with services.db.write() as conn:
+            locked = await store.get(conn, payment.id, lock=True)
+            assert locked is not None
+            await transition(conn, locked, after, reason="Payment declined on Lengo Pay.", now=services.clock())
+        async with services.db.read() as conn:
+            messages[(before, after)] = (
+                await conn.execute(select(outbox.c.message).where(outbox.c.payment_id == payment.id))
+            ).scalar_one()
+    assert messages[(State.ACTION_REQUIRED, State.FAILED)] == f"Payment declined on Lengo Pay. {marker}"
+    assert all(m.endswith(marker) and m.count("TEST PAYMENT") == 1 for m in messages.values()), messages

@@ -56,7 +56,8 @@ async def test_a_merchant_configures_lengo_and_inspects_a_paid_payment_in_the_da
 
 async def _journey(page: Page, app_url: str, parent_url: str, services: Services, saleor: FakeSaleor) -> None:
     d = page.d
-    d.get(parent_url + "/")
+    # Framed where Saleor 3.23's Dashboard puts apps (under Extensions), the Dashboard at the site's root.
+    d.get(parent_url + "/extensions/app/QXBwOjE")
     d.switch_to.frame("app")
 
     # Handshake done: the page asked the API who we are and shows the sections, in French and dark.
@@ -97,7 +98,7 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     page.el("#apply-channel-gnf").click()
     page.text_in("#notice-ok", "Guinée encaisse désormais via Boutique Conakry")
     link = page.visible("#notice-links a")
-    assert link.get_attribute("href").endswith("/channels/Q2hhbm5lbDoy")
+    assert link.get_attribute("href") == parent_url + "/channels/Q2hhbm5lbDoy"
     assert "MANAGE_CHANNELS" in page.el("#autocomplete-notice").text
     page.shot("02-settings")
 
@@ -155,6 +156,10 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     page.visible("#confirm-ok").click()
     page.text_in("#notice-ok", "Remboursement de 50\u202f000 GNF enregistré")
     page.text_in("#timeline", "REFUND_SUCCESS")
+    # Part of the money went back: the payment no longer reads "Payé", here nor in the list.
+    page.text_in("#payment-facts", "Partiellement remboursé")
+    page.el("#nav-payments").click()
+    page.text_in(f'tr[data-payment="{paid}"]', "Partiellement remboursé")
     async with services.db.read() as conn:
         refunded = (await conn.execute(select(payments.c.refunded_amount).where(payments.c.id == paid))).scalar_one()
         events = (await conn.execute(select(outbox).where(outbox.c.payment_id == paid))).all()

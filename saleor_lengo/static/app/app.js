@@ -69,11 +69,13 @@
 
   function dashboardBaseUrl() {
     // Best guess at the Dashboard's root for plain links; the app-bridge
-    // redirect (relative path) is used when the handshake is done.
+    // redirect (relative path) is used when the handshake is done. Saleor
+    // 3.23's Dashboard frames apps under <root>/extensions/app/<id>, older
+    // ones under <root>/apps/<id>/app: the root is what comes before either.
     if (document.referrer) {
       try {
         var ref = new URL(document.referrer);
-        var at = ref.pathname.indexOf("/apps/");
+        var at = ref.pathname.search(/\/(extensions|apps)\//);
         return ref.origin + (at >= 0 ? ref.pathname.slice(0, at) : "/dashboard");
       } catch (_e) { /* fall through */ }
     }
@@ -213,7 +215,7 @@
   }
 
   var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels";
-  var PAYMENT_FIELDS = "id payId state lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt";
+  var PAYMENT_FIELDS = "id payId state refundStatus lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt";
 
   // --- Navigation -----------------------------------------------------------------------
 
@@ -338,7 +340,7 @@
       body.appendChild(h("tr", { "data-payment": p.id },
         h("td", { text: when(p.createdAt) }),
         h("td", { "class": "num", text: money(p.confirmedAmount || p.amount, p.currency) }),
-        h("td", null, chip(p.state)),
+        h("td", null, chip(p.refundStatus || p.state)),
         h("td", { text: channelName(p) }),
         h("td", { "class": "mono", text: p.payId || "—" }),
         h("td", null, h("button", {
@@ -376,7 +378,7 @@
     $("payment-title").textContent = t("payment.title") + " " + (p.payId || p.id);
     var facts = clear($("payment-facts"));
     var rows = [
-      ["fact.state", chip(p.state)],
+      ["fact.state", chip(p.refundStatus || p.state)],
       ["fact.amount", money(p.amount, p.currency)],
       ["fact.confirmed", p.confirmedAmount ? money(p.confirmedAmount, p.currency) : "—"],
       ["fact.refunded", money(p.refundedAmount, p.currency)],
