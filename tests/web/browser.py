@@ -73,12 +73,15 @@ class Page:
 
     def __init__(self, driver: Any, shots: Path) -> None:
         from selenium.webdriver.common.by import By
+        from selenium.common.exceptions import StaleElementReferenceException
         from selenium.webdriver.support.ui import WebDriverWait
 
         self.d = driver
         self.By = By
         self.shots = shots
-        self.wait = WebDriverWait(driver, WAIT_SECONDS)
+        # The page redraws its lists and forms: an element found a moment ago may be replaced
+        # before it is read. Such a wait looks again instead of failing.
+        self.wait = WebDriverWait(driver, WAIT_SECONDS, ignored_exceptions=(StaleElementReferenceException,))
 
     def el(self, css: str) -> Any:
         return self.d.find_element(self.By.CSS_SELECTOR, css)
@@ -88,12 +91,14 @@ class Page:
         return self.el(css)
 
     def text_in(self, css: str, words: str) -> str:
-        self.wait.until(
-            lambda d: d.find_element(self.By.CSS_SELECTOR, css).is_displayed()
-            and words in d.find_element(self.By.CSS_SELECTOR, css).text,
-            message=f"{words!r} in {css}",
-        )
-        return str(self.el(css).text)
+        def shown(d: Any) -> str | None:
+            element = d.find_element(self.By.CSS_SELECTOR, css)
+            text = str(element.text) if element.is_displayed() else ""
+            return text if words in text else None
+
+        # The text as read when the words were found in it: read again, the element may be gone.
+        found: str = self.wait.until(shown, message=f"{words!r} in {css}")
+        return found
 
     def fill(self, css: str, value: str) -> None:
         field = self.el(css)
