@@ -27,7 +27,7 @@ still gets its own verdict, and a request costs the app and Saleor far more
 than the report in it. Saleor refuses batches unless its operator raised
 `GRAPHQL_BATCH_MAX_COUNT` (default 1): a Saleor (or a proxy) that does not
 answer a batch with one result per report gets that chunk's reports one by
-one, and then one report per request for an hour (`circuit.py`), at most
+one, and then one report per request for an hour (`saleor/circuit.py`), at most
 MAX_SINGLE_REQUESTS_IN_FLIGHT at a time.
 
 Failures. Network errors and 5xx say Saleor itself is not answering: the
