@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 from typing import Any
 
@@ -22,15 +21,13 @@ from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import send_webhook
 from tests.fakes.payloads import action_request, new_transaction_id
 from tests.fakes.payment_rows import open_payment, paid_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.helpers.lengo import status_calls
-from tests.reference import check_answer
+from tests.helpers.actions import act_on, action_psp, send_action
 
 EVENT = "TRANSACTION_CANCELATION_REQUESTED"
-SCHEMA = "TransactionCancelationRequested"
 ISSUED_AT = "2026-11-28T03:50:08.970264+00:00"
 LATER = "2026-11-28T04:12:41.002311+00:00"
 STILL_PAYABLE = (
@@ -42,20 +39,13 @@ pytestmark = pytest.mark.usefixtures("installed")
 
 
 def psp(base: str, issued_at: str) -> str:
-    return f"{base}:cancel:{hashlib.sha256(issued_at.encode()).hexdigest()[:12]}"
+    return action_psp(EVENT, base, issued_at)
 
 
 async def cancel(
     client: httpx.AsyncClient, fake_saleor: FakeSaleor, payment: Payment, issued_at: str = ISSUED_AT
 ) -> dict[str, Any]:
-    body = action_request(EVENT, fake_saleor.app_id, payment.saleor_transaction_id, psp=payment.pay_id or "", issued_at=issued_at)
-    response = await send_webhook(client, fake_saleor, EVENT, body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    check_answer(SCHEMA, answer)
-    # What the real Saleor does with a sync answer: keep it as an event.
-    fake_saleor.record_sync_answer(payment.saleor_transaction_id, answer)
-    return answer
+    return await act_on(client, fake_saleor, EVENT, payment, issued_at=issued_at)
 
 
 async def state_of(services: Services, payment: Payment) -> State:
@@ -296,14 +286,8 @@ async def test_a_success_after_the_cancel_is_still_reported_with_a_refund_due(
 async def test_a_transaction_without_a_payment_gets_a_failure_not_an_error(
     client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState
 ) -> None:
-    tx = new_transaction_id()
-    body = action_request(EVENT, installed.app_id, tx, psp="", issued_at=ISSUED_AT)
+    answer = await send_action(client, installed, EVENT, new_transaction_id(), psp="", issued_at=ISSUED_AT)
 
-    response = await send_webhook(client, installed, EVENT, body)
-
-    assert response.status_code == 200
-    answer = response.json()
-    check_answer(SCHEMA, answer)
     assert answer == {
         "result": "CANCEL_FAILURE",
         "pspReference": psp("no-lengo-payment", ISSUED_AT),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -16,10 +15,9 @@ from tests.conftest import send_webhook
 from tests.fakes.payloads import action_request, new_transaction_id
 from tests.fakes.payment_rows import open_payment, paid_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.reference import check_answer
+from tests.helpers.actions import act_on, action_psp, send_action
 
 EVENT = "TRANSACTION_CHARGE_REQUESTED"
-SCHEMA = "TransactionChargeRequested"
 ISSUED_AT = "2026-11-28T03:50:09.386768+00:00"
 LATER = "2026-11-28T03:51:30.000001+00:00"
 NOTHING_TO_CAPTURE = "Nothing to capture: Lengo Pay charges the shopper at payment time, with no separate capture."
@@ -28,23 +26,14 @@ pytestmark = pytest.mark.usefixtures("installed")
 
 
 def psp(base: str, issued_at: str) -> str:
-    return f"{base}:charge:{hashlib.sha256(issued_at.encode()).hexdigest()[:12]}"
+    return action_psp(EVENT, base, issued_at)
 
 
 async def charge(
     client: httpx.AsyncClient, fake_saleor: FakeSaleor, payment: Payment, issued_at: str = ISSUED_AT
 ) -> dict[str, Any]:
     # As recorded (files 08 and 12): CHARGE arrives with amount 0.0 whatever the state.
-    body = action_request(
-        EVENT, fake_saleor.app_id, payment.saleor_transaction_id, psp=payment.pay_id or "", issued_at=issued_at,
-        charged=fake_saleor.charged_amount(payment.saleor_transaction_id),
-    )
-    response = await send_webhook(client, fake_saleor, EVENT, body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    check_answer(SCHEMA, answer)
-    fake_saleor.record_sync_answer(payment.saleor_transaction_id, answer)
-    return answer
+    return await act_on(client, fake_saleor, EVENT, payment, issued_at=issued_at)
 
 
 async def test_a_charge_of_a_paid_payment_fails_and_the_charged_amount_stays(
@@ -122,14 +111,8 @@ async def test_a_charge_of_a_canceled_payment_says_nothing_was_charged(
 async def test_a_charge_for_an_unknown_transaction_gets_a_failure_not_an_error(
     client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
 ) -> None:
-    tx = new_transaction_id()
-    body = action_request(EVENT, installed.app_id, tx, psp="", amount=Decimal("0.0"), issued_at=ISSUED_AT)
+    answer = await send_action(client, installed, EVENT, new_transaction_id(), psp="", issued_at=ISSUED_AT)
 
-    response = await send_webhook(client, installed, EVENT, body)
-
-    assert response.status_code == 200
-    answer = response.json()
-    check_answer(SCHEMA, answer)
     assert answer == {
         "result": "CHARGE_FAILURE",
         "pspReference": psp("no-lengo-payment", ISSUED_AT),

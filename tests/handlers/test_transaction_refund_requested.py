@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from typing import Any
 
@@ -12,14 +11,12 @@ import pytest
 from saleor_lengo.payments.model import Payment
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
-from tests.conftest import send_webhook
-from tests.fakes.payloads import action_request, new_transaction_id
+from tests.fakes.payloads import new_transaction_id
 from tests.fakes.payment_rows import open_payment, paid_payment
 from tests.fakes.saleor import FakeSaleor
-from tests.reference import check_answer
+from tests.helpers.actions import act_on, action_psp, send_action
 
 EVENT = "TRANSACTION_REFUND_REQUESTED"
-SCHEMA = "TransactionRefundRequested"
 ISSUED_AT = "2026-11-28T03:50:14.670827+00:00"
 LATER = "2026-11-28T03:58:02.114520+00:00"
 
@@ -27,26 +24,13 @@ pytestmark = pytest.mark.usefixtures("installed")
 
 
 def psp(base: str, issued_at: str) -> str:
-    return f"{base}:refund:{hashlib.sha256(issued_at.encode()).hexdigest()[:12]}"
+    return action_psp(EVENT, base, issued_at)
 
 
 async def refund(
-    client: httpx.AsyncClient,
-    fake_saleor: FakeSaleor,
-    payment: Payment,
-    amount: Decimal,
-    issued_at: str = ISSUED_AT,
+    client: httpx.AsyncClient, fake_saleor: FakeSaleor, payment: Payment, amount: Decimal, issued_at: str = ISSUED_AT
 ) -> dict[str, Any]:
-    body = action_request(
-        EVENT, fake_saleor.app_id, payment.saleor_transaction_id, psp=payment.pay_id or "", amount=amount,
-        issued_at=issued_at, charged=fake_saleor.charged_amount(payment.saleor_transaction_id),
-    )
-    response = await send_webhook(client, fake_saleor, EVENT, body)
-    assert response.status_code == 200, response.text
-    answer: dict[str, Any] = response.json()
-    check_answer(SCHEMA, answer)
-    fake_saleor.record_sync_answer(payment.saleor_transaction_id, answer)
-    return answer
+    return await act_on(client, fake_saleor, EVENT, payment, issued_at=issued_at, amount=amount)
 
 
 def by_hand(payment: Payment, amount: str) -> str:
@@ -132,14 +116,11 @@ async def test_a_refund_of_an_unpaid_payment_says_that_nothing_was_paid(
 async def test_a_refund_for_an_unknown_transaction_gets_a_failure_not_an_error(
     client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
 ) -> None:
-    tx = new_transaction_id()
-    body = action_request(EVENT, installed.app_id, tx, psp="tKJkFlbsAShhY+XO20/EBA==", amount=Decimal("10.0"), issued_at=ISSUED_AT)
+    answer = await send_action(
+        client, installed, EVENT, new_transaction_id(), psp="tKJkFlbsAShhY+XO20/EBA==", amount=Decimal("10.0"),
+        issued_at=ISSUED_AT,
+    )
 
-    response = await send_webhook(client, installed, EVENT, body)
-
-    assert response.status_code == 200
-    answer = response.json()
-    check_answer(SCHEMA, answer)
     assert answer == {
         "result": "REFUND_FAILURE",
         "pspReference": psp("tKJkFlbsAShhY+XO20/EBA==", ISSUED_AT),
