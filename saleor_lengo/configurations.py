@@ -15,7 +15,6 @@ from typing import Any
 from sqlalchemy import bindparam, delete, or_, select, update
 
 from saleor_lengo.crypto import Cipher
-from saleor_lengo.db import generation
 from saleor_lengo.db.engine import Tx, now
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import channel_mappings, configurations, payments
@@ -290,7 +289,7 @@ async def save(
     conn: Tx, cipher: Cipher, installation_id: int, data: ConfigurationInput, *, config_id: int | None = None
 ) -> Configuration:
     """Create, or update the configuration `config_id` (or the one with the same name)."""
-    conn.after_commit(generation.bump)
+    conn.settings_changed()
     values = data.validated()
     t = now()
     existing = (
@@ -328,7 +327,7 @@ async def save(
 
 
 async def map_channel(conn: Tx, installation_id: int, channel: str, config_id: int) -> None:
-    conn.after_commit(generation.bump)
+    conn.settings_changed()
     channel = channel.strip()
     if not channel:
         raise ConfigurationError("channel is empty")
@@ -345,7 +344,7 @@ async def map_channel(conn: Tx, installation_id: int, channel: str, config_id: i
 
 
 async def unmap_channel(conn: Tx, installation_id: int, channel: str) -> bool:
-    conn.after_commit(generation.bump)
+    conn.settings_changed()
     result = await conn.execute(
         delete(channel_mappings).where(
             channel_mappings.c.installation_id == installation_id, channel_mappings.c.channel == channel
@@ -356,7 +355,7 @@ async def unmap_channel(conn: Tx, installation_id: int, channel: str) -> bool:
 
 async def remove(conn: Tx, installation_id: int, config_id: int) -> None:
     """Delete a configuration that no payment refers to (open payments need its key to be checked)."""
-    conn.after_commit(generation.bump)
+    conn.settings_changed()
     if await get(conn, installation_id, config_id) is None:
         raise ConfigurationError("no such configuration")
     used = (await conn.execute(select(payments.c.id).where(payments.c.configuration_id == config_id).limit(1))).first()

@@ -8,7 +8,7 @@ was two transactions per webhook, most of a gateway-initialize's cost
 
 Freshness:
 - A write this process makes through `installations` or `configurations`
-  invalidates every copy once its transaction commits (`db.generation`).
+  invalidates every copy once its transaction commits (`Database.generation`).
   A copy is tagged with the generation current *before* it was read, so a
   read that raced such a write is never kept as current.
 - A write made by another process (another `serve` worker, the CLI) is seen
@@ -28,7 +28,7 @@ from typing import TypeVar
 from saleor_lengo import configurations
 from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import Configuration
-from saleor_lengo.db import generation
+from saleor_lengo.db.generation import Generation
 from saleor_lengo.db.engine import Database
 from saleor_lengo.saleor.installations import Installation
 
@@ -40,9 +40,13 @@ V = TypeVar("V")
 
 
 class _Copies(dict[K, tuple[int, float, V]]):
+    def __init__(self, generation: Generation) -> None:
+        super().__init__()
+        self._generation = generation
+
     def get_current(self, key: K, now: float) -> tuple[bool, V | None]:
         entry = self.get(key)
-        if entry is None or entry[0] != generation.current() or now - entry[1] > TTL_SECONDS:
+        if entry is None or entry[0] != self._generation.current() or now - entry[1] > TTL_SECONDS:
             return False, None
         return True, entry[2]
 
@@ -56,8 +60,8 @@ class ReadCache:
     def __init__(self, db: Database, clock: Callable[[], float] = time.monotonic) -> None:
         self._db = db
         self._clock = clock
-        self._installations: _Copies[str, Installation] = _Copies()
-        self._channels: _Copies[tuple[int, str | None, str | None], Configuration | None] = _Copies()
+        self._installations: _Copies[str, Installation] = _Copies(db.generation)
+        self._channels: _Copies[tuple[int, str | None, str | None], Configuration | None] = _Copies(db.generation)
 
     async def installation(self, saleor_api_url: str, *, fresh: bool = False) -> Installation | None:
         now = self._clock()
@@ -65,7 +69,7 @@ class ReadCache:
             hit, inst = self._installations.get_current(saleor_api_url, now)
             if hit:
                 return inst
-        read_under = generation.current()
+        read_under = self._db.generation.current()
         inst = await installations.find(self._db, saleor_api_url)
         if inst is None:
             self._installations.pop(saleor_api_url, None)
@@ -82,7 +86,7 @@ class ReadCache:
         hit, config = self._channels.get_current(key, now)
         if hit:
             return config
-        read_under = generation.current()
+        read_under = self._db.generation.current()
         async with self._db.read() as conn:
             config = await configurations.for_channel(conn, installation_id, channel_id, channel_slug)
         self._channels.keep(key, read_under, now, config)

@@ -23,7 +23,6 @@ import asyncio
 from sqlalchemy import select, update
 
 from saleor_lengo.crypto import DecryptionError
-from saleor_lengo.db import generation
 from saleor_lengo.db.schema import configurations, installations
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
@@ -55,7 +54,7 @@ async def confirm_removed(services: Services, inst: Installation) -> bool:
 
 async def mark_removed(services: Services, inst: Installation) -> None:
     async with services.db.write() as conn:
-        conn.after_commit(generation.bump)
+        conn.settings_changed()
         await conn.execute(
             update(installations)
             .where(installations.c.id == inst.id, installations.c.removed_at.is_(None))
@@ -79,7 +78,7 @@ async def erase_expired(services: Services) -> int:
         ).all()
         if not rows:
             return 0
-        conn.after_commit(generation.bump)
+        conn.settings_changed()
         ids = [row.id for row in rows]
         # Empty ciphertexts: nothing decrypts them, and the columns stay NOT NULL.
         await conn.execute(

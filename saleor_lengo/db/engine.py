@@ -48,6 +48,7 @@ from sqlalchemy.sql.base import Executable
 from sqlalchemy.sql.selectable import TypedReturnsRows
 
 from saleor_lengo.db import prepared
+from saleor_lengo.db.generation import Generation
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 # Kept open between transactions. More are opened when more transactions are
@@ -67,14 +68,19 @@ _Ts = TypeVarTuple("_Ts")
 class Tx(abc.ABC):
     """The connection of one transaction: what code inside `read()`/`write()` executes on."""
 
-    __slots__ = ("_after_commit",)
+    __slots__ = ("_after_commit", "_generation")
 
-    def __init__(self) -> None:
+    def __init__(self, generation: Generation) -> None:
         self._after_commit: list[Callable[[], None]] = []
+        self._generation = generation
 
     def after_commit(self, callback: Callable[[], None]) -> None:
         """Run `callback` once this transaction has committed (not if it rolls back)."""
         self._after_commit.append(callback)
+
+    def settings_changed(self) -> None:
+        """This transaction writes an installation or a configuration: cached copies are stale once it commits."""
+        self.after_commit(self._generation.bump)
 
     def _committed(self) -> None:
         for callback in self._after_commit:
@@ -109,8 +115,8 @@ class _RawSqliteTx(Tx):
 
     __slots__ = ("_engine", "_fairy", "_dbapi", "_joined")
 
-    def __init__(self, engine: Engine, fairy: PoolProxiedConnection) -> None:
-        super().__init__()
+    def __init__(self, generation: Generation, engine: Engine, fairy: PoolProxiedConnection) -> None:
+        super().__init__(generation)
         self._engine = engine
         self._fairy = fairy
         self._dbapi: sqlite3.Connection = fairy.driver_connection  # type: ignore[assignment]
@@ -160,8 +166,8 @@ class _RawSqliteTx(Tx):
 class _AsyncTx(Tx):
     __slots__ = ("_conn",)
 
-    def __init__(self, conn: AsyncConnection) -> None:
-        super().__init__()
+    def __init__(self, generation: Generation, conn: AsyncConnection) -> None:
+        super().__init__(generation)
         self._conn = conn
 
     async def execute(self, statement: Executable, parameters: Any = None) -> CursorResult[Unpack[tuple[Any, ...]]]:
@@ -172,6 +178,7 @@ class Database:
     def __init__(self, url: str) -> None:
         self.url = url
         self.is_sqlite = url.startswith("sqlite")
+        self.generation = Generation()
         self._writer: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
         self._async_engine: AsyncEngine | None = None
         if self.is_sqlite:
@@ -195,7 +202,7 @@ class Database:
                 yield tx
             return
         fairy = _raw_begin(self.sync_engine, "BEGIN")
-        async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as raw_tx:
+        async with _ending(_RawSqliteTx(self.generation, self.sync_engine, fairy)) as raw_tx:
             yield raw_tx
         raw_tx._committed()
 
@@ -217,17 +224,16 @@ class Database:
             raise _database_is_locked() from None
         try:
             fairy = await self._begin_immediate(deadline)
-            async with _ending(_RawSqliteTx(self.sync_engine, fairy)) as sqlite_tx:
+            async with _ending(_RawSqliteTx(self.generation, self.sync_engine, fairy)) as sqlite_tx:
                 yield sqlite_tx
         finally:
             lock.release()
         sqlite_tx._committed()
 
-    @staticmethod
     @asynccontextmanager
-    async def _postgresql_transaction(engine: AsyncEngine) -> AsyncIterator[Tx]:
+    async def _postgresql_transaction(self, engine: AsyncEngine) -> AsyncIterator[Tx]:
         async with engine.connect() as aconn, aconn.begin():
-            yield (tx := _AsyncTx(aconn))
+            yield (tx := _AsyncTx(self.generation, aconn))
         tx._committed()
 
     async def _begin_immediate(self, deadline: float) -> PoolProxiedConnection:

@@ -8,7 +8,6 @@ from typing import Any
 from sqlalchemy import select, update
 
 from saleor_lengo.crypto import Cipher
-from saleor_lengo.db import generation
 from saleor_lengo.db.engine import Database, Tx, now
 from saleor_lengo.db.schema import installations
 from saleor_lengo.saleor import keys
@@ -84,7 +83,7 @@ async def save(
         "erased_at": None,
     }
     async with db.write() as conn:
-        conn.after_commit(generation.bump)
+        conn.settings_changed()
         existing = await get_by_url(conn, saleor_api_url)
         if existing:
             await conn.execute(update(installations).where(installations.c.id == existing.id).values(**values))
@@ -100,7 +99,7 @@ async def save(
 async def replace_jwks(db: Database, installation_id: int, jwks: KeySet, *, fetched_at: float) -> None:
     """Store a refetched set; `fetched_at`: when its fetch began."""
     async with db.write() as conn:
-        conn.after_commit(generation.bump)
+        conn.settings_changed()
         await conn.execute(
             update(installations)
             .where(installations.c.id == installation_id)

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from saleor_lengo import pressure
 from saleor_lengo.configurations import Configuration
-from saleor_lengo.db import engine, generation, schema
+from saleor_lengo.db import engine, schema
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
@@ -210,7 +210,12 @@ async def test_process_during_an_outage_does_not_lose_a_payment_made_meanwhile(
 
 
 async def checkout(
-    shop: Shop, client: httpx.AsyncClient, lengo: LengoState, log: Counter[str], settle: Callable[[], Awaitable[None]]
+    shop: Shop,
+    client: httpx.AsyncClient,
+    lengo: LengoState,
+    log: Counter[str],
+    settle: Callable[[], Awaitable[None]],
+    expire_copies: Callable[[], None],
 ) -> tuple[str, str]:
     """A shopper pays, as the senders do it: Saleor never resends a session webhook, the storefront
     starts a new transaction after a failed initialize, Lengo and Saleor resend what got a 503.
@@ -218,7 +223,7 @@ async def checkout(
     Each checkout starts with this process's copies of the installation and
     configurations expired (as a second later in a busy app), so their reads
     are among the statements a blip can hit."""
-    generation.bump()
+    expire_copies()
     gateway = await shop.gateway_initialize()
     log["gateway " + ("available" if gateway.body["data"]["available"] else gateway.body["data"]["error"]["code"])] += 1
     for _ in range(3):
@@ -278,7 +283,7 @@ async def test_a_blip_at_any_statement_of_a_checkout_leaves_nothing_half_written
             await relay.run_once(services)
 
     with outage.counting():
-        await checkout(shop, client, lengo, Counter(), settle)
+        await checkout(shop, client, lengo, Counter(), settle, services.db.generation.bump)
     statements = outage.statements
     assert statements > 20, statements
     # Every kind of step of the path that runs in production is among those struck, the COMMITs included.
@@ -293,7 +298,7 @@ async def test_a_blip_at_any_statement_of_a_checkout_leaves_nothing_half_written
     try:
         for k in range(1, statements + 1):
             with outage.counting(fail_at=frozenset({k})):
-                tx, _ = await checkout(shop, client, lengo, log, settle)
+                tx, _ = await checkout(shop, client, lengo, log, settle, services.db.generation.bump)
             log[f"failed {outage.failures}"] += 1
             paid.append(tx)
             await recover(services, clock, rounds=1)
