@@ -374,6 +374,10 @@
   }
 
   function renderPayment(p) {
+    // Another payment: what was typed for the previous one does not carry over.
+    if (!state.payment || state.payment.id !== p.id) {
+      ["refund-amount", "refund-note", "review-amount", "review-note"].forEach(function (id) { $(id).value = ""; });
+    }
     state.payment = p;
     $("payment-title").textContent = t("payment.title") + " " + (p.payId || p.id);
     var facts = clear($("payment-facts"));
@@ -383,7 +387,7 @@
       ["fact.confirmed", p.confirmedAmount ? money(p.confirmedAmount, p.currency) : "—"],
       ["fact.refunded", money(p.refundedAmount, p.currency)],
       ["fact.gateway", p.gateway || "—"],
-      ["fact.lengoStatus", p.lengoStatus || "—"],
+      ["fact.lengoStatus", lengoStatus(p.lengoStatus) || "—"],
       ["fact.payId", p.payId || "—"],
       ["fact.transaction", p.saleorTransactionId],
       ["fact.source", (p.sourceType ? p.sourceType + " " : "") + (p.sourceId || "—")],
@@ -456,8 +460,10 @@
     } else {
       title = t("ms." + e.milestone, { amount: amount });
     }
-    var tone = { PAID: "good", REFUNDED: "good", REPORTED: "good", FAILED: "bad", NEEDS_REVIEW: "bad", REPORT_REFUSED: "bad",
+    var tone = { PAID: "good", REFUNDED: "good", FAILED: "bad", NEEDS_REVIEW: "bad", REPORT_REFUSED: "bad",
       CANCELED: "off", EXPIRED: "off", CLOSED: "off" }[e.milestone] || "info";
+    // Saleor heard of money received: good news; of a failure: only news.
+    if (e.milestone === "REPORTED" && /_SUCCESS$/.test(e.eventType || "")) tone = "good";
     if (e.milestone === "REFUNDED" && e.outboxState === "dead") tone = "bad";
     return h("li", { "class": "tl tl-" + tone, "data-milestone": e.milestone, "data-seq": String(e.seq) },
       h("p", { "class": "tl-head" }, h("strong", { text: title })),
