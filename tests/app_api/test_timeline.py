@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from saleor_lengo.db.schema import callbacks
 from saleor_lengo.services import Services
 from tests.conftest import configure_channel
 from tests.fakes.saleor import FakeSaleor
@@ -97,3 +98,19 @@ async def test_a_declined_payment_names_no_payment_method_anywhere(
     assert [e["milestone"] for e in timeline if e["milestone"]] == ["CREATED", "WAITING", "FAILED", "REPORTED"]
     assert all(e["gateway"] is None for e in timeline)
     assert next(e for e in timeline if e["kind"] == "STATUS_CHECK")["status"] == "FAILED"
+
+
+async def test_rows_of_one_table_keep_their_sequence_order_even_when_a_clock_stamped_the_later_one_earlier(
+    api: Api, services: Services, installed: FakeSaleor
+) -> None:
+    inst_id, config_id = await _ids(services, installed)
+    pid = await paid_payment(services, inst_id, config_id, T0)
+    async with services.db.write() as conn:
+        # Another replica, its clock 0.3 s behind, records Lengo's second copy of the callback.
+        await conn.execute(callbacks.insert().values(
+            payment_id=pid, received_at=T0 + 60.1, pay_id="p", status="SUCCESS", amount="176500",
+            client_enc=services.cipher.encrypt(PHONE), client_masked="••••7845", outcome="duplicate",
+        ))
+    _payment, timeline = await _timeline(api, pid)
+    heard = [e["outcome"] for e in timeline if e["kind"] == "CALLBACK"]
+    assert heard == ["confirmed", "duplicate"]

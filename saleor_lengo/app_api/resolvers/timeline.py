@@ -6,10 +6,17 @@ every entry (calls to Lengo, callbacks with the payer's phone only masked,
 status checks, state changes, events for Saleor, Saleor's requests). The
 page words both in its own language from these codes; no text here is shown
 to the merchant except the engineer's `detail`.
+
+True order: each table's rows in their sequence-id order, the tables merged
+by exact time (`history` keeps it beside its to-the-second `at`), and where
+two tables share one instant, cause before effect (RANK). The time alone
+cannot do it: one transaction stamps a check, its state change and its event
+with one clock reading, and replicas' clocks may differ a little.
 """
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -66,18 +73,21 @@ def _event_milestone(event_type: str, delivery: str) -> str | None:
     return _TOLD.get(delivery)
 
 
-def _entries(payment: Payment, h: History) -> list[tuple[tuple[float, int, int], Entry]]:
-    """Each entry with its sort key: exact time, cause before effect, then its table's sequence."""
-    keyed: list[tuple[tuple[float, int, int], Entry]] = []
+Keyed = tuple[tuple[float, int], Entry]
+
+
+def _trails(payment: Payment, h: History) -> list[list[Keyed]]:
+    """One list per table, each in its rows' sequence-id order, every entry with its time and its cause rank."""
+    trails: dict[str, list[Keyed]] = {kind: [] for kind in RANK}
 
     def add(kind: str, row: dict[str, Any], fields: dict[str, Any], milestone: str | None = None) -> None:
-        key = (float(row["epoch"]), RANK.index(kind), int(row["seq"]))
-        keyed.append((key, Entry(kind, _at(row["epoch"]), fields, milestone)))
+        key = (float(row["epoch"]), RANK.index(kind))
+        trails[kind].append((key, Entry(kind, _at(row["epoch"]), fields, milestone)))
 
     paid_now = payment.state in _PAID_BY_LENGO
     # First whatever the clocks say: nothing about a payment comes before it.
     created = {"amount": payment.amount, "currency": payment.currency, "detail": h.payment.get("source")}
-    keyed.append(((float("-inf"), 0, 0), Entry("CREATED", _at(payment.created_at), created, "CREATED")))
+    trails["CREATED"].append(((float("-inf"), 0), Entry("CREATED", _at(payment.created_at), created, "CREATED")))
     for r in h.lengo_requests:
         add("LENGO_REQUEST", r, {
             "operation": r["operation"], "http_status": r["httpStatus"], "outcome": r["outcome"],
@@ -113,15 +123,14 @@ def _entries(payment: Payment, h: History) -> list[tuple[tuple[float, int, int],
         add("ACTION_REQUEST", a, {
             "operation": a["action"], "outcome": a["result"], "psp_reference": a["pspReference"], "detail": a["message"],
         }, "SALEOR_ASKED")
-    return keyed
+    return list(trails.values())
 
 
 async def timeline(ctx: ApiContext, payment_id: str) -> tuple[Payment, list[Entry]]:
     payment = await get_payment(ctx, payment_id)  # scoped to the caller's installation
     async with ctx.services.db.read() as conn:
         h = await history(conn, payment)
-    keyed = sorted(_entries(payment, h), key=lambda pair: pair[0])
-    ordered = [
-        Entry(e.kind, e.at, e.fields, e.milestone, seq) for seq, (_key, e) in enumerate(keyed, start=1)
-    ]
-    return payment, ordered
+    # Merged, not sorted: within a table the sequence id decides (two replicas' clocks may
+    # disagree by a little); across tables the exact time, then cause before effect.
+    merged = heapq.merge(*_trails(payment, h), key=lambda pair: pair[0])
+    return payment, [Entry(e.kind, e.at, e.fields, e.milestone, seq) for seq, (_key, e) in enumerate(merged, start=1)]
