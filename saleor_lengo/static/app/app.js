@@ -47,6 +47,8 @@
   function t(key, values) {
     var text = (MESSAGES[state.locale] || MESSAGES.en)[key];
     if (text === undefined) text = MESSAGES.en[key] !== undefined ? MESSAGES.en[key] : key;
+    // French puts a space before ? ! : ; and inside « »: one that never breaks, so "?" never starts a line.
+    if (state.locale === "fr") text = text.replace(/ ([?!:;»])/g, "\u00a0$1").replace(/« /g, "«\u00a0");
     return text.replace(/\{(\w+)\}/g, function (_m, name) {
       return values && values[name] !== undefined ? String(values[name]) : "";
     });
