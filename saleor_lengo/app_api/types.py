@@ -77,6 +77,23 @@ class TimelineKind(Enum):
     ACTION_REQUEST = "ACTION_REQUEST"
 
 
+@strawberry.enum(description="What a timeline entry means to the merchant, when it is an outcome rather than a technical step.")
+class TimelineMilestone(Enum):
+    CREATED = "CREATED"
+    WAITING = "WAITING"
+    PAID = "PAID"
+    FAILED = "FAILED"
+    CANCELED = "CANCELED"
+    EXPIRED = "EXPIRED"
+    NEEDS_REVIEW = "NEEDS_REVIEW"
+    CLOSED = "CLOSED"
+    REPORTED = "REPORTED"
+    REPORT_WAITING = "REPORT_WAITING"
+    REPORT_REFUSED = "REPORT_REFUSED"
+    REFUNDED = "REFUNDED"
+    SALEOR_ASKED = "SALEOR_ASKED"
+
+
 @strawberry.type(description="Who is using the page, and what they may do.")
 class Viewer:
     email: str | None
@@ -132,6 +149,10 @@ class Channel:
 class TimelineEntry:
     kind: TimelineKind
     at: datetime
+    seq: int = strawberry.field(description="Its place in the timeline, from 1: the true order, which the time alone cannot give.")
+    milestone: TimelineMilestone | None = strawberry.field(
+        description="The outcome a merchant reads; null for a technical step."
+    )
     operation: str | None = None
     http_status: int | None = None
     outcome: str | None = None
@@ -158,6 +179,8 @@ class TimelineEntry:
         return cls(
             kind=TimelineKind(e.kind),
             at=e.at,
+            seq=e.seq,
+            milestone=TimelineMilestone(e.milestone) if e.milestone else None,
             operation=f.get("operation"),
             http_status=f.get("http_status"),
             outcome=f.get("outcome"),

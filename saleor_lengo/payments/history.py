@@ -39,6 +39,12 @@ def when(epoch: float | None) -> str | None:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def _order(seq: int, epoch: float) -> dict[str, Any]:
+    # `at` is to the second, for people; a timeline needs the exact time, and
+    # the row's id (its table's sequence) where two rows share that time.
+    return {"seq": seq, "epoch": epoch}
+
+
 def _text(value: str | None) -> str | None:
     # Callback fields come from an unauthenticated POST: one short line each.
     if value is None:
@@ -139,7 +145,7 @@ async def history(conn: Tx, payment: Payment) -> History:
     }
 
     transitions = [
-        {"at": when(r.at), "from": r.from_state, "to": r.to_state, "reason": r.reason}
+        {**_order(r.id, r.at), "at": when(r.at), "from": r.from_state, "to": r.to_state, "reason": r.reason}
         for r in (
             await conn.execute(
                 select(payment_transitions).where(payment_transitions.c.payment_id == pid).order_by(payment_transitions.c.id)
@@ -148,6 +154,7 @@ async def history(conn: Tx, payment: Payment) -> History:
     ]
     requests = [
         {
+            **_order(r.id, r.started_at),
             "at": when(r.started_at),
             "operation": r.operation,
             "outcome": r.outcome,
@@ -163,6 +170,7 @@ async def history(conn: Tx, payment: Payment) -> History:
     cb = callbacks.c
     heard = [
         {
+            **_order(r.id, r.received_at),
             "at": when(r.received_at),
             "status": _text(r.status),
             "amount": r.amount,
@@ -176,7 +184,7 @@ async def history(conn: Tx, payment: Payment) -> History:
         for r in (
             await conn.execute(
                 select(
-                    cb.received_at, cb.status, cb.amount, cb.message, cb.client_masked, cb.outcome,
+                    cb.id, cb.received_at, cb.status, cb.amount, cb.message, cb.client_masked, cb.outcome,
                     cb.attempts, cb.processed_at, cb.last_error,
                 )
                 .where(cb.payment_id == pid)
@@ -190,6 +198,7 @@ async def history(conn: Tx, payment: Payment) -> History:
     ).scalar() or 0
     checks = [
         {
+            **_order(r.id, r.checked_at),
             "at": when(r.checked_at),
             "source": r.source,
             "lengoStatus": r.lengo_status,
@@ -203,6 +212,7 @@ async def history(conn: Tx, payment: Payment) -> History:
     ]
     events = [
         {
+            **_order(r.id, r.event_time),
             "at": when(r.event_time),
             "type": r.event_type,
             "pspReference": r.psp_reference,
@@ -233,6 +243,7 @@ async def history(conn: Tx, payment: Payment) -> History:
         body = json.loads(r.response)
         answers.append(
             {
+                **_order(r.id, r.created_at),
                 "at": when(r.created_at),
                 "action": r.action,
                 "issuedAt": r.issued_at,
@@ -245,6 +256,3 @@ async def history(conn: Tx, payment: Payment) -> History:
     details["payer"] = payers[-1] if payers else None
     details["refundedAmount"] = format(payment.refunded_amount, "f")
     return History(details, transitions, requests, heard, checks, events, answers)
-
-
-# --- Text rendering ---------------------------------------------------------------

@@ -141,12 +141,15 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     row.find_element(page.By.CSS_SELECTOR, "button.open-payment").click()
     page.visible("#timeline li")
     page.text_in("#payment-facts", paid_pay_id)
-    page.text_in("#timeline", "Rappel de Lengo")
-    page.text_in("#timeline", "••••7845")
+    assert page.el("#timeline li").get_attribute("data-milestone") == "CREATED"
+    # The callback is a technical step: in the trail, one click away.
+    assert not page.el("#timeline-trail").is_displayed()
+    page.el("#timeline-tech summary").click()
+    page.text_in("#timeline-trail", "Rappel de Lengo")
+    page.text_in("#timeline-trail", "••••7845")
     assert "624897845" not in page.html()
     page.text_in("#payment-facts", "Boutique Conakry")
     page.text_in("#payment-facts", "Bac à sable")
-    assert page.el("#timeline li").get_attribute("data-kind") == "CREATED"
     page.visible("#refund-form")
     page.text_in("#refund-max", "250\u202f000 GNF")
     page.shot("04-payment")
@@ -155,7 +158,7 @@ async def _journey(page: Page, app_url: str, parent_url: str, services: Services
     page.el("#refund-submit").click()
     page.visible("#confirm-ok").click()
     page.text_in("#notice-ok", "Remboursement de 50\u202f000 GNF enregistré")
-    page.text_in("#timeline", "REFUND_SUCCESS")
+    page.text_in("#timeline", "Remboursement de 50\u202f000 GNF enregistré")
     # Part of the money went back: the payment no longer reads "Payé", here nor in the list.
     page.text_in("#payment-facts", "Partiellement remboursé")
     page.el("#nav-payments").click()

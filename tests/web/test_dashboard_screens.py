@@ -17,6 +17,7 @@ import pytest
 from saleor_lengo.services import Services
 from tests.fakes.dashboard import insert_payment
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.story import declined_payment, paid_payment
 from tests.web.merchant import LONG_ERROR, Merchant, configured, dead_event
 
 pytestmark = pytest.mark.slow  # real Chromium and servers on sockets
@@ -24,7 +25,7 @@ pytestmark = pytest.mark.slow  # real Chromium and servers on sockets
 SCREENS = (
     "01-outside-dashboard", "02-handshake-timeout", "03-first-run", "04-settings-errors", "05-settings-edit",
     "06-payments", "07-payment", "08-refund-confirm", "09-undelivered", "10-undelivered-retry-warning",
-    "11-needs-review", "12-review-confirm",
+    "11-needs-review", "12-review-confirm", "13-partly-refunded", "14-refunded", "15-declined", "16-technical-details",
 )
 
 
@@ -90,9 +91,15 @@ async def test_every_screen_shows_in_each_language_and_theme_and_fits_the_frame(
     shot("05-settings-edit")
 
     # Payments, one of them, and the confirmation before recording a refund.
-    paid = await insert_payment(services.db, installation_id=inst_id, configuration_id=config.id, pay_id="U2NyZWVuc2hvdA==")
+    # Every status a merchant reads in the list: paid, waiting, partly refunded, refunded, declined.
+    now = time.time()
+    paid = await paid_payment(services, inst_id, config.id, now - 300, pay_id="U2NyZWVuc2hvdA==")
     await insert_payment(services.db, installation_id=inst_id, configuration_id=config.id, state="action_required",
-                         now=time.time() - 120)
+                         now=now - 120)
+    partly = await paid_payment(services, inst_id, config.id, now - 7200, amount="250000", refunds=("50000",))
+    refunded = await paid_payment(services, inst_id, config.id, now - 9000, amount="90000", check_first=True,
+                                  refunds=("40000", "50000"))
+    declined = await declined_payment(services, inst_id, config.id, now - 10800)
     page.tab("payments")
     page.visible(f'tr[data-payment="{paid}"]')
     shot("06-payments")
@@ -134,6 +141,19 @@ async def test_every_screen_shows_in_each_language_and_theme_and_fits_the_frame(
     page.confirm_dialog()
     shot("12-review-confirm")
     page.el("#confirm-cancel").click()
+
+    # A partly refunded, a refunded and a declined payment; then the technical trail, opened.
+    for screen, pid in (("13-partly-refunded", partly), ("14-refunded", refunded), ("15-declined", declined)):
+        page.tab("payments")
+        page.click(f'tr[data-payment="{pid}"] button.open-payment')
+        page.visible('#timeline li[data-milestone="CREATED"]')
+        shot(screen)
+    # Declined: no payment method anywhere, not even in the trail (Lengo named one for the attempt).
+    assert "Orange Money" not in page.el("#view-payment").get_attribute("textContent")
+    page.click("#timeline-tech summary")
+    page.visible("#timeline-trail li")
+    page.d.execute_script("document.getElementById('timeline-tech').scrollIntoView()")
+    shot("16-technical-details")
 
     assert taken == list(SCREENS)
     assert all((shots_dir / f"{locale}-{theme}-{name}.png").stat().st_size > 1000 for name in SCREENS)

@@ -47,6 +47,8 @@
   function t(key, values) {
     var text = (MESSAGES[state.locale] || MESSAGES.en)[key];
     if (text === undefined) text = MESSAGES.en[key] !== undefined ? MESSAGES.en[key] : key;
+    // French puts a space before ? ! : ; and inside « »: one that never breaks, so "?" never starts a line.
+    if (state.locale === "fr") text = text.replace(/ ([?!:;»])/g, "\u00a0$1").replace(/« /g, "«\u00a0");
     return text.replace(/\{(\w+)\}/g, function (_m, name) {
       return values && values[name] !== undefined ? String(values[name]) : "";
     });
@@ -356,7 +358,7 @@
 
   // --- One payment -------------------------------------------------------------------------
 
-  var TIMELINE_FIELDS = "kind at operation httpStatus outcome durationMs status amount currency gateway source phone " +
+  var TIMELINE_FIELDS = "seq kind milestone at operation httpStatus outcome durationMs status amount currency gateway source phone " +
     "fromState toState eventType pspReference outboxState attempts deliveredAt detail error";
 
   function openPayment(id) {
@@ -374,6 +376,10 @@
   }
 
   function renderPayment(p) {
+    // Another payment: what was typed for the previous one does not carry over.
+    if (!state.payment || state.payment.id !== p.id) {
+      ["refund-amount", "refund-note", "review-amount", "review-note"].forEach(function (id) { $(id).value = ""; });
+    }
     state.payment = p;
     $("payment-title").textContent = t("payment.title") + " " + (p.payId || p.id);
     var facts = clear($("payment-facts"));
@@ -383,7 +389,7 @@
       ["fact.confirmed", p.confirmedAmount ? money(p.confirmedAmount, p.currency) : "—"],
       ["fact.refunded", money(p.refundedAmount, p.currency)],
       ["fact.gateway", p.gateway || "—"],
-      ["fact.lengoStatus", p.lengoStatus || "—"],
+      ["fact.lengoStatus", lengoStatus(p.lengoStatus) || "—"],
       ["fact.payId", p.payId || "—"],
       ["fact.transaction", p.saleorTransactionId],
       ["fact.source", (p.sourceType ? p.sourceType + " " : "") + (p.sourceId || "—")],
@@ -407,39 +413,110 @@
     $("review-amount-label").textContent = t("review.amount") + " (" + p.currency + ")";
     setWritable();
 
-    var list = clear($("timeline"));
-    if (!p.timeline.length) list.appendChild(h("li", { text: t("timeline.empty") }));
-    p.timeline.forEach(function (e) { list.appendChild(timelineItem(e, p.currency)); });
+    renderTimeline(p);
   }
 
-  function timelineItem(e, currency) {
+  // --- Timeline: the merchant's outcomes first, the engineer's trail one click away -----------
+
+  // A word from the dictionary when there is one, else the code itself (a value the page does not know yet).
+  function known(prefix, code) {
+    if (code === null || code === undefined || code === "") return null;
+    return MESSAGES.en[prefix + code] !== undefined ? t(prefix + code) : String(code);
+  }
+
+  // A Lengo status in the page's words, its own code beside it for whoever reads Lengo's portal.
+  function lengoStatus(status) {
+    if (!status) return null;
+    var word = known("ls.", String(status).toUpperCase());
+    return word === String(status).toUpperCase() ? status : word + " (" + status + ")";
+  }
+
+  function eventName(type) { return known("event.", type); }
+
+  function renderTimeline(p) {
+    var entries = p.timeline.slice().sort(function (a, b) { return a.seq - b.seq; });
+    var list = clear($("timeline"));
+    var outcomes = entries.filter(function (e) { return e.milestone; });
+    if (!outcomes.length) list.appendChild(h("li", { text: t("timeline.empty") }));
+    outcomes.forEach(function (e) { list.appendChild(milestoneItem(e, p.currency)); });
+    var trail = clear($("timeline-trail"));
+    entries.forEach(function (e) { trail.appendChild(trailItem(e, p.currency)); });
+    $("timeline-tech").hidden = !entries.length;
+    $("timeline-tech").open = false;
+  }
+
+  function milestoneItem(e, currency) {
+    var amount = e.amount ? money(e.amount, e.currency || currency) : "";
+    var title;
+    var note = null;
+    if (e.milestone === "PAID") {
+      title = e.gateway ? t("ms.paidWith", { amount: amount, gateway: e.gateway }) : t("ms.PAID", { amount: amount });
+    } else if (e.milestone === "REPORTED" || e.milestone === "REPORT_WAITING" || e.milestone === "REPORT_REFUSED") {
+      title = t("ms." + e.milestone, { event: eventName(e.eventType) });
+    } else if (e.milestone === "REFUNDED") {
+      title = t("ms.REFUNDED", { amount: amount });
+      note = known("outbox.", e.outboxState);
+    } else if (e.milestone === "SALEOR_ASKED") {
+      title = t("ms.SALEOR_ASKED", { action: known("action.", e.operation) });
+      note = known("answer.", e.outcome);
+    } else {
+      title = t("ms." + e.milestone, { amount: amount });
+    }
+    var tone = { PAID: "good", REFUNDED: "good", FAILED: "bad", NEEDS_REVIEW: "bad", REPORT_REFUSED: "bad",
+      CANCELED: "off", EXPIRED: "off", CLOSED: "off" }[e.milestone] || "info";
+    // Saleor heard of money received: good news; of a failure: only news.
+    if (e.milestone === "REPORTED" && /_SUCCESS$/.test(e.eventType || "")) tone = "good";
+    if (e.milestone === "REFUNDED" && e.outboxState === "dead") tone = "bad";
+    return h("li", { "class": "tl tl-" + tone, "data-milestone": e.milestone, "data-seq": String(e.seq) },
+      h("p", { "class": "tl-head" }, h("strong", { text: title })),
+      note ? h("p", { "class": "tl-note", text: note }) : null,
+      h("time", { datetime: e.at, text: when(e.at) }));
+  }
+
+  function trailItem(e, currency) {
     var details = h("dl", { "class": "tl-details" });
     function add(key, value) {
       if (value === null || value === undefined || value === "") return;
       details.appendChild(h("div", null, h("dt", { text: t(key) }), h("dd", { text: String(value) })));
     }
+    var title = t("tl." + e.kind);
     if (e.kind === "CREATED") add("tl.amount", money(e.amount, e.currency || currency));
     if (e.kind === "LENGO_REQUEST") {
-      add("tl.operation", e.operation); add("tl.http", e.httpStatus); add("tl.outcome", e.outcome);
+      title = t("tech.call", { operation: known("op.", e.operation) });
+      add("tech.answer", known("call.", e.outcome));
+      add("tl.http", e.httpStatus);
       if (e.durationMs !== null) add("tl.duration", Math.round(e.durationMs) + " ms");
     }
     if (e.kind === "CALLBACK" || e.kind === "STATUS_CHECK") {
-      add("tl.status", e.status);
+      add("tl.status", lengoStatus(e.status));
       if (e.amount) add("tl.amount", money(e.amount, currency));
-      add("tl.gateway", e.gateway); add("tl.source", e.source); add("tl.phone", e.phone); add("tl.outcome", e.outcome);
+      add("tl.gateway", e.gateway);
+      add("tl.source", known("src.", e.source));
+      add("tl.phone", e.phone);
+      if (e.kind === "CALLBACK") add("tech.callback", known("cb.", e.outcome));
     }
-    if (e.kind === "TRANSITION") add("tl.change", (e.fromState || "—") + " → " + e.toState);
+    if (e.kind === "TRANSITION") {
+      title = t("tech.change", { from: e.fromState ? known("state.", e.fromState.toUpperCase()) : "—", to: known("state.", e.toState.toUpperCase()) });
+    }
     if (e.kind === "EVENT") {
-      add("tl.event", e.eventType); add("tl.amount", money(e.amount, e.currency || currency)); add("tl.psp", e.pspReference);
-      add("tl.outbox", e.outboxState ? t("outbox." + e.outboxState) : null); add("tl.attempts", e.attempts);
+      title = t("tech.event", { event: eventName(e.eventType) });
+      add("tl.amount", money(e.amount, e.currency || currency));
+      add("tl.psp", e.pspReference);
+      add("tl.outbox", known("outbox.", e.outboxState)); add("tl.attempts", e.attempts);
       if (e.deliveredAt) add("tl.delivered", when(e.deliveredAt));
     }
-    if (e.kind === "ACTION_REQUEST") { add("tl.action", e.operation); add("tl.outcome", e.outcome); add("tl.psp", e.pspReference); }
+    if (e.kind === "ACTION_REQUEST") {
+      title = t("ms.SALEOR_ASKED", { action: known("action.", e.operation) });
+      add("tech.answer", eventName(e.outcome));
+      add("tl.psp", e.pspReference);
+    }
     add("tl.detail", e.detail);
     add("tl.error", e.error);
-    return h("li", { "class": "tl tl-" + e.kind.toLowerCase(), "data-kind": e.kind },
-      h("p", { "class": "tl-head" }, h("strong", { text: t("tl." + e.kind) }), " ", h("time", { datetime: e.at, text: when(e.at) })),
-      details);
+    // A late copy of Lengo's report confirms what is known: it reads as such, never as an error.
+    var quiet = e.kind === "CALLBACK" && e.outcome === "duplicate";
+    return h("li", { "class": "trail-item" + (quiet ? " quiet" : ""), "data-kind": e.kind, "data-seq": String(e.seq) },
+      h("p", { "class": "tl-head" }, h("span", { "class": "trail-title", text: title }), " ", h("time", { datetime: e.at, text: when(e.at) })),
+      details.childNodes.length ? details : null);
   }
 
   function recheck() {
