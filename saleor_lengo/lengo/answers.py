@@ -9,7 +9,7 @@ Bodies are parsed with `jsonutil.loads`, so JSON numbers arrive as `int` or
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +46,9 @@ class PaymentStatus:
     amount: Decimal | Unholdable | None
     date: str | None  # format unknown, kept as given
     gateway: str | None  # "Orange Money", "MTN MoMo", ...
-    # The payer's `account` (a phone number) is deliberately not kept.
+    # The payer's number (9 digits) when Lengo gave one that is a number: the
+    # only destination a refund payout may use. Personal data: never in a repr.
+    account: str | None = field(default=None, repr=False)
 
     @property
     def outcome(self) -> vocabulary.Outcome:
@@ -139,6 +141,7 @@ def read_status(payload: Any, pay_id: str) -> PaymentStatus:
         amount=_status_amount(payload.get("amount")),
         date=_optional_text(payload.get("date")),
         gateway=_optional_text(payload.get("gateway")),
+        account=vocabulary.payer_number(payload.get("account")),
     )
 
 
