@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from saleor_lengo.crypto import mask
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.logs import get_logger
@@ -45,6 +46,17 @@ def _shown(reported: Decimal | Unholdable | None) -> str:
     if reported is None:
         return "none"
     return str(reported) if isinstance(reported, Unholdable) else format(reported, "f")
+
+
+def payer_account(services: Services, payment: Payment, status: PaymentStatus) -> dict[str, object]:
+    """The payer's number from the status confirming the payment paid, encrypted (where a refund payout may go).
+
+    Only Lengo's authenticated status answer counts: a callback's `Client`
+    comes from an unsigned POST anyone can forge.
+    """
+    if status.account is None or payment.payer_account_enc is not None:
+        return {}
+    return {"payer_account_enc": services.cipher.encrypt(status.account), "payer_account_masked": mask(status.account)}
 
 
 async def apply_status(services: Services, payment_id: str, status: PaymentStatus, *, source: str) -> Outcome:
@@ -99,6 +111,7 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
                 confirmed_amount=paid,
                 gateway=status.gateway,
                 lengo_status=status.status,
+                also=payer_account(services, payment, status),
             )
         if kind == "failed":
             if payment.state != State.ACTION_REQUIRED:
