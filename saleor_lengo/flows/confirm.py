@@ -11,6 +11,7 @@ from decimal import Decimal
 from saleor_lengo.crypto import mask
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.client import PaymentStatus
+from saleor_lengo.flows.payout_request import offer_refund
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import AmountError, Money, Unholdable, parse_amount
 from saleor_lengo.payments import store
@@ -102,7 +103,7 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
                     gateway=status.gateway,
                     lengo_status=status.status,
                 )
-            return await transition(
+            outcome = await transition(
                 conn,
                 payment,
                 State.SUCCEEDED,
@@ -113,6 +114,8 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
                 lengo_status=status.status,
                 also=payer_account(services, payment, status),
             )
+            await offer_refund(conn, outcome.payment, outcome.outbox_id)
+            return outcome
         if kind == "failed":
             if payment.state != State.ACTION_REQUIRED:
                 return Outcome(payment, False)

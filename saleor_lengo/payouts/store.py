@@ -24,11 +24,6 @@ def idempotency_key(transaction_id: str, issued_at: str, amount: Decimal) -> str
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
-def account_digest(secret_key_digest: str, configuration_id: int, account: str) -> str:
-    """Which payouts go to one payer (at most one in flight), without keeping the number in clear."""
-    return hashlib.sha256(f"{secret_key_digest}\x1f{configuration_id}\x1f{account}".encode()).hexdigest()
-
-
 async def get(conn: Tx, payout_id: str, *, lock: bool = False) -> Payout | None:
     query = select(payouts).where(payouts.c.id == payout_id)
     row = (await conn.execute(query.with_for_update() if lock else query)).first()
