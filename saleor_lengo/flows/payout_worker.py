@@ -68,6 +68,8 @@ RELEASE_AFTER_SECONDS = 3600.0
 FIRST_POLL_SECONDS = 5.0
 MAX_POLL_BACKOFF_SECONDS = 600.0
 IN_FLIGHT_RETRY_SECONDS = 30.0
+# The cash-in request's whole exchange; past it the outcome is unknown and the history is searched.
+CASHIN_TIMEOUT_SECONDS = 12.0
 
 
 def _due(now: float):  # type: ignore[no-untyped-def]
@@ -260,7 +262,8 @@ async def _send(services: Services, payout: Payout, config: Configuration) -> No
     callback = _callback_url(services, payout)
     try:
         requested = await client.cashin_request(
-            _money(payout), type_account=payout.type_account, account=account, callback_url=callback
+            _money(payout), type_account=payout.type_account, account=account, callback_url=callback,
+            timeout=CASHIN_TIMEOUT_SECONDS,
         )
     except LengoUnavailable as exc:
         # Provably never reached Lengo: it may be sent again.
