@@ -33,6 +33,7 @@ import contextlib
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_lengo import configurations, metrics
 from saleor_lengo.backoff import doubling
@@ -72,7 +73,7 @@ IN_FLIGHT_RETRY_SECONDS = 30.0
 CASHIN_TIMEOUT_SECONDS = 12.0
 
 
-def _due(now: float):  # type: ignore[no-untyped-def]
+def _due(now: float) -> ColumnElement[bool]:
     c = payouts.c
     return and_(
         c.next_check_at.is_not(None),

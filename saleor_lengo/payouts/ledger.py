@@ -12,6 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from sqlalchemy import and_, not_, or_, select
+from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.db.schema import configurations, payouts
@@ -21,7 +22,7 @@ from saleor_lengo.payouts.model import NOT_PAID, PAID, PayoutState
 DAY_SECONDS = 86400.0
 
 
-def _holding():  # type: ignore[no-untyped-def]
+def _holding() -> ColumnElement[bool]:
     c = payouts.c
     return and_(
         c.state.not_in([s.value for s in PAID | NOT_PAID]),

@@ -15,6 +15,7 @@ from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.faults.ledger import Clock
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.metrics import scrape, value
 from tests.helpers.payouts import all_payouts, payable_payment, payouts_on, refund, work_payouts
 
 pytestmark = pytest.mark.usefixtures("installed")
@@ -79,3 +80,17 @@ async def test_only_a_payout_in_review_is_resolved(
         await payout_resolve.resolve(services, payout.id, paid_out=False, by="x", note="y")
     with pytest.raises(payout_resolve.ResolveError, match="--by"):
         await payout_resolve.resolve(services, payout.id, paid_out=False, by=" ", note="y")
+
+
+async def test_payouts_in_review_and_their_outcomes_are_in_the_metrics(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    before = value(await scrape(client), "saleor_lengo_payouts_total", outcome="needs_review")
+    payout_id = await held_payout(client, services, installed, lengo, clock)
+
+    held = await scrape(client)
+    assert value(held, "saleor_lengo_payouts", state="needs_review") == 1
+    assert value(held, "saleor_lengo_payouts_total", outcome="needs_review") == before + 1
+
+    await payout_resolve.resolve(services, payout_id, paid_out=True, by="x", note="y")
+    assert value(await scrape(client), "saleor_lengo_payouts", state="needs_review") == 0
