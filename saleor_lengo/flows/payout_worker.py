@@ -292,7 +292,7 @@ def _callback_url(services: Services, payout: Payout) -> str | None:
     base = services.settings.app_url.rstrip("/")
     if not base.startswith("https://"):
         return None
-    return f"{base}/api/callbacks/lengo/payouts/{callback_token(services.settings.secret_key, payout.id)}"
+    return f"{base}/api/lengo/callback/payout/{callback_token(services.settings.secret_key, payout.id)}"
 
 
 async def _link(services: Services, payout: Payout, pay_id: str, reason: str) -> None:

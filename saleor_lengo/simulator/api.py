@@ -235,6 +235,21 @@ class LengoState:
         return statuses
 
 
+    async def send_cashin_callback(self, pay_id: str, http: httpx.AsyncClient) -> int:
+        """POST the cash-in callback Lengo's doc describes (`account`, not `Client`); its HTTP status."""
+        cashin = self.cashins[pay_id]
+        if cashin.callback_url is None:
+            raise ValueError(f"cash-in {pay_id} has no callback_url")
+        body = {"pay_id": cashin.pay_id, "status": cashin.status, "amount": cashin.amount,
+                "message": "Transaction Successful" if cashin.status == lengo.SUCCESS else "Transaction Failed",
+                "account": cashin.account}
+        response = await http.post(
+            cashin.callback_url, content=jsonutil.dumps(body), headers={"Content-Type": "application/json"},
+            follow_redirects=False,
+        )
+        return response.status_code
+
+
 def _form_fields(body: dict[str, Any]) -> dict[str, str]:
     return {k: "" if v is None else format(v, "f") if isinstance(v, Decimal) else str(v) for k, v in body.items()}
 

@@ -153,3 +153,4 @@ async def test_one_payer_gets_one_cash_in_at_a_time(
     await work_payouts(services, clock)
     assert [p.state for p in await all_payouts(services)] == [PayoutState.PAID_OUT, PayoutState.PAID_OUT]
     assert lengo.wallets == {PAYER: Decimal(30000)}
+
