@@ -16,11 +16,14 @@ from saleor_lengo.simulator.api import LengoState
 from tests.faults.ledger import Clock
 from tests.fakes.payment_rows import paid_payment
 from tests.fakes.saleor import FakeSaleor
+from tests.helpers.app_api import Api
 from tests.helpers.outbox import rows
-from tests.helpers.payouts import all_payouts, payable_payment, payouts_on, refund
+from tests.helpers.payouts import all_payouts, payable_payment, payouts_on, refund, work_payouts
 
 pytestmark = pytest.mark.usefixtures("installed")
 LATER = "2026-12-05T09:00:00.000000+00:00"
+RECORD = """mutation($id: ID!, $amount: String!) {
+  recordManualRefund(paymentId: $id, amount: $amount) { refundedAmount } }"""
 
 
 async def test_a_refund_is_answered_with_the_payouts_own_psp_reference_and_no_result(
@@ -113,3 +116,33 @@ async def test_a_charge_of_a_payment_refundable_by_payout_offers_the_refund_butt
     assert row.available_actions == '["REFUND"]'
     await relay.run_once(services)
     assert installed.graphql_calls[-1]["variables"]["availableActions"] == ["REFUND"]
+
+
+async def test_in_approval_mode_a_payout_is_recorded_and_never_sent(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await payable_payment(services, installed, lengo)
+    await payouts_on(services, mode="approval")
+
+    answer = await refund(client, installed, payment, Decimal(50000))
+    await work_payouts(services, clock)
+
+    [payout] = await all_payouts(services)
+    assert payout.state == PayoutState.AWAITING_APPROVAL and answer == {"pspReference": payout.psp_reference, "actions": ["REFUND"]}
+    assert not any(path.startswith("/api/v2/cashin") for _, path in lengo.calls)
+
+
+async def test_a_refund_recorded_by_hand_shares_the_ledger_with_payouts(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await payable_payment(services, installed, lengo, amount=Decimal(100000))
+    await payouts_on(services, mode="approval")
+    await refund(client, installed, payment, Decimal(70000))
+
+    api = Api(client, installed)
+    refused = await api.fails(RECORD, {"id": payment.id, "amount": "40000"})
+    assert "At most 30000 GNF can be refunded" in refused["message"] and "held by payouts" in refused["message"]
+    await api.ok(RECORD, {"id": payment.id, "amount": "30000"})
+
+    again = await refund(client, installed, payment, Decimal(1000), issued_at=LATER)
+    assert again["result"] == "REFUND_FAILURE" and again["actions"] == []

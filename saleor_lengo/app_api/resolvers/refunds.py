@@ -79,6 +79,8 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
             message=message,
             now=now,
             psp_reference=f"{prefix}{int(done) + 1}",
+            # Fully refunded: no Refund button left in the Dashboard (refund payouts may have offered one).
+            available_actions=() if money.amount == left else None,
         )
         await store.update_fields(
             conn, payment.id, refunded_amount=format(payment.refunded_amount + money.amount, "f"), updated_at=now
