@@ -61,7 +61,7 @@ class Balance:
     currency: str
 
 
-def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str) -> Any:
+def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str, hide: tuple[str, ...] = ()) -> Any:
     """The JSON of a 2xx answer; any other answer raises the matching LengoError.
 
     `ambiguous`: the request may have changed something (a create), so a lost
@@ -78,7 +78,7 @@ def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str) -> A
         return payload
     if status in (401, 403):
         raise LengoUnauthorized(http_status=status)
-    message = safe_message_of(payload, license_key)
+    message = safe_message_of(payload, license_key, hide)
     if status == 404 and message is None:
         # Lengo's unknown routes answer an HTML page: a wrong base URL or a
         # moved endpoint, not a refusal of this request.
@@ -98,12 +98,15 @@ def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str) -> A
     raise LengoProtocolError(f"Lengo answered HTTP {status}", http_status=status)
 
 
-def safe_message_of(payload: Any, license_key: str) -> str | None:
-    """Lengo's error text, made safe to show: one short line, never the key."""
+def safe_message_of(payload: Any, license_key: str, hide: tuple[str, ...] = ()) -> str | None:
+    """Lengo's error text, made safe to show: one short line, never the key, nor what `hide` holds (a payer's number)."""
     if not isinstance(payload, dict) or not isinstance(payload.get("message"), str):
         return None
     text = CONTROL_CHARS.sub(" ", payload["message"]).strip()
     text = text.replace(license_key, "[redacted]")
+    for value in hide:
+        if value:
+            text = text.replace(value, "••••" + value[-4:])
     return text[:MAX_MESSAGE_CHARS] or None
 
 

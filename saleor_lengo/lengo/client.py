@@ -255,6 +255,7 @@ class LengoClient:
             timeout,
             ambiguous=True,
             parse=lambda payload: _cashin_requested(payload, amount),
+            hide=(account,),
         )
 
     async def cashin_status(self, pay_id: str, *, timeout: float = CASHIN_STATUS_TIMEOUT) -> Cashin:
@@ -285,6 +286,7 @@ class LengoClient:
         *,
         ambiguous: bool,
         parse: Callable[[Any], tuple[T, str]],
+        hide: tuple[str, ...] = (),
     ) -> T:
         """Send once, map the answer, record it. `ambiguous`: a lost answer may hide a change."""
         started_at = self._now()
@@ -293,7 +295,9 @@ class LengoClient:
         try:
             response = await self._exchange(method, path, body, timeout, ambiguous=ambiguous)
             http_status = response.status_code
-            payload = answers.json_of(response, ambiguous=ambiguous, license_key=self._credentials.license_key)
+            payload = answers.json_of(
+                response, ambiguous=ambiguous, license_key=self._credentials.license_key, hide=hide
+            )
             result, detail = parse(payload)
         except LengoError as exc:
             if exc.http_status is None:

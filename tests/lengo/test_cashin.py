@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from saleor_lengo.lengo import cashin, vocabulary
+from saleor_lengo.lengo.client import LengoCall
 from saleor_lengo.lengo.errors import LengoOutcomeUnknown, LengoProtocolError, LengoRefused, LengoUnavailable
 from saleor_lengo.money import Money
 from tests.lengo.test_client import KEY, SITE, Harness, answer, mocked
@@ -132,3 +133,13 @@ def test_a_payer_number_is_nine_digits(raw: object, expected: str | None) -> Non
 
 
 
+
+
+async def test_a_refusal_quoting_the_payers_number_is_masked() -> None:
+    calls: list[LengoCall] = []
+    with pytest.raises(LengoRefused) as refused:
+        await mocked(answer(400, {"status": "ERROR", "message": f"Invalid account {PHONE}"}), calls).cashin_request(
+            Money.parse("1000", "GNF"), type_account=vocabulary.ORANGE_MONEY_ACCOUNT, account=PHONE, callback_url=None
+        )
+    assert PHONE not in refused.value.safe_message and "••••7845" in refused.value.safe_message
+    assert all(PHONE not in c.detail for c in calls) and calls
