@@ -14,7 +14,8 @@ from saleor_lengo.payouts.model import PayoutState
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.faults.ledger import Clock
-from tests.fakes.payment_rows import paid_payment
+from tests.fakes.factories import get_payment
+from tests.fakes.payment_rows import open_payment, paid_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.helpers.app_api import Api
 from tests.helpers.outbox import rows
@@ -146,3 +147,20 @@ async def test_a_refund_recorded_by_hand_shares_the_ledger_with_payouts(
 
     again = await refund(client, installed, payment, Decimal(1000), issued_at=LATER)
     assert again["result"] == "REFUND_FAILURE" and again["actions"] == []
+
+
+async def test_the_payer_is_the_one_lengos_status_names_never_a_callbacks_client(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, config: Configuration
+) -> None:
+    await payouts_on(services)
+    payment = await open_payment(services, installed, lengo)
+    assert payment.pay_id
+    lengo.pay(payment.pay_id)  # the status names the simulator's payer, 624897845
+
+    assert await lengo.send_callback(payment.pay_id, client, override={"Client": "620000001"}) == [200]
+    await services.drain()
+
+    paid = await get_payment(services, payment.id)
+    assert paid.state.value == "succeeded" and paid.payer_account_enc is not None
+    assert services.cipher.decrypt(paid.payer_account_enc) == "624897845"
+    assert paid.payer_account_masked == "••••7845"
