@@ -12,6 +12,7 @@ pspReference.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from decimal import Decimal
 
@@ -273,10 +274,12 @@ async def test_a_refund_repeated_by_saleor_at_once_makes_one_payout_and_one_cash
 
 
 async def test_two_concurrent_refunds_of_one_payment_never_exceed_the_charge(
-    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     payment = await payable_payment(services, installed, lengo, amount=Decimal(100000))
     await payouts_on(services)
+    overlapping(monkeypatch, "refundable")
 
     answers = await asyncio.gather(
         refund(client, installed, payment, Decimal(60000), issued_at="2026-12-05T08:00:00+00:00"),
@@ -288,3 +291,44 @@ async def test_two_concurrent_refunds_of_one_payment_never_exceed_the_charge(
     assert [p.state for p in await all_payouts(services)] == [PayoutState.PAID_OUT]
     assert lengo.wallets == {PAYER: Decimal(60000)}
     assert lengo.balance(WEBSITE_ID) >= 0
+
+
+def overlapping(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
+    """Each refund waits (up to 0.5 s) after reading `ledger.<name>` for the other to read it too.
+
+    Without the locks both read the same room and both pass; with them the
+    second cannot read before the first has written, and waits its turn.
+    """
+    from saleor_lengo.payouts import ledger
+
+    read = getattr(ledger, name)
+    arrived: list[int] = []
+
+    async def then_wait(*args: object) -> object:
+        found = await read(*args)
+        arrived.append(1)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(0.5):
+                while len(arrived) < 2:
+                    await asyncio.sleep(0.01)
+        return found
+
+    monkeypatch.setattr(ledger, name, then_wait)
+
+
+async def test_concurrent_refunds_of_two_payments_never_pass_the_daily_limit_together(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    one = await payable_payment(services, installed, lengo, amount=Decimal(100000))
+    two = await payable_payment(services, installed, lengo, amount=Decimal(100000))
+    await payouts_on(services, limit="100000")
+    overlapping(monkeypatch, "paid_out_today")
+
+    answers = await asyncio.gather(
+        refund(client, installed, one, Decimal(60000)), refund(client, installed, two, Decimal(60000))
+    )
+
+    refused = [a for a in answers if "result" in a]
+    assert len(refused) == 1 and "daily payout limit reached" in refused[0]["message"]
+    assert len(await all_payouts(services)) == 1
