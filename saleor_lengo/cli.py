@@ -22,6 +22,7 @@ COMMANDS = [
     "simulator",
     "reconcile",
     "payments",
+    "payouts",
 ]
 
 

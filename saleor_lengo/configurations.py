@@ -56,6 +56,10 @@ class Configuration:
     return_url_patterns: tuple[str, ...]
     default_return_url: str | None
     channels: tuple[str, ...] = ()
+    # Refunds paid out to the payer's wallet: "off", "automatic" or "approval" (saleor_lengo/payouts/).
+    payout_mode: str = "off"
+    # The most paid out over any 24 hours, in the configuration's currency; set whenever payouts are on.
+    payout_daily_limit: Decimal | None = None
 
     @classmethod
     def from_row(cls, row: Any, channels: tuple[str, ...] = ()) -> Configuration:
@@ -75,6 +79,8 @@ class Configuration:
             return_url_patterns=tuple(json.loads(m["return_url_patterns"])),
             default_return_url=m["default_return_url"],
             channels=channels,
+            payout_mode=m["payout_mode"],
+            payout_daily_limit=Decimal(m["payout_daily_limit"]) if m["payout_daily_limit"] is not None else None,
         )
 
     @property
@@ -118,6 +124,8 @@ class Configuration:
             "returnUrlPatterns": list(self.return_url_patterns),
             "defaultReturnUrl": self.default_return_url,
             "channels": list(self.channels),
+            "payoutMode": self.payout_mode,
+            "payoutDailyLimit": None if self.payout_daily_limit is None else format(self.payout_daily_limit, "f"),
         }
 
 
@@ -133,6 +141,8 @@ class ConfigurationInput:
     max_amount: str | None = None
     return_url_patterns: tuple[str, ...] = ()
     default_return_url: str | None = None
+    payout_mode: str = "off"
+    payout_daily_limit: str | None = None
 
     def resolved_url(self) -> tuple[str, str]:
         """(environment, base URL); an explicit URL makes the environment 'custom' unless it is a known one."""
@@ -153,6 +163,9 @@ class ConfigurationInput:
                 code="ENVIRONMENT_UNKNOWN",
             )
         return self.environment, ENVIRONMENTS[self.environment]
+
+    def _payouts(self, currencies: tuple[str, ...]) -> tuple[str, str | None]:
+        return _payout_settings(self.payout_mode, self.payout_daily_limit, currencies)
 
     def validated(self) -> dict[str, Any]:
         name = self.name.strip()
@@ -194,7 +207,10 @@ class ConfigurationInput:
                 check_url(self.default_return_url)
             except UnsafeUrl as exc:
                 raise ConfigurationError(f"default return URL: {exc}", field="defaultReturnUrl", code="URL_UNSAFE") from None
+        mode, limit = self._payouts(currencies)
         return {
+            "payout_mode": mode,
+            "payout_daily_limit": limit,
             "name": name,
             "website_id": self.website_id.strip(),
             "environment": env,
@@ -205,6 +221,30 @@ class ConfigurationInput:
             "return_url_patterns": json.dumps(list(self.return_url_patterns)),
             "default_return_url": self.default_return_url or None,
         }
+
+
+PAYOUT_MODES = ("off", "automatic", "approval")
+
+
+def _payout_settings(mode: str, raw_limit: str | None, currencies: tuple[str, ...]) -> tuple[str, str | None]:
+    mode = (mode or "off").strip().lower()
+    if mode not in PAYOUT_MODES:
+        raise ConfigurationError(
+            f"payouts must be one of {', '.join(PAYOUT_MODES)}, not {mode!r}", field="payoutMode", code="PAYOUT_MODE_UNKNOWN"
+        )
+    if raw_limit is None or str(raw_limit).strip() == "":
+        if mode != "off":
+            raise ConfigurationError(
+                "a payout daily limit is required when payouts are on", field="payoutDailyLimit", code="REQUIRED"
+            )
+        return mode, None
+    try:
+        values = [parse_amount(str(raw_limit).strip(), c) for c in currencies]
+    except AmountError as exc:
+        raise ConfigurationError(
+            f"payout daily limit: {exc.reason}", field="payoutDailyLimit", code="AMOUNT_INVALID"
+        ) from None
+    return mode, format(values[0], "f")
 
 
 async def _channels_by_config(conn: Tx, installation_id: int) -> dict[int, tuple[str, ...]]:

@@ -47,10 +47,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from saleor_lengo.db.engine import Database
-from saleor_lengo.db.schema import outbox, payments
+from saleor_lengo.db.schema import outbox, payments, payouts
 from saleor_lengo.logs import get_logger
 from saleor_lengo.outbox.backlog import InstallationFigures, installation_figures
 from saleor_lengo.payments.model import OPEN_STATES, State
+from saleor_lengo.payouts.model import PayoutState
 
 log = get_logger(__name__)
 
@@ -96,6 +97,11 @@ class _Metrics:
         self.callbacks = Counter(
             "saleor_lengo_callbacks",
             "Lengo callbacks: received, rejected, unknown_token, failed, then their confirmation's outcome.",
+            ["outcome"],
+        )
+        self.payouts = Counter(
+            "saleor_lengo_payouts",
+            "Refund payouts reaching a state that ends or pauses them: paid_out, failed, needs_review, resolved_….",
             ["outcome"],
         )
 
@@ -206,6 +212,14 @@ def callback_outcome(outcome: str) -> None:
         _failed("callback")
 
 
+def payout_outcome(outcome: str) -> None:
+    """A refund payout moved to `outcome` (a payout state)."""
+    try:
+        _get().payouts.labels(outcome[:32]).inc()
+    except Exception:
+        _failed("payout")
+
+
 # --- Scrape ------------------------------------------------------------------
 
 
@@ -216,6 +230,7 @@ class DatabaseFigures:
     open_payments: dict[str, int]
     needs_review: int = 0
     installations: tuple[InstallationFigures, ...] = ()
+    payouts_needs_review: int = 0
 
 
 async def read_database(db: Database, now: float) -> DatabaseFigures | None:
@@ -241,6 +256,11 @@ async def read_database(db: Database, now: float) -> DatabaseFigures | None:
                 )
             ).scalar_one()
             per_installation = await installation_figures(conn, now)
+            payouts_needs_review = (
+                await conn.execute(
+                    select(func.count()).select_from(payouts).where(payouts.c.state == PayoutState.NEEDS_REVIEW.value)
+                )
+            ).scalar_one()
     except (SQLAlchemyError, OSError, TimeoutError):
         log.warning("metrics_database_unavailable", exc_info=True)
         return None
@@ -250,6 +270,7 @@ async def read_database(db: Database, now: float) -> DatabaseFigures | None:
         open_payments=open_payments,
         needs_review=int(needs_review),
         installations=per_installation,
+        payouts_needs_review=int(payouts_needs_review),
     )
 
 
@@ -303,6 +324,14 @@ class _DatabaseCollector:
             "(`saleor-lengo payments list --status needs_review`).",
             value=f.needs_review,
         )
+        held = GaugeMetricFamily(
+            "saleor_lengo_payouts",
+            "Refund payouts by state; needs_review: the app cannot tell whether money left "
+            "(`saleor-lengo payouts list --status needs_review`).",
+            labels=["state"],
+        )
+        held.add_metric(["needs_review"], f.payouts_needs_review)
+        yield held
 
 
 class _Forward:

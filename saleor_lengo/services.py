@@ -63,6 +63,8 @@ class Services:
     outbox_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Wakes the reconciler when payments it may take over were freed (a dead process's leases).
     reconcile_signal: asyncio.Event = field(default_factory=asyncio.Event)
+    # Wakes the payout worker when a payout was recorded or its callback came (flows/payout_worker.py).
+    payout_signal: asyncio.Event = field(default_factory=asyncio.Event)
     # Which Saleor installations this process's relay finds unreachable (saleor/circuit.py).
     circuits: Circuits = field(default_factory=Circuits)
     _tasks: set[asyncio.Task[Any]] = field(default_factory=set)
@@ -81,7 +83,7 @@ class Services:
         self.leases.on_freed.append(self._wake_loops)
 
     def _wake_loops(self) -> None:
-        for signal in (self.outbox_signal, self.callback_signal, self.reconcile_signal):
+        for signal in (self.outbox_signal, self.callback_signal, self.reconcile_signal, self.payout_signal):
             signal.set()
 
     def spawn(self, coro: Coroutine[Any, Any, Any], name: str = "background") -> None:

@@ -9,7 +9,7 @@ from typing import Any
 from saleor_lengo.callbacks import confirm as callback_confirmation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.outbox import relay
-from saleor_lengo.flows import reconcile
+from saleor_lengo.flows import payout_worker, reconcile
 from saleor_lengo import uninstall
 from saleor_lengo.services import Services
 
@@ -24,6 +24,8 @@ LOOPS: list[Callable[[Services], Coroutine[Any, Any, None]]] = [
     # Confirms callbacks whose status check failed, or that waited for their pay_id.
     callback_confirmation.run_forever,
     reconcile.run_forever,
+    # Refund payouts: from a recorded payout to money on the payer's wallet (flows/payout_worker.py).
+    payout_worker.run_forever,
     # Erases the secrets of installations uninstalled longer ago than the grace period.
     uninstall.run_forever,
 ]

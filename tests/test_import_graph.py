@@ -32,6 +32,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
         ),
     ),
     ("payment core", frozenset({"payments"})),
+    ("payout core", frozenset({"payouts"})),
     ("Lengo Pay's API", frozenset({"lengo"})),
     ("configurations", frozenset({"configurations"})),
     ("Saleor's API and installations", frozenset({"saleor"})),
@@ -52,7 +53,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
 ]
 
 # The payment core and what it may use: nothing of these.
-CORE = frozenset({"payments", "money"})
+CORE = frozenset({"payments", "payouts", "money"})
 ABOVE_CORE = frozenset({"saleor", "lengo", "web", "app_api", "commands", "cli", "callbacks", "outbox", "flows"})
 
 

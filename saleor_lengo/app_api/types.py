@@ -115,6 +115,12 @@ class Configuration:
     return_url_patterns: list[str]
     default_return_url: str | None
     channels: list[str] = strawberry.field(description="Saleor channel ids or slugs mapped to it.")
+    payout_mode: str = strawberry.field(
+        default="off", description="Refunds paid out to the payer's wallet: off, automatic or approval."
+    )
+    payout_daily_limit: str | None = strawberry.field(
+        default=None, description="The most paid out over any 24 hours, in the configuration's currency."
+    )
 
     @classmethod
     def of(cls, c: config_store.Configuration) -> Configuration:
@@ -132,6 +138,8 @@ class Configuration:
             return_url_patterns=list(c.return_url_patterns),
             default_return_url=c.default_return_url,
             channels=list(c.channels),
+            payout_mode=c.payout_mode,
+            payout_daily_limit=public["payoutDailyLimit"],
         )
 
 
@@ -351,6 +359,8 @@ class ConfigurationInput:
     max_amount: str | None = None
     return_url_patterns: list[str] = strawberry.field(default_factory=list)
     default_return_url: str | None = None
+    payout_mode: str = "off"
+    payout_daily_limit: str | None = None
 
     def to_domain(self) -> config_store.ConfigurationInput:
         return config_store.ConfigurationInput(
@@ -364,6 +374,8 @@ class ConfigurationInput:
             max_amount=self.max_amount,
             return_url_patterns=tuple(p for p in self.return_url_patterns if p.strip()),
             default_return_url=self.default_return_url or None,
+            payout_mode=self.payout_mode,
+            payout_daily_limit=self.payout_daily_limit or None,
         )
 
 
@@ -389,6 +401,8 @@ class ConfigurationChanges:
     max_amount: str | None = strawberry.UNSET
     return_url_patterns: list[str] | None = strawberry.UNSET
     default_return_url: str | None = strawberry.UNSET
+    payout_mode: str | None = strawberry.UNSET
+    payout_daily_limit: str | None = strawberry.UNSET
 
     def merged(self, current: config_store.Configuration) -> config_store.ConfigurationInput:
         """The whole input a save needs: these changes over what `current` holds."""
@@ -420,6 +434,11 @@ class ConfigurationChanges:
             max_amount=max_amount,
             return_url_patterns=tuple(p for p in patterns if p.strip()),
             default_return_url=pick(self.default_return_url, current.default_return_url) or None,
+            payout_mode=pick(self.payout_mode, current.payout_mode) or "off",
+            payout_daily_limit=pick(
+                self.payout_daily_limit,
+                None if current.payout_daily_limit is None else format(current.payout_daily_limit, "f"),
+            ),
         )
 
 

@@ -73,6 +73,17 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "Without any, only loopback URLs are accepted",
     )
     p.add_argument("--default-return-url", metavar="URL", help="used when the storefront sends no returnUrl")
+    p.add_argument(
+        "--payouts",
+        choices=["off", "automatic", "approval"],
+        help="refunds paid out to the payer's mobile-money wallet from the Lengo balance: off (default; refund by hand), "
+        "automatic (paid out when Saleor asks), approval (recorded, paid out once approved)",
+    )
+    p.add_argument(
+        "--payout-daily-limit",
+        metavar="AMOUNT",
+        help="the most paid out over any 24 hours, in the configuration's currency; required unless --payouts off",
+    )
     p.add_argument("--no-check", action="store_true", help="save without checking the credentials with Lengo")
     p.set_defaults(run=run)
 
@@ -123,6 +134,8 @@ def _input(args: argparse.Namespace, key: str | None, existing: Configuration | 
             max_amount=args.max_amount,
             return_url_patterns=tuple(args.return_url_pattern or ()),
             default_return_url=args.default_return_url,
+            payout_mode=args.payouts or "off",
+            payout_daily_limit=args.payout_daily_limit,
         )
     if args.environment or args.lengo_url:
         environment, lengo_url = args.environment or existing.environment, args.lengo_url
@@ -139,6 +152,10 @@ def _input(args: argparse.Namespace, key: str | None, existing: Configuration | 
         max_amount=args.max_amount if args.max_amount is not None else _plain(existing.max_amount),
         return_url_patterns=tuple(args.return_url_pattern) if args.return_url_pattern else existing.return_url_patterns,
         default_return_url=args.default_return_url if args.default_return_url is not None else existing.default_return_url,
+        payout_mode=args.payouts or existing.payout_mode,
+        payout_daily_limit=(
+            args.payout_daily_limit if args.payout_daily_limit is not None else _plain(existing.payout_daily_limit)
+        ),
     )
 
 
@@ -240,6 +257,11 @@ def run(args: argparse.Namespace) -> int:
         print(
             "Note: no --return-url-pattern, so only loopback (localhost) return URLs are accepted; "
             "add one that matches your storefront's return URL."
+        )
+    if config.payout_mode != "off":
+        print(
+            f"Refunds are paid out to the payer's wallet ({config.payout_mode}), at most "
+            f"{format(config.payout_daily_limit or 0, 'f')} {config.currencies[0]} over any 24 hours."
         )
     if config.environment != "production":
         print(f"Note: payments through this configuration are TEST PAYMENTS ({config.environment}).")

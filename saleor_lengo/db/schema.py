@@ -67,6 +67,9 @@ configurations = Table(
     Column("default_return_url", String(2048)),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
+    # Refunds paid out to the payer's wallet: off | automatic | approval, and the most paid out over 24 h.
+    Column("payout_mode", String(16), nullable=False, server_default="off"),
+    Column("payout_daily_limit", String(64)),
     UniqueConstraint("installation_id", "name", name="uq_configurations_installation_name"),
 )
 
@@ -120,6 +123,10 @@ payments = Table(
     Column("callbacks_not_kept", Integer, nullable=False, server_default="0"),
     # The reconciler holding the payment (a `lease_holders` id; db/leases.py).
     Column("lease_owner", String(64)),
+    # The payer's number as Lengo's status gave it when it confirmed the payment paid
+    # (never a callback's): the only place a refund payout may go.
+    Column("payer_account_enc", Text),
+    Column("payer_account_masked", String(32)),
     UniqueConstraint("installation_id", "saleor_transaction_id", name="uq_payments_installation_transaction"),
 )
 
@@ -257,4 +264,48 @@ action_answers = Table(
     UniqueConstraint(
         "installation_id", "saleor_transaction_id", "action", "issued_at", name="uq_action_answers_request"
     ),
+)
+
+# Refunds paid out of the merchant's Lengo balance to the payer's wallet (a cash-in), one row
+# per refund request (saleor_lengo/payouts/).
+payouts = Table(
+    "payouts",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("payment_id", String(32), ForeignKey("payments.id", ondelete="CASCADE"), nullable=False, index=True),
+    Column("installation_id", Integer, ForeignKey("installations.id", ondelete="CASCADE"), nullable=False),
+    Column("configuration_id", Integer, ForeignKey("configurations.id"), nullable=False),
+    Column("saleor_transaction_id", String(255), nullable=False),
+    # The refund's own pspReference in Saleor.
+    Column("psp_reference", String(512), nullable=False, unique=True),
+    # sha256 of (transaction id, the request's issuedAt, amount): one payout per refund request.
+    Column("idempotency_key", String(64), nullable=False, unique=True),
+    Column("amount", String(64), nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("type_account", String(16), nullable=False),
+    Column("account_enc", Text, nullable=False),
+    Column("account_masked", String(32), nullable=False),
+    Column("account_digest", String(64), nullable=False),
+    Column("state", String(32), nullable=False),
+    # "<configuration>:<account digest>" while a cash-in to that account may be on its way: one at a time.
+    Column("in_flight", String(128), unique=True),
+    # When the cash-in request started; set (and committed) before it is sent.
+    Column("request_started_at", Float),
+    # Lengo's pay_id of the cash-in: linked to one payout only.
+    Column("cashin_pay_id", String(512), unique=True),
+    Column("cashin_status", String(64)),
+    Column("callback_token_digest", String(64), unique=True),
+    Column("saleor_confirmed_at", Float),
+    Column("failed_at", Float),
+    # A failed payout's share of the ledger and of the daily limit is given back then.
+    Column("released_at", Float),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_check_at", Float, index=True),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
+    Column("reason", Text),
+    Column("resolved_by", String(255)),
+    Column("resolution_note", Text),
+    Column("created_at", Float, nullable=False, index=True),
+    Column("updated_at", Float, nullable=False),
 )

@@ -42,10 +42,12 @@ NO_PAYMENT_REFERENCE = "no-lengo-payment"
 class Answer:
     """What a handler decided; `render` turns it into Saleor's JSON."""
 
-    result: str  # CANCEL_SUCCESS, CANCEL_FAILURE, REFUND_FAILURE, CHARGE_FAILURE, ...
+    result: str | None  # CANCEL_SUCCESS, CANCEL_FAILURE, REFUND_FAILURE, ...; None: answered later (async)
     message: str
     # None leaves the Dashboard's buttons as they are; a tuple replaces them.
     actions: tuple[str, ...] | None = None
+    # An async answer's own pspReference (a payout's): Saleor records a *_REQUEST event with it.
+    psp_reference: str | None = None
 
 
 Decide = Callable[[Services, Payment | None, ActionRequest], Awaitable[Answer]]
@@ -69,6 +71,13 @@ def available_actions(payment: Payment) -> tuple[str, ...]:
 
 
 def render(answer: Answer, payment: Payment | None, request: ActionRequest, action: str) -> dict[str, Any]:
+    if answer.result is None:
+        # The outcome comes later, through the outbox; never a *_REQUEST result here (PAYMENT-APPS.md §4).
+        assert answer.psp_reference is not None
+        async_body: dict[str, Any] = {"pspReference": answer.psp_reference}
+        if answer.actions is not None:
+            async_body["actions"] = list(answer.actions)
+        return async_body
     body: dict[str, Any] = {
         "result": answer.result,
         "pspReference": action_psp_reference(reference_base(payment, request), action, request.issued_at),
@@ -144,7 +153,7 @@ async def answer_once(
             raise
         log.info("action_request_raced", action=action, result=winner.get("result"))
         return winner
-    log.info("action_request_answered", action=action, result=body["result"],
+    log.info("action_request_answered", action=action, result=body.get("result", "async"),
              payment_id=payment.id if payment else None, state=payment.state.value if payment else None)
     return body
 

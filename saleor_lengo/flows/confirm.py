@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from saleor_lengo.crypto import mask
 from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.client import PaymentStatus
+from saleor_lengo.flows.payout_request import offer_refund
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import AmountError, Money, Unholdable, parse_amount
 from saleor_lengo.payments import store
@@ -45,6 +47,17 @@ def _shown(reported: Decimal | Unholdable | None) -> str:
     if reported is None:
         return "none"
     return str(reported) if isinstance(reported, Unholdable) else format(reported, "f")
+
+
+def payer_account(services: Services, payment: Payment, status: PaymentStatus) -> dict[str, object]:
+    """The payer's number from the status confirming the payment paid, encrypted (where a refund payout may go).
+
+    Only Lengo's authenticated status answer counts: a callback's `Client`
+    comes from an unsigned POST anyone can forge.
+    """
+    if status.account is None or payment.payer_account_enc is not None:
+        return {}
+    return {"payer_account_enc": services.cipher.encrypt(status.account), "payer_account_masked": mask(status.account)}
 
 
 async def apply_status(services: Services, payment_id: str, status: PaymentStatus, *, source: str) -> Outcome:
@@ -90,7 +103,7 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
                     gateway=status.gateway,
                     lengo_status=status.status,
                 )
-            return await transition(
+            outcome = await transition(
                 conn,
                 payment,
                 State.SUCCEEDED,
@@ -99,7 +112,10 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
                 confirmed_amount=paid,
                 gateway=status.gateway,
                 lengo_status=status.status,
+                also=payer_account(services, payment, status),
             )
+            await offer_refund(conn, outcome.payment, outcome.outbox_id)
+            return outcome
         if kind == "failed":
             if payment.state != State.ACTION_REQUIRED:
                 return Outcome(payment, False)

@@ -1,7 +1,10 @@
 """TRANSACTION_REFUND_REQUESTED: Lengo Pay has no refund API.
 
-Every request is answered REFUND_FAILURE (never a success: no money moved)
-with what staff must do by hand. REFUND is never offered in `actions`.
+With payouts on (`configure --payouts`), a paid Orange Money / MTN MoMo
+payment is refunded by a cash-in to the payer's number: answered
+`{pspReference, actions}` and reported later (flows/payout_request.py).
+Every other request is answered REFUND_FAILURE (never a success: no money
+moved) with what staff must do by hand, and REFUND is not offered.
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from saleor_lengo import configurations
+from saleor_lengo.flows.payout_request import destination_type, request_payout
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.money import Money
 from saleor_lengo.page_words import APP_PAGE, RECORD_REFUND
@@ -47,6 +52,10 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
             f"Lengo Pay has no refund API; {APP_PAGE} shows this payment and can ask Lengo for its status again.",
             available_actions(payment),
         )
+    async with services.db.read() as conn:
+        config = await configurations.get_by_id(conn, payment.configuration_id)
+    if config is not None and destination_type(payment, config) is not None:
+        return await request_payout(services, payment, config, request)
     return Answer("REFUND_FAILURE", _by_hand(payment, amount), available_actions(payment))
 
 

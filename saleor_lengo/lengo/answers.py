@@ -9,7 +9,7 @@ Bodies are parsed with `jsonutil.loads`, so JSON numbers arrive as `int` or
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
@@ -46,7 +46,9 @@ class PaymentStatus:
     amount: Decimal | Unholdable | None
     date: str | None  # format unknown, kept as given
     gateway: str | None  # "Orange Money", "MTN MoMo", ...
-    # The payer's `account` (a phone number) is deliberately not kept.
+    # The payer's number (9 digits) when Lengo gave one that is a number: the
+    # only destination a refund payout may use. Personal data: never in a repr.
+    account: str | None = field(default=None, repr=False)
 
     @property
     def outcome(self) -> vocabulary.Outcome:
@@ -59,7 +61,7 @@ class Balance:
     currency: str
 
 
-def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str) -> Any:
+def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str, hide: tuple[str, ...] = ()) -> Any:
     """The JSON of a 2xx answer; any other answer raises the matching LengoError.
 
     `ambiguous`: the request may have changed something (a create), so a lost
@@ -76,7 +78,7 @@ def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str) -> A
         return payload
     if status in (401, 403):
         raise LengoUnauthorized(http_status=status)
-    message = safe_message_of(payload, license_key)
+    message = safe_message_of(payload, license_key, hide)
     if status == 404 and message is None:
         # Lengo's unknown routes answer an HTML page: a wrong base URL or a
         # moved endpoint, not a refusal of this request.
@@ -96,12 +98,15 @@ def json_of(response: httpx.Response, *, ambiguous: bool, license_key: str) -> A
     raise LengoProtocolError(f"Lengo answered HTTP {status}", http_status=status)
 
 
-def safe_message_of(payload: Any, license_key: str) -> str | None:
-    """Lengo's error text, made safe to show: one short line, never the key."""
+def safe_message_of(payload: Any, license_key: str, hide: tuple[str, ...] = ()) -> str | None:
+    """Lengo's error text, made safe to show: one short line, never the key, nor what `hide` holds (a payer's number)."""
     if not isinstance(payload, dict) or not isinstance(payload.get("message"), str):
         return None
     text = CONTROL_CHARS.sub(" ", payload["message"]).strip()
     text = text.replace(license_key, "[redacted]")
+    for value in hide:
+        if value:
+            text = text.replace(value, "••••" + value[-4:])
     return text[:MAX_MESSAGE_CHARS] or None
 
 
@@ -139,6 +144,7 @@ def read_status(payload: Any, pay_id: str) -> PaymentStatus:
         amount=_status_amount(payload.get("amount")),
         date=_optional_text(payload.get("date")),
         gateway=_optional_text(payload.get("gateway")),
+        account=vocabulary.payer_number(payload.get("account")),
     )
 
 

@@ -14,14 +14,16 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 import httpx
 
 from saleor_lengo import jsonutil
 from saleor_lengo.backoff import doubling
-from saleor_lengo.lengo import answers, vocabulary
+from saleor_lengo.lengo import answers, cashin, vocabulary
 from saleor_lengo.lengo.answers import Balance, CreatedPayment, PaymentStatus
+from saleor_lengo.lengo.cashin import Cashin, CashinRequested
 from saleor_lengo.lengo.errors import (
     CallOutcome,
     LengoError,
@@ -36,6 +38,8 @@ from saleor_lengo.outbound_networks import AddressNotAllowed
 
 __all__ = [
     "Balance",
+    "Cashin",
+    "CashinRequested",
     "CreatedPayment",
     "LengoCall",
     "LengoClient",
@@ -51,6 +55,9 @@ STATUS_BUDGET = 8.0
 # a retry still fits.
 STATUS_ATTEMPT_TIMEOUT = 5.0
 BALANCE_TIMEOUT = 8.0
+CASHIN_TIMEOUT = 12.0
+CASHIN_STATUS_TIMEOUT = 8.0
+HISTORY_TIMEOUT = 15.0
 CONNECT_TIMEOUT = 3.0
 # Lengo answers a few hundred bytes of JSON; more is read no further.
 MAX_ANSWER_BYTES = 256 * 1024
@@ -59,7 +66,7 @@ MAX_BACKOFF = 2.0
 # An attempt with less time than this left is not worth starting.
 MIN_ATTEMPT_TIMEOUT = 0.5
 
-Operation = Literal["create_payment", "payment_status", "balance"]
+Operation = Literal["create_payment", "payment_status", "balance", "cashin_request", "cashin_status", "cashin_history"]
 T = TypeVar("T")
 
 # Errors raised before a single byte of the request left: nothing can have
@@ -217,6 +224,56 @@ class LengoClient:
             parse=_balance,
         )
 
+    async def cashin_request(
+        self, amount: Money, *, type_account: str, account: str, callback_url: str | None, timeout: float = CASHIN_TIMEOUT
+    ) -> CashinRequested:
+        """Pay `amount` out of the merchant's balance to `account`. Sent once, never retried here.
+
+        Lengo has no idempotency key for it: the same request sent twice may
+        pay twice. LengoUnavailable means the request provably never reached
+        Lengo (no connection, name not resolved, a 404 page, 408/429: turned
+        away); LengoOutcomeUnknown and LengoProtocolError mean money may have
+        left, and the caller must look for the cash-in before doing anything else.
+        """
+        if callback_url is not None:
+            check_url(callback_url)
+        body: dict[str, Any] = {
+            # A numeric string, as the doc shows.
+            "amount": format(amount.to_lengo(), "f") if isinstance(amount.to_lengo(), Decimal) else str(amount.to_lengo()),
+            "currency": amount.currency,
+            "websiteid": self._credentials.website_id,
+            "type_account": type_account,
+            "account": account,
+        }
+        if callback_url is not None:
+            body["callback_url"] = callback_url
+        return await self._attempt(
+            "cashin_request",
+            "POST",
+            vocabulary.CASHIN_REQUEST_PATH,
+            body,
+            timeout,
+            ambiguous=True,
+            parse=lambda payload: _cashin_requested(payload, amount),
+            hide=(account,),
+        )
+
+    async def cashin_status(self, pay_id: str, *, timeout: float = CASHIN_STATUS_TIMEOUT) -> Cashin:
+        if not pay_id:
+            raise ValueError("pay_id is empty")
+        body = {"pay_id": pay_id, "websiteid": self._credentials.website_id}
+        return await self._attempt(
+            "cashin_status", "POST", vocabulary.CASHIN_STATUS_PATH, body, timeout, ambiguous=False,
+            parse=lambda payload: _cashin_status(payload, pay_id),
+        )
+
+    async def cashin_history(self, *, timeout: float = HISTORY_TIMEOUT) -> list[Cashin]:
+        body = {"websiteid": self._credentials.website_id}
+        return await self._attempt(
+            "cashin_history", "POST", vocabulary.CASHIN_HISTORY_PATH, body, timeout, ambiguous=False,
+            parse=_cashin_history,
+        )
+
     # --- One attempt ----------------------------------------------------------
 
     async def _attempt(
@@ -229,6 +286,7 @@ class LengoClient:
         *,
         ambiguous: bool,
         parse: Callable[[Any], tuple[T, str]],
+        hide: tuple[str, ...] = (),
     ) -> T:
         """Send once, map the answer, record it. `ambiguous`: a lost answer may hide a change."""
         started_at = self._now()
@@ -237,7 +295,9 @@ class LengoClient:
         try:
             response = await self._exchange(method, path, body, timeout, ambiguous=ambiguous)
             http_status = response.status_code
-            payload = answers.json_of(response, ambiguous=ambiguous, license_key=self._credentials.license_key)
+            payload = answers.json_of(
+                response, ambiguous=ambiguous, license_key=self._credentials.license_key, hide=hide
+            )
             result, detail = parse(payload)
         except LengoError as exc:
             if exc.http_status is None:
@@ -335,3 +395,18 @@ def _status(payload: Any, pay_id: str) -> tuple[PaymentStatus, str]:
 def _balance(payload: Any) -> tuple[Balance, str]:
     balance = answers.read_balance(payload)
     return balance, f"balance={balance.balance} {answers.shown(balance.currency, 8)}"
+
+
+def _cashin_requested(payload: Any, amount: Money) -> tuple[CashinRequested, str]:
+    requested = cashin.read_requested(payload)
+    return requested, f"cash-in pay_id={requested.pay_id} amount={amount}"
+
+
+def _cashin_status(payload: Any, pay_id: str) -> tuple[Cashin, str]:
+    found = cashin.read_status(payload, pay_id)
+    return found, f"cash-in pay_id={found.pay_id} status={answers.shown(found.status)}"
+
+
+def _cashin_history(payload: Any) -> tuple[list[Cashin], str]:
+    entries = cashin.read_history(payload)
+    return entries, f"cash-in history: {len(entries)} entries"

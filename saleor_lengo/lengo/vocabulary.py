@@ -88,3 +88,66 @@ CALLBACK_CLIENT_FIELD: Final = "Client"
 
 # One probe refused 100 GNF and accepted 1,000 GNF; the real floor is unknown.
 MIN_GNF_AMOUNT: Final = 1000  # seen (bounds only)
+
+
+# --- Cash-in (payouts from the merchant's balance) --------------------------
+
+CASHIN_REQUEST_PATH: Final = "/api/v2/cashin/request"  # doc
+CASHIN_STATUS_PATH: Final = "/api/v2/cashin/transaction"  # doc
+CASHIN_HISTORY_PATH: Final = "/api/v1/cashin/all-transactions"  # doc
+
+# `type_account` of a cash-in: where the money goes (doc).
+ORANGE_MONEY_ACCOUNT: Final = "lp-om-gn"
+MTN_MOMO_ACCOUNT: Final = "lp-momo-gn"
+# Cash-ins are documented in GNF only.
+CASHIN_CURRENCY: Final = "GNF"
+# What a refused cash-in for a too-small balance says: undocumented (guess; the simulator answers it).
+MESSAGE_INSUFFICIENT_BALANCE: Final = "Insufficient balance"
+
+# The payment status's `gateway` spellings are not documented (API.md): the
+# words each is recognised by, matched on the lowercased letters only.
+_ORANGE_WORDS: Final = ("orange",)
+_MOMO_WORDS: Final = ("mtn", "momo", "mobilemoney")
+
+
+def payout_account_type(gateway: str | None) -> str | None:
+    """The cash-in `type_account` for a payment made with `gateway`, or None: not payable out.
+
+    Loose on purpose ("Orange Money", "ORANGE_MONEY", "orange-money" are one
+    method), strict in what it accepts: a gateway naming both, or neither
+    (cards, crypto, Kulu, Soutra Money, an unknown word), is refused.
+    """
+    if not gateway:
+        return None
+    letters = "".join(ch for ch in gateway.lower() if ch.isalpha())
+    orange = any(word in letters for word in _ORANGE_WORDS)
+    momo = any(word in letters for word in _MOMO_WORDS)
+    if orange and not momo:
+        return ORANGE_MONEY_ACCOUNT
+    if momo and not orange:
+        return MTN_MOMO_ACCOUNT
+    return None
+
+
+def payer_number(value: object) -> str | None:
+    """A payer's mobile-money number as cash-in wants it (9 digits), or None when it is not one.
+
+    The status answer's `account` was seen as a string; the cash-in doc shows a
+    JSON number. An international form (224 + 9 digits) is brought back to
+    the local one; anything else is not a number money can be sent to.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        text = str(value)
+    elif isinstance(value, str):
+        text = value.strip().replace(" ", "")
+        if text.startswith("+"):
+            text = text[1:]
+    else:
+        return None
+    if not text.isascii() or not text.isdigit():
+        return None
+    if len(text) == 12 and text.startswith("224"):
+        text = text[3:]
+    return text if len(text) == 9 else None

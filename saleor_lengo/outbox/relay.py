@@ -344,10 +344,10 @@ def variables(row: Any) -> dict[str, Any]:
     }
     if row.external_url:
         values["externalUrl"] = row.external_url
-    actions = json.loads(row.available_actions or "[]")
+    actions = json.loads(row.available_actions or "null")
     # Saleor replaces the transaction's actions with any list it is given,
-    # an empty one included; a row without actions leaves them as they are.
-    if actions:
+    # an empty one included; a row without a list (null) leaves them as they are.
+    if actions is not None:
         values["availableActions"] = actions
     return values
 

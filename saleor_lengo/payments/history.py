@@ -219,7 +219,7 @@ async def history(conn: Tx, payment: Payment) -> History:
             "amount": r.amount,
             "currency": r.currency,
             "message": r.message,
-            "availableActions": json.loads(r.available_actions),
+            "availableActions": json.loads(r.available_actions) or [],
             "delivery": r.state,
             "attempts": r.attempts,
             "nextAttemptAt": when(r.next_attempt_at) if r.state == "pending" else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -58,6 +58,9 @@ class Payment:
     check_attempts: int
     last_status_at: float | None
     lease_until: float | None
+    # The payer's number (encrypted) from the status that confirmed the payment paid: where a payout may go.
+    payer_account_enc: str | None = field(default=None, repr=False)
+    payer_account_masked: str | None = None
 
     @classmethod
     def from_row(cls, row: Any) -> Payment:
@@ -92,6 +95,8 @@ class Payment:
             check_attempts=m["check_attempts"],
             last_status_at=m["last_status_at"],
             lease_until=m["lease_until"],
+            payer_account_enc=m["payer_account_enc"],
+            payer_account_masked=m["payer_account_masked"],
         )
 
     @property

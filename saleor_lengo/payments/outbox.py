@@ -35,8 +35,9 @@ async def enqueue(
     message: str,
     now: float,
     psp_reference: str | None = None,
-    available_actions: tuple[str, ...] = (),
+    available_actions: tuple[str, ...] | None = None,
 ) -> int:
+    """One event for Saleor; `available_actions`: None leaves the Dashboard's buttons as they are, a tuple replaces them."""
     psp = psp_reference or payment.pay_id
     if not psp:
         raise ValueError("an event needs a pspReference")
@@ -52,7 +53,7 @@ async def enqueue(
             "currency": payment.currency,
             "message": event_message(payment, message),
             "external_url": payment.payment_url,
-            "available_actions": json.dumps(list(available_actions)),
+            "available_actions": json.dumps(None if available_actions is None else list(available_actions)),
             "event_time": now,
             "state": "pending",
             "attempts": 0,

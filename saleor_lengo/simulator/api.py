@@ -62,6 +62,23 @@ class SimPayment:
 
 
 @dataclass
+class SimCashin:
+    """A payout from a merchant's balance to a payer's wallet."""
+
+    pay_id: str
+    website_id: str
+    amount: Decimal
+    currency: str
+    type_account: str
+    account: str
+    callback_url: str | None
+    status: str
+    created_at: datetime
+    # Status reads still to come before the status settles (`LengoState.cashin_statuses`).
+    script: list[str] = field(default_factory=list)
+
+
+@dataclass
 class LengoState:
     """Everything the simulator knows, and every switch that makes it misbehave."""
 
@@ -87,6 +104,17 @@ class LengoState:
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
     now: Callable[[], datetime] = _utcnow
     payments: dict[str, SimPayment] = field(default_factory=dict)
+    # Money on merchants' balances beyond their paid payments (website id → GNF).
+    funds: dict[str, Decimal] = field(default_factory=dict)
+    cashins: dict[str, SimCashin] = field(default_factory=dict)
+    # What each status read of a new cash-in reports, in turn; the last one stays
+    # (["FAILED", "SUCCESS"]: failure first, then success).
+    cashin_statuses: list[str] = field(default_factory=lambda: [lengo.SUCCESS])
+    # The next N cash-in requests are carried out, then answered 500 / left hanging: accepted, answer lost.
+    cashin_then_fail: int = 0
+    cashin_then_hang: int = 0
+    # Money that reached payers' wallets (account → GNF): what a payout is for.
+    wallets: dict[str, Decimal] = field(default_factory=dict)
     # (method, path as sent, still percent-encoded) of every request received.
     calls: list[tuple[str, str]] = field(default_factory=list)
 
@@ -108,7 +136,8 @@ class LengoState:
         return self.set_status(pay_id, lengo.FAILED, gateway, account)
 
     def balance(self, website_id: str) -> Decimal:
-        return sum(
+        """Paid payments and funds, less every cash-in not failed (a pending one is held already)."""
+        paid = sum(
             (
                 p.amount
                 for p in self.payments.values()
@@ -116,6 +145,43 @@ class LengoState:
             ),
             Decimal(0),
         )
+        out = sum(
+            (c.amount for c in self.cashins.values() if c.website_id == website_id and c.status != lengo.FAILED),
+            Decimal(0),
+        )
+        return paid + self.funds.get(website_id, Decimal(0)) - out
+
+    def settle_cashin(self, pay_id: str, status: str) -> SimCashin:
+        """Move a cash-in to `status` now (SUCCESS puts the money on the payer's wallet, once)."""
+        cashin = self.cashins[pay_id]
+        cashin.script = []
+        self._set_cashin(cashin, status)
+        return cashin
+
+    def _set_cashin(self, cashin: SimCashin, status: str) -> None:
+        if status == lengo.SUCCESS and cashin.status != lengo.SUCCESS:
+            self.wallets[cashin.account] = self.wallets.get(cashin.account, Decimal(0)) + cashin.amount
+        elif status != lengo.SUCCESS and cashin.status == lengo.SUCCESS:
+            self.wallets[cashin.account] -= cashin.amount
+        cashin.status = status
+
+    def read_cashin(self, pay_id: str) -> SimCashin:
+        """A status read: the cash-in moves one step along its script."""
+        cashin = self.cashins[pay_id]
+        if cashin.script:
+            self._set_cashin(cashin, cashin.script.pop(0))
+        return cashin
+
+    def cashin_answer(self, cashin: SimCashin) -> dict[str, Any]:
+        return {
+            "status": cashin.status,
+            "pay_id": cashin.pay_id,
+            "amount": cashin.amount,
+            # A JSON number, as in the doc's example.
+            "account": int(cashin.account),
+            "date": cashin.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            "gateway": "Orange Money" if cashin.type_account == lengo.ORANGE_MONEY_ACCOUNT else "MTN MoMo",
+        }
 
     # --- Callbacks ----------------------------------------------------------
 
@@ -167,6 +233,21 @@ class LengoState:
                 )
             statuses.append(response.status_code)
         return statuses
+
+
+    async def send_cashin_callback(self, pay_id: str, http: httpx.AsyncClient) -> int:
+        """POST the cash-in callback Lengo's doc describes (`account`, not `Client`); its HTTP status."""
+        cashin = self.cashins[pay_id]
+        if cashin.callback_url is None:
+            raise ValueError(f"cash-in {pay_id} has no callback_url")
+        body = {"pay_id": cashin.pay_id, "status": cashin.status, "amount": cashin.amount,
+                "message": "Transaction Successful" if cashin.status == lengo.SUCCESS else "Transaction Failed",
+                "account": cashin.account}
+        response = await http.post(
+            cashin.callback_url, content=jsonutil.dumps(body), headers={"Content-Type": "application/json"},
+            follow_redirects=False,
+        )
+        return response.status_code
 
 
 def _form_fields(body: dict[str, Any]) -> dict[str, str]:
@@ -349,11 +430,80 @@ async def balance(request: Request) -> Response:
     return _json({"status": lengo.ANSWER_SUCCESS, "balance": state.balance(website_id), "currency": "GNF"})
 
 
+async def cashin_request(request: Request) -> Response:
+    state: LengoState = request.app.state.lengo
+    if (early := await _misbehave(request)) is not None:
+        return early
+    body = await _json_body(request)
+    names = ("amount", "currency", "websiteid", "type_account", "account")
+    if body is None or not _present(body, *names):
+        return _refused(lengo.MESSAGE_MISSING_FIELDS)
+    currency = str(body["currency"]).upper()
+    # The doc sends the amount as a string; a number is taken too.
+    amount = _acceptable_amount(state, body["amount"], currency)
+    account = lengo.payer_number(body["account"]) if isinstance(body["account"], str) else None
+    if amount is None or currency != lengo.CASHIN_CURRENCY:
+        return _refused(lengo.MESSAGE_UNSUPPORTED_AMOUNT)
+    if account is None or body["type_account"] not in (lengo.ORANGE_MONEY_ACCOUNT, lengo.MTN_MOMO_ACCOUNT):
+        return _refused(lengo.MESSAGE_MISSING_FIELDS)
+    website_id = str(body["websiteid"])
+    if amount > state.balance(website_id):
+        return _refused(lengo.MESSAGE_INSUFFICIENT_BALANCE)
+    pay_id = state.new_pay_id()
+    script = list(state.cashin_statuses)
+    state.cashins[pay_id] = SimCashin(
+        pay_id=pay_id,
+        website_id=website_id,
+        amount=amount,
+        currency=currency,
+        type_account=str(body["type_account"]),
+        account=account,
+        callback_url=_optional_str(body.get("callback_url")),
+        status=lengo.PENDING,
+        created_at=state.now(),
+        script=script,
+    )
+    if state.cashin_then_fail > 0:
+        state.cashin_then_fail -= 1
+        return _server_error()
+    if state.cashin_then_hang > 0:
+        state.cashin_then_hang -= 1
+        await asyncio.sleep(state.hang_seconds)
+    return _json({"status": lengo.ANSWER_SUCCESS, "pay_id": pay_id, "message": "Request received successfully"})
+
+
+async def cashin_status(request: Request) -> Response:
+    state: LengoState = request.app.state.lengo
+    if (early := await _misbehave(request)) is not None:
+        return early
+    body = await _json_body(request)
+    if body is None or not _present(body, "pay_id", "websiteid"):
+        return _refused(lengo.MESSAGE_MISSING_FIELDS)
+    cashin = state.cashins.get(str(body["pay_id"]))
+    if cashin is None or cashin.website_id != str(body["websiteid"]):
+        return _refused(lengo.MESSAGE_NOT_FOUND, 404)  # doc: 404 for an unknown pay_id
+    return _json(state.cashin_answer(state.read_cashin(cashin.pay_id)))
+
+
+async def cashin_history(request: Request) -> Response:
+    state: LengoState = request.app.state.lengo
+    if (early := await _misbehave(request)) is not None:
+        return early
+    body = await _json_body(request)
+    if body is None or not _present(body, "websiteid"):
+        return _refused(lengo.MESSAGE_MISSING_FIELDS)
+    website_id = str(body["websiteid"])
+    return _json([state.cashin_answer(c) for c in state.cashins.values() if c.website_id == website_id])
+
+
 def create_app(state: LengoState) -> Starlette:
     app = Starlette(
         routes=[
             Route(lengo.CREATE_PAYMENT_PATH, create_payment, methods=["POST"]),
             Route(lengo.PAYMENT_STATUS_PATH, payment_status, methods=["POST"]),
+            Route(lengo.CASHIN_REQUEST_PATH, cashin_request, methods=["POST"]),
+            Route(lengo.CASHIN_STATUS_PATH, cashin_status, methods=["POST"]),
+            Route(lengo.CASHIN_HISTORY_PATH, cashin_history, methods=["POST"]),
             # ":path" because a site id may hold an encoded "/", which arrives decoded.
             Route(lengo.BALANCE_PATH.replace("{websiteid}", "{websiteid:path}"), balance, methods=["GET"]),
         ],

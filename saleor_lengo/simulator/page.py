@@ -37,6 +37,8 @@ log = get_logger(__name__)
 
 PAGE_PATH = "/pay/{pay_id:path}"  # ":path": a pay_id may hold "/", which arrives decoded
 STATUS_PATH = "/_simulator/payments/{pay_id:path}"
+# What payouts did: every cash-in and the money on each payer's wallet (the simulator's own view).
+CASHINS_PATH = "/_simulator/cashins"
 
 # Lengo retries a failed callback "for a limited period" (doc; schedule unknown):
 # these waits, about a minute in all, after a non-2xx answer or a network error.
@@ -111,6 +113,7 @@ class PaymentPage:
             Route(PAGE_PATH, self.show, methods=["GET"]),
             Route(PAGE_PATH, self.choose, methods=["POST"]),
             Route(STATUS_PATH, self.status, methods=["GET"]),
+            Route(CASHINS_PATH, self.cashins, methods=["GET"]),
         ]
 
     # --- Background callbacks ----------------------------------------------
@@ -243,6 +246,14 @@ class PaymentPage:
             "has_callback_url": payment.callback_url is not None,
             "callbacks": [d.as_json() for d in self.deliveries.get(payment.pay_id, [])],
             "callbacks_in_flight": payment.pay_id in self._tasks,
+        }
+        return Response(jsonutil.dumps(body), media_type="application/json")
+
+    async def cashins(self, request: Request) -> Response:
+        body = {
+            "simulator": True,
+            "cashins": [self.state.cashin_answer(c) for c in self.state.cashins.values()],
+            "wallets": self.state.wallets,
         }
         return Response(jsonutil.dumps(body), media_type="application/json")
 

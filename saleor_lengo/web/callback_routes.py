@@ -18,6 +18,7 @@ from starlette.routing import Route
 
 from saleor_lengo import metrics
 from saleor_lengo.callbacks import confirm, receive
+from saleor_lengo.flows import payout_callback as payout_callback_flow
 from saleor_lengo.logs import get_logger
 from saleor_lengo.services import Services
 from saleor_lengo.web.responses import BodyTooLarge, error, json_response, read_body
@@ -28,6 +29,8 @@ log = get_logger(__name__)
 MAX_CALLBACK_BYTES = 16 * 1024
 CALLBACK_PREFIX = "/api/lengo/callback/"
 CALLBACK_PATH = CALLBACK_PREFIX + "{token}"
+# A cash-in's callback (flows/payout_callback.py): under the same prefix, so its token stays out of the logs too.
+PAYOUT_CALLBACK_PATH = CALLBACK_PREFIX + "payout/{token}"
 
 
 async def callback(request: Request) -> Response:
@@ -69,9 +72,25 @@ async def callback(request: Request) -> Response:
     return json_response({"received": True})
 
 
+async def payout_callback(request: Request) -> Response:
+    """Only a hint: the payout's cash-in is checked with Lengo, whatever the body says."""
+    services: Services = request.app.state.services
+    try:
+        await read_body(request, MAX_CALLBACK_BYTES)
+    except BodyTooLarge:
+        return error(413, "Body too large.")
+    try:
+        known = await payout_callback_flow.nudge(services, request.path_params["token"])
+    except (SQLAlchemyError, OSError):
+        log.exception("payout_callback_not_recorded")
+        return error(503, "Could not record the callback; send it again.")
+    return json_response({"received": True}) if known else Response(status_code=404)
+
+
 def routes() -> list[Route]:
     counted = metrics.counted(callback, metrics.callback_answered)
     return [
+        Route(PAYOUT_CALLBACK_PATH, payout_callback, methods=["POST"]),
         Route(CALLBACK_PATH, counted, methods=["POST"]),
         Route(CALLBACK_PATH + "/", counted, methods=["POST"]),
     ]

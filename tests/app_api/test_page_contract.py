@@ -155,3 +155,19 @@ async def test_send_all_again_requeues_every_dead_letter(
         states = dict((await conn.execute(select(outbox.c.id, outbox.c.state))).all())
     assert [states[i] for i in dead] == ["pending"] * 3 and states[delivered] == "delivered"
     assert (await api.ok("mutation { retryAllOutboxEvents }")) == {"retryAllOutboxEvents": 0}
+
+
+async def test_payout_settings_are_kept_by_a_change_that_omits_them_and_refused_on_their_field(
+    api: Api, lengo: LengoState
+) -> None:
+    created = await api.ok(CREATE, {"input": config_input(payoutMode="automatic", payoutDailyLimit="500000"), "skip": True})
+    config_id = created["createConfiguration"]["id"]
+    update = """mutation($id: ID!, $changes: ConfigurationChanges!) {
+      updateConfiguration(id: $id, changes: $changes, skipCheck: true) { payoutMode payoutDailyLimit } }"""
+
+    kept = await api.ok(update, {"id": config_id, "changes": {"minAmount": "2000"}})
+    assert (kept["updateConfiguration"]["payoutMode"], kept["updateConfiguration"]["payoutDailyLimit"]) == (
+        "automatic", "500000"
+    )
+    refused = await api.fails(update, {"id": config_id, "changes": {"payoutDailyLimit": None}})
+    assert (refused["extensions"]["field"], refused["extensions"]["code"]) == ("payoutDailyLimit", "REQUIRED")

@@ -387,3 +387,34 @@ def test_configurations_list_shows_every_configuration_with_its_key_masked(
 def test_configurations_list_says_when_there_is_none(installed: str, capfd: pytest.CaptureFixture[str]) -> None:
     assert main(["configurations", "list"]) == 0
     assert output(capfd)[0] == "No Lengo configuration yet: see `saleor-lengo configure --help`.\n"
+
+
+# --- payouts -----------------------------------------------------------------------------
+
+
+def test_payouts_are_off_unless_asked_for(
+    installed: str, lengo: LengoState, lengo_url: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LENGO_LICENSE_KEY", LENGO_KEY)
+    assert configure("--no-check", lengo_url=lengo_url) == 0
+    (config,) = stored(installed)
+    assert (config.payout_mode, config.payout_daily_limit) == ("off", None)
+
+
+def test_payouts_on_need_a_daily_limit_and_keep_it_on_a_later_update(
+    installed: str, lengo: LengoState, lengo_url: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LENGO_LICENSE_KEY", LENGO_KEY)
+    assert configure("--no-check", "--payouts", "automatic", lengo_url=lengo_url) == 1
+    assert "a payout daily limit is required when payouts are on" in output(capfd)[1]
+    assert stored(installed) == []
+    assert configure("--no-check", "--payouts", "automatic", "--payout-daily-limit", "1.5", lengo_url=lengo_url) == 1
+    assert configure("--no-check", "--payouts", "automatic", "--payout-daily-limit", "500000", lengo_url=lengo_url) == 0
+    assert "at most 500000 GNF over any 24 hours" in output(capfd)[0]
+
+    assert configure("--no-check", "--min-amount", "2000", lengo_url=lengo_url) == 0
+
+    (config,) = stored(installed)
+    assert (config.payout_mode, str(config.payout_daily_limit)) == ("automatic", "500000")
+    assert configure("--no-check", "--payouts", "off", lengo_url=lengo_url) == 0
+    assert stored(installed)[0].payout_mode == "off"

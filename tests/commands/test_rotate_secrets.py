@@ -51,6 +51,8 @@ def test_every_encrypted_column_is_covered() -> None:
         "installations.token_enc",
         "configurations.license_key_enc",
         "callbacks.client_enc",
+        "payments.payer_account_enc",
+        "payouts.account_enc",
     }
 
 
@@ -69,7 +71,10 @@ async def test_fallback_keys_still_decrypt_and_rotation_lets_them_go(
         Cipher(NEW_KEY).decrypt(old[0])
 
     counts = await rotate_all(services.db, rotating)
-    assert counts == {"installations.token_enc": 1, "configurations.license_key_enc": 1, "callbacks.client_enc": 1}
+    assert counts == {
+        "installations.token_enc": 1, "configurations.license_key_enc": 1, "callbacks.client_enc": 1,
+        "payments.payer_account_enc": 0, "payouts.account_enc": 0,
+    }
     new_only = Cipher(NEW_KEY)
     rotated = await secrets_in(services)
     assert sorted(new_only.decrypt(s) for s in rotated) == sorted([installed.app_token, LENGO_KEY, PHONE])

@@ -9,12 +9,15 @@ exact amount, whatever the callbacks and the processes do.
 
 from __future__ import annotations
 
-import pytest
 import time
+from decimal import Decimal
+
+import pytest
 
 from tests.e2e.fixtures import StackFactory, e2e_database_url, make_stack  # noqa: F401 - fixtures
 from tests.e2e.harness import wait_until
-from tests.e2e.stack import AMOUNT, RETURN_URL, Payment, Stack, return_query
+from tests.e2e.stack import AMOUNT, CHANNEL, RETURN_URL, Payment, Stack, return_query
+from tests.fakes import payloads
 from tests.faults.processes import FaultStackFactory, fault_stack  # noqa: F401 - fixture
 
 # End-to-end: real processes and sockets.
@@ -170,3 +173,33 @@ def _reports_in_flight(stack: Stack) -> bool:
     before = len(stack.fake.reports())
     time.sleep(0.5)
     return len(stack.fake.reports()) != before
+
+
+# --- Refunds paid out ------------------------------------------------------------------
+
+
+def test_an_automatic_refund_of_a_paid_orange_money_payment_reaches_the_payers_wallet_once(
+    make_stack: StackFactory,
+) -> None:
+    stack = ready_stack(make_stack)
+    stack.configure("--payouts", "automatic", "--payout-daily-limit", "1000000", "--no-check")
+    payment = stack.initialize()
+    stack.choose(payment, "orange-money")
+    stack.wait_for_event(payment, "CHARGE_SUCCESS")
+    refund_amount = Decimal(50000)
+
+    body = payloads.action_request(
+        "TRANSACTION_REFUND_REQUESTED", stack.fake.app_id, payment.transaction_id, psp=payment.psp_reference,
+        amount=refund_amount, channel=CHANNEL, charged=payment.amount,
+    )
+    answer = stack.webhook("TRANSACTION_REFUND_REQUESTED", body)
+    assert set(answer) == {"pspReference", "actions"}, answer
+    stack.fake.record_sync_answer(payment.transaction_id, answer, requested=refund_amount)
+
+    [success] = stack.wait_for_event(payment, "REFUND_SUCCESS", timeout=30)
+    assert (success.psp_reference, success.amount) == (answer["pspReference"], refund_amount)
+    seen = stack.http.get(stack.simulator.url + "/_simulator/cashins").json()
+    assert seen["wallets"] == {"624897845": 50000}
+    assert len(seen["cashins"]) == 1
+    time.sleep(1)  # nothing more comes
+    assert len(stack.fake.events(payment.transaction_id, "REFUND_SUCCESS")) == 1

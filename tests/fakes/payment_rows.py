@@ -54,7 +54,7 @@ async def paid_payment(services: Services, fake_saleor: FakeSaleor, lengo: Lengo
     payment = await open_payment(services, fake_saleor, lengo, **kwargs)  # type: ignore[arg-type]
     assert payment.pay_id is not None
     sim = lengo.pay(payment.pay_id)
-    status = PaymentStatus(sim.status, sim.pay_id, sim.amount, None, sim.gateway)
+    status = PaymentStatus(sim.status, sim.pay_id, sim.amount, None, sim.gateway, account=sim.account)
     outcome = await confirm.apply_status(services, payment.id, status, source="process")
     assert outcome.payment.state == State.SUCCEEDED
     fake_saleor.record_sync_answer(

@@ -179,10 +179,15 @@ class FakeSaleor:
         self._event_seq += 1
         return f"VHJhbnNhY3Rpb25FdmVudDo{self._event_seq}"
 
-    def record_sync_answer(self, transaction_id: str, answer: dict[str, Any]) -> None:
+    def record_sync_answer(self, transaction_id: str, answer: dict[str, Any], requested: Decimal = Decimal(0)) -> None:
         """Saleor turns a sync answer into an event, deduplicated like reports."""
         result = answer.get("result")
-        if not result or "pspReference" not in answer:
+        if "pspReference" not in answer:
+            return
+        if not result:
+            # An async answer: Saleor records the request, with the app's pspReference, and waits for the outcome.
+            self._add_event(transaction_id, "REFUND_REQUEST", str(answer["pspReference"]),
+                                       requested, "", "sync")
             return
         amount = Decimal(str(answer.get("amount", "0")))
         self._add_event(transaction_id, str(result), str(answer["pspReference"]), amount, answer.get("message", ""), "sync")
@@ -247,6 +252,17 @@ class FakeSaleor:
                  "message": "Incorrect value provided for the event. Event with given pspReference and type already exists with different amount."}]}
         return {"alreadyProcessed": already, "transactionEvent": {"id": event.id}, "errors": []}
 
+    def _resolve_transaction(self, info: Any, **args: Any) -> dict[str, Any] | None:
+        if not self._authorised(info):
+            raise self._permission_error("HANDLE_PAYMENTS, MANAGE_ORDERS")
+        tx = args.get("id")
+        if tx not in self.transactions:
+            return None
+        return {"id": tx, "events": [
+            {"type": e.type, "pspReference": e.psp_reference, "amount": {"amount": float(e.amount), "currency": "GNF"}}
+            for e in self.transactions[tx]
+        ]}
+
     def reinstall(self) -> None:
         """Delete the app and install it again: Saleor gives it a new id and token, the old token stops working."""
         self.app_id = "QXBwOj" + secrets.token_hex(4)
@@ -307,6 +323,9 @@ class FakeSaleor:
 
             def transactionEventReport(self, info: Any, **args: Any) -> dict[str, Any]:
                 return fake._resolve_report(info, **args)
+
+            def transaction(self, info: Any, **args: Any) -> dict[str, Any] | None:
+                return fake._resolve_transaction(info, **args)
 
         return execute(document, entry.get("variables") or {}, Root(), {"token": token}), 200
 

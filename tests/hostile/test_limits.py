@@ -63,7 +63,8 @@ def post_streamed(app: HostileApp, path: str, body: bytes, headers: dict[str, st
 def test_the_app_serves_the_post_routes_this_file_knows(app: HostileApp) -> None:
     known = {"/api/register", "/graphql", *(e.path for e in SYNC_EVENTS)}
     callback = f"/api/lengo/callback/{app.payment.token}"
-    assert set(post_routes(app)) == known | {callback, callback + "/"}
+    payout_callback = f"/api/lengo/callback/payout/{app.payment.token}"
+    assert set(post_routes(app)) == known | {callback, callback + "/", payout_callback}
 
 
 @pytest.mark.parametrize("streamed", [False, True], ids=["content-length", "chunked"])

@@ -438,3 +438,38 @@ async def test_a_callback_needs_a_callback_url(api: httpx.AsyncClient, state: Le
 
     with pytest.raises(ValueError):
         await state.send_callback(pay_id, api)
+
+
+# --- Cash-in --------------------------------------------------------------------------
+
+
+def cashin_body(**fields: Any) -> bytes:
+    return jsonutil.dumps({
+        "amount": "1000", "currency": "GNF", "websiteid": SITE, "type_account": "lp-om-gn", "account": "624897845",
+        **fields,
+    }).encode()
+
+
+async def test_a_cash_in_answers_lengos_documented_shapes(api: httpx.AsyncClient, state: LengoState) -> None:
+    state.funds[SITE] = Decimal(5000)
+
+    missing = await api.post("/api/v2/cashin/request", content=cashin_body(account=""), headers=AUTH)
+    too_much = await api.post("/api/v2/cashin/request", content=cashin_body(amount="6000"), headers=AUTH)
+    unauthorized = await api.post("/api/v2/cashin/request", content=cashin_body(), headers={"Authorization": "Basic no"})
+    ok = await api.post("/api/v2/cashin/request", content=cashin_body(), headers=AUTH)
+    unknown = await api.post("/api/v2/cashin/transaction", content=jsonutil.dumps({"pay_id": "nope", "websiteid": SITE}),
+                             headers=AUTH)
+    history = await api.post("/api/v1/cashin/all-transactions", content=jsonutil.dumps({"websiteid": SITE}), headers=AUTH)
+    other_site = await api.post("/api/v1/cashin/all-transactions", content=jsonutil.dumps({"websiteid": "x"}), headers=AUTH)
+
+    assert (missing.status_code, missing.json()) == (400, {"status": "ERROR", "message": "Missing body fields"})
+    assert (too_much.status_code, too_much.json()) == (400, {"status": "ERROR", "message": "Insufficient balance"})
+    assert (unauthorized.status_code, unauthorized.json()) == (401, {"error": "Unauthorized !"})
+    assert ok.status_code == 200 and ok.json()["status"] == "Success" and ok.json()["message"]
+    assert unknown.status_code == 404
+    [entry] = history.json()
+    assert (entry["pay_id"], entry["account"], entry["amount"], entry["gateway"]) == (
+        ok.json()["pay_id"], 624897845, 1000, "Orange Money"
+    )
+    assert other_site.json() == []
+    assert state.balance(SITE) == Decimal(4000)

@@ -19,6 +19,7 @@ from saleor_lengo.money import Money, MoneyError
 from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.payouts import ledger
 
 MAX_NOTE = 200
 
@@ -44,12 +45,16 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
             raise ApiError("The refund amount must be above zero.", "AMOUNT_NOT_POSITIVE", "amount")
         if payment.state != State.SUCCEEDED:
             raise ApiError("Only a paid payment can be refunded.", "NOT_PAID")
-        left = refundable(payment)
+        # One ledger with refund payouts: what they may still pay out is not refundable by hand.
+        left = await ledger.refundable(conn, payment)
         if money.amount > left:
+            held = refundable(payment) - left
             raise ApiError(
                 f"At most {Money(left, payment.currency)} can be refunded "
                 f"({Money(payment.charged_amount, payment.currency)} charged, "
-                f"{Money(payment.refunded_amount, payment.currency)} already refunded).",
+                f"{Money(payment.refunded_amount, payment.currency)} already refunded"
+                + (f", {Money(held, payment.currency)} held by payouts in progress" if held > 0 else "")
+                + ").",
                 "AMOUNT_TOO_HIGH",
                 "amount",
             )
@@ -74,6 +79,8 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
             message=message,
             now=now,
             psp_reference=f"{prefix}{int(done) + 1}",
+            # Fully refunded: no Refund button left in the Dashboard (refund payouts may have offered one).
+            available_actions=() if money.amount == left else None,
         )
         await store.update_fields(
             conn, payment.id, refunded_amount=format(payment.refunded_amount + money.amount, "f"), updated_at=now

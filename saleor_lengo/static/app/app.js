@@ -216,7 +216,7 @@
     }, function () { throw new ApiError(t("error.network"), "NETWORK"); });
   }
 
-  var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels";
+  var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels payoutMode payoutDailyLimit";
   var PAYMENT_FIELDS = "id payId state refundStatus lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt";
 
   // --- Navigation -----------------------------------------------------------------------
@@ -687,7 +687,8 @@
     $("config-key-help").textContent = t("config.keyHelp");
     $("config-key").required = true;
     $("config-cancel").hidden = true;
-    ["config-site", "config-key", "config-url", "config-patterns", "config-min", "config-max", "config-default-url"].forEach(function (id) { $(id).value = ""; });
+    ["config-site", "config-key", "config-url", "config-patterns", "config-min", "config-max", "config-default-url", "config-payout-limit"].forEach(function (id) { $(id).value = ""; });
+    $("config-payouts").value = "off";
     state.editing = null;
     clearFieldErrors($("config-form"));
     $("config-name").value = "Lengo";
@@ -713,6 +714,8 @@
     $("config-min").value = c.minAmount || "";
     $("config-max").value = c.maxAmount || "";
     $("config-default-url").value = c.defaultReturnUrl || "";
+    $("config-payouts").value = c.payoutMode || "off";
+    $("config-payout-limit").value = c.payoutDailyLimit || "";
     $("config-cancel").hidden = false;
     clearFieldErrors($("config-form"));
     // What the form showed: a save sends only what differs, so a setting the form
@@ -734,7 +737,9 @@
       minAmount: decimalInput($("config-min").value) || null,
       maxAmount: decimalInput($("config-max").value) || null,
       returnUrlPatterns: lines($("config-patterns").value),
-      defaultReturnUrl: $("config-default-url").value.trim() || null
+      defaultReturnUrl: $("config-default-url").value.trim() || null,
+      payoutMode: $("config-payouts").value,
+      payoutDailyLimit: decimalInput($("config-payout-limit").value) || null
     };
   }
 
