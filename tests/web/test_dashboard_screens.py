@@ -38,7 +38,16 @@ def shots_dir(tmp_path: Path) -> Path:
 
 def fits(page: Merchant) -> None:
     width = page.d.execute_script("return document.documentElement.clientWidth")
-    assert page.d.execute_script("return document.documentElement.scrollWidth") <= width + 1, "horizontal scroll"
+    if page.d.execute_script("return document.documentElement.scrollWidth") <= width + 1:
+        return
+    # Name what sticks out, so a failure says which element to fix.
+    wide = page.d.execute_script(
+        "return [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > arguments[0] + 1)"
+        ".slice(-3).map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + e.getBoundingClientRect().right + ' '"
+        " + (e.textContent || '').slice(0, 80))",
+        width,
+    )
+    raise AssertionError(f"horizontal scroll: {wide}")
 
 
 @pytest.mark.parametrize("theme", ["light", "dark"])
