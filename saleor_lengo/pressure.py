@@ -6,7 +6,7 @@ change, an outbox row each: several times an answer's CPU). In a burst,
 every confirmation run meanwhile delays answers, and a callback answered
 late is one Lengo may send again. A confirmation can wait: its callback is
 a committed row, and the confirmer loop takes it from the table
-(`callbacks/confirm.py`). So while requests arrive faster than
+(`callbacks/confirmation.py`). So while requests arrive faster than
 `BUSY_PER_SECOND` — far above what Lengo and Saleor send one process in
 normal operation — new callbacks are left to that loop instead of a task
 each, and the loop holds its next batch until the burst ends or

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
-from saleor_lengo.callbacks import confirm as callback_confirmation
+from saleor_lengo.callbacks import confirmation as callback_confirmation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.outbox import relay
 from saleor_lengo.flows import payout_worker, reconcile

@@ -208,7 +208,7 @@ def _bounded_or_none(value: object) -> None:
 
 @given(amount=AMOUNT_JSON)
 def test_lengo_status_answers_keep_a_bounded_amount_or_say_why_not(amount: str) -> None:
-    from saleor_lengo.lengo.answers import read_status
+    from saleor_lengo.lengo.responses import read_status
     from saleor_lengo.money import Unholdable
 
     try:

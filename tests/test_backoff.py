@@ -3,7 +3,7 @@ from __future__ import annotations
 import random
 
 from saleor_lengo.backoff import doubling, jittered
-from saleor_lengo.callbacks.confirm import retry_delay as callback_retry_delay
+from saleor_lengo.callbacks.confirmation import retry_delay as callback_retry_delay
 from saleor_lengo.flows.reconcile import backoff_delay
 from saleor_lengo.outbox.relay import retry_delay as outbox_retry_delay
 

@@ -5,7 +5,7 @@ them: if each one cost a status call to Lengo with the merchant's key, a
 flood of forged ones would cost as many calls. So the callbacks of one
 payment share its confirmation: the confirmation that claims the payment's
 gate asks Lengo once and settles every open callback of that payment
-received before it asked (`confirm._settle`); a confirmation that finds
+received before it asked (`confirmation._settle_callbacks`); a confirmation that finds
 the gate closed leaves its row due when the gate reopens, for the
 confirmer loop. A genuine callback is therefore settled by a check that
 starts at most `CHECK_INTERVAL_SECONDS` after it arrived.

@@ -96,7 +96,7 @@ async def _write(db: Database, group: list[tuple[_Work, asyncio.Future[Any]]]) -
                     tx._sqlite_control("ROLLBACK TO grouped_write")
                     tx._sqlite_control("RELEASE grouped_write")
                     del tx._after_commit[hooks:]
-                    _settle(future, exc=exc)
+                    _resolve_future(future, exc=exc)
                     continue
                 tx._sqlite_control("RELEASE grouped_write")
                 done.append((future, value))
@@ -104,17 +104,17 @@ async def _write(db: Database, group: list[tuple[_Work, asyncio.Future[Any]]]) -
         # Not begun or not committed: no write of the group is stored.
         for _work, future in group:
             if isinstance(exc, Exception):
-                _settle(future, exc=exc)
+                _resolve_future(future, exc=exc)
             else:
                 future.cancel()  # the flusher itself was cancelled (shutdown)
         if not isinstance(exc, Exception):
             raise
         return
     for future, value in done:
-        _settle(future, value=value)
+        _resolve_future(future, value=value)
 
 
-def _settle(future: asyncio.Future[Any], *, value: Any = None, exc: BaseException | None = None) -> None:
+def _resolve_future(future: asyncio.Future[Any], *, value: Any = None, exc: BaseException | None = None) -> None:
     if future.done():
         return
     if exc is not None:

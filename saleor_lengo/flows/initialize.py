@@ -47,7 +47,7 @@ from saleor_lengo.logs import get_logger
 from saleor_lengo.money import Money, Problem, Unholdable, minor_units
 from saleor_lengo.page_words import ACCOUNT_CHANGE, ACCOUNT_SETTINGS
 from saleor_lengo.payments import store
-from saleor_lengo.flows import answers
+from saleor_lengo.flows import sync_responses
 from saleor_lengo.payments.errors import ErrorCode, Refusal
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
@@ -222,7 +222,7 @@ async def _refuse_unless_repeat(
     if existing is not None:
         return await answer_repeat(services, existing)
     log.info("initialize_refused", code=refusal.code.value)
-    return answers.refused(refusal, amount=session.action.amount, currency=session.action.currency)
+    return sync_responses.refused(refusal, amount=session.action.amount, currency=session.action.currency)
 
 
 async def find(services: Services, installation_id: int, transaction_id: str) -> Payment | None:
@@ -231,7 +231,7 @@ async def find(services: Services, installation_id: int, transaction_id: str) ->
 
 
 async def render(services: Services, payment: Payment, *, note: str | None = None) -> dict[str, Any]:
-    """`answers.for_payment`, with what a succeeded payment's message needs from its history."""
+    """`sync_responses.for_payment`, with what a succeeded payment's message needs from its history."""
     paid_from: State | None = None
     if payment.state == State.SUCCEEDED:
         async with services.db.read() as conn:
@@ -247,7 +247,7 @@ async def render(services: Services, payment: Payment, *, note: str | None = Non
                 )
             ).scalar()
         paid_from = State(previous) if previous is not None else None
-    return answers.for_payment(payment, note=note, paid_from=paid_from)
+    return sync_responses.for_payment(payment, note=note, paid_from=paid_from)
 
 
 async def _check(services: Services, installation: Installation, session: Session) -> _Checked | Refusal:
@@ -263,7 +263,7 @@ async def _check(services: Services, installation: Installation, session: Sessio
     if refusal:
         return refusal
     assert return_url is not None and isinstance(action.amount, Decimal)  # check_amount refused any other
-    money = Money(answers.amount_of(action.amount, action.currency), action.currency.upper())
+    money = Money(sync_responses.amount_of(action.amount, action.currency), action.currency.upper())
     return _Checked(config, money, return_url)
 
 
@@ -423,7 +423,7 @@ async def _created(
 # --- Repeats ---------------------------------------------------------------------
 
 
-async def settle(services: Services, payment: Payment) -> Payment:
+async def wait_while_creating(services: Services, payment: Payment) -> Payment:
     """Wait a bounded time for a payment another request is creating."""
     deadline = time.monotonic() + REPEAT_WAIT_SECONDS
     while payment.state == State.CREATING:
@@ -442,7 +442,7 @@ async def settle(services: Services, payment: Payment) -> Payment:
 
 async def answer_repeat(services: Services, payment: Payment) -> dict[str, Any]:
     log.info("initialize_repeat", payment_id=payment.id, state=payment.state.value)
-    return await render(services, await settle(services, payment))
+    return await render(services, await wait_while_creating(services, payment))
 
 
 async def _abandon(services: Services, payment_id: str) -> Payment:

@@ -1,7 +1,7 @@
 """TRANSACTION_PROCESS_SESSION: where does the shopper's payment stand?
 
 Lengo's status endpoint is the source of truth; what it says is applied
-through `confirm.apply_status`, like a callback or the reconciler would, and
+through `lengo_status.apply_status`, like a callback or the reconciler would, and
 the answer is rendered from the stored payment. Storefronts poll this while
 the shopper waits, and Saleor keeps every CHARGE_ACTION_REQUIRED answer as an
 event, so a status fetched a few seconds ago is reused instead of asking
@@ -18,9 +18,9 @@ from saleor_lengo import configurations
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.logs import get_logger
-from saleor_lengo.flows import answers
-from saleor_lengo.flows.confirm import apply_status, record_check_error
-from saleor_lengo.flows.initialize import find, render, settle
+from saleor_lengo.flows import sync_responses
+from saleor_lengo.flows.lengo_status import apply_status, record_check_error
+from saleor_lengo.flows.initialize import find, render, wait_while_creating
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import Session
@@ -38,13 +38,13 @@ async def execute(services: Services, installation: Installation, session: Sessi
     payment = await find(services, installation.id, session.transaction.id)
     if payment is None:
         log.warning("process_unknown_transaction")
-        return answers.unknown_transaction()
+        return sync_responses.unknown_transaction()
     waited = payment.state == State.CREATING
     if waited:
         # Still being created (its initialize answer is not even out): wait
         # for it, then answer without asking Lengo, whose fresh link can only
         # say INITIATED and whose call would not fit in Saleor's 20 s anymore.
-        payment = await settle(services, payment)
+        payment = await wait_while_creating(services, payment)
     note: str | None = None
     # A success is final (and its amount fixed), a held payment waits for staff;
     # without a pay_id there is nothing to ask.

@@ -3,7 +3,7 @@
 A callback can be lost for good and a shopper can walk away, so open
 payments are asked about at Lengo's status endpoint — first
 RECONCILE_INTERVAL_SECONDS after creation, then with a growing delay — and
-what Lengo says goes through `confirm.apply_status`, the same state machine
+what Lengo says goes through `lengo_status.apply_status`, the same state machine
 and outbox as callbacks.
 
 - At `expires_at` Lengo is asked once more; still unpaid, the payment
@@ -41,7 +41,7 @@ from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.lengo.errors import LengoError, LengoRefused
 from saleor_lengo.logs import get_logger
 from saleor_lengo.payments import store
-from saleor_lengo.flows import confirm
+from saleor_lengo.flows import lengo_status
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import WATCHED_STATES, Payment, State
 from saleor_lengo.payments.state_machine import WATCH_INTERVAL_SECONDS, transition
@@ -214,13 +214,13 @@ async def check_payment(services: Services, payment_id: str) -> None:
             status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, TimeoutError) as exc:
         error = exc.safe_message if isinstance(exc, LengoError) else f"no answer within {STATUS_BUDGET_SECONDS:g} s"
-        await confirm.record_check_error(services, payment_id, source=SOURCE, error=error)
+        await lengo_status.record_check_error(services, payment_id, source=SOURCE, error=error)
         if await _finish(
             services, payment_id, now, checked=True, error=error, unknown_to_lengo=isinstance(exc, LengoRefused)
         ):
             services.outbox_signal.set()
         return
-    outcome = await confirm.apply_status(services, payment_id, status, source=SOURCE)
+    outcome = await lengo_status.apply_status(services, payment_id, status, source=SOURCE)
     expired = await _finish(services, payment_id, now, checked=True, status=status)
     if outcome.outbox_id or expired:
         services.outbox_signal.set()  # wake the relay: Saleor has news

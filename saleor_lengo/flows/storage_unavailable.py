@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from saleor_lengo.flows import answers
+from saleor_lengo.flows import sync_responses
 from saleor_lengo.payments.errors import ErrorCode, Refusal
 
 _STAFF_INITIALIZE = (
@@ -42,7 +42,7 @@ _SHOPPER_PROCESS = "Your payment cannot be checked right now. If you paid, it wi
 
 
 def gateway_initialize() -> dict[str, Any]:
-    return answers.gateway_initialize(None, Refusal.of(ErrorCode.LENGO_UNAVAILABLE, _STAFF_INITIALIZE))
+    return sync_responses.gateway_initialize(None, Refusal.of(ErrorCode.LENGO_UNAVAILABLE, _STAFF_INITIALIZE))
 
 
 def initialize() -> dict[str, Any]:
@@ -51,7 +51,7 @@ def initialize() -> dict[str, Any]:
         "result": "CHARGE_FAILURE",
         "message": refusal.staff_message,
         "data": {"error": refusal.error()},
-        "actions": list(answers.FINAL_ACTIONS),
+        "actions": list(sync_responses.FINAL_ACTIONS),
     }
 
 

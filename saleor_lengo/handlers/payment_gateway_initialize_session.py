@@ -11,7 +11,7 @@ from typing import Any
 
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.flows import storage_unavailable
-from saleor_lengo.flows import answers
+from saleor_lengo.flows import sync_responses
 from saleor_lengo.flows.initialize import check_amount, check_currency, not_configured
 from saleor_lengo.saleor.payloads import GatewayInitialize
 
@@ -21,13 +21,13 @@ async def handle(ctx: WebhookContext) -> dict[str, Any]:
     channel = request.source.channel
     config = await ctx.services.cache.channel_configuration(ctx.installation.id, channel.id, channel.slug)
     if config is None:
-        return answers.gateway_initialize(None, not_configured(channel.slug or channel.id))
+        return sync_responses.gateway_initialize(None, not_configured(channel.slug or channel.id))
     refusal = check_currency(config, channel.currency)
     if refusal is None and request.amount is not None and channel.currency is not None:
         # The checkout total may still be 0 while the cart fills: only the
         # configured bounds and the currency's precision are checked here.
         refusal = check_amount(config, request.amount, channel.currency, positive=False)
-    return answers.gateway_initialize(config, refusal)
+    return sync_responses.gateway_initialize(config, refusal)
 
 
 def when_storage_unavailable() -> dict[str, Any]:

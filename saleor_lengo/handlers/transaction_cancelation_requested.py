@@ -18,7 +18,7 @@ from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.money import Money
 from saleor_lengo.payments import store
-from saleor_lengo.flows import confirm
+from saleor_lengo.flows import lengo_status
 from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
@@ -109,14 +109,14 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
             status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, TimeoutError) as exc:
         error = exc.safe_message if isinstance(exc, LengoError) else f"no answer within {STATUS_BUDGET_SECONDS:g} s"
-        await confirm.record_check_error(services, payment.id, source=SOURCE, error=error)
+        await lengo_status.record_check_error(services, payment.id, source=SOURCE, error=error)
         return Answer(
             "CANCEL_FAILURE",
             f"Not canceled: it could not be confirmed with Lengo Pay that the payment is unpaid ({error}). "
             "Try again later.",
             available_actions(payment),
         )
-    checked = await confirm.apply_status(services, payment.id, status, source=SOURCE)
+    checked = await lengo_status.apply_status(services, payment.id, status, source=SOURCE)
     if checked.outbox_id:
         services.outbox_signal.set()  # Lengo says paid: the relay reports it now
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from saleor_lengo.callbacks.confirm import confirm_waiting_callbacks, has_waiting_callbacks
+from saleor_lengo.callbacks.confirmation import confirm_waiting_callbacks, has_waiting_callbacks
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.flows import storage_unavailable
 from saleor_lengo.flows import initialize

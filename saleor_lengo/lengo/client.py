@@ -21,8 +21,8 @@ import httpx
 
 from saleor_lengo import jsonutil
 from saleor_lengo.backoff import doubling
-from saleor_lengo.lengo import answers, cashin, vocabulary
-from saleor_lengo.lengo.answers import Balance, CreatedPayment, PaymentStatus
+from saleor_lengo.lengo import cashin, responses, vocabulary
+from saleor_lengo.lengo.responses import Balance, CreatedPayment, PaymentStatus
 from saleor_lengo.lengo.cashin import Cashin, CashinRequested
 from saleor_lengo.lengo.errors import (
     CallOutcome,
@@ -90,7 +90,7 @@ class LengoCredentials:
         # either break the request or smuggle another header, and a header
         # cannot carry anything but ASCII.
         key = self.license_key
-        if not key.strip() or answers.CONTROL_CHARS.search(key) or not key.isascii():
+        if not key.strip() or responses.CONTROL_CHARS.search(key) or not key.isascii():
             raise ValueError("the Lengo license key is empty or malformed")
 
 
@@ -295,7 +295,7 @@ class LengoClient:
         try:
             response = await self._exchange(method, path, body, timeout, ambiguous=ambiguous)
             http_status = response.status_code
-            payload = answers.json_of(
+            payload = responses.json_of(
                 response, ambiguous=ambiguous, license_key=self._credentials.license_key, hide=hide
             )
             result, detail = parse(payload)
@@ -383,18 +383,18 @@ class LengoClient:
 
 
 def _created(payload: Any, amount: Money) -> tuple[CreatedPayment, str]:
-    created = answers.read_created(payload)
+    created = responses.read_created(payload)
     return created, f"pay_id={created.pay_id} amount={amount}"
 
 
 def _status(payload: Any, pay_id: str) -> tuple[PaymentStatus, str]:
-    status = answers.read_status(payload, pay_id)
-    return status, f"pay_id={status.pay_id} status={answers.shown(status.status)}"
+    status = responses.read_status(payload, pay_id)
+    return status, f"pay_id={status.pay_id} status={responses.shown(status.status)}"
 
 
 def _balance(payload: Any) -> tuple[Balance, str]:
-    balance = answers.read_balance(payload)
-    return balance, f"balance={balance.balance} {answers.shown(balance.currency, 8)}"
+    balance = responses.read_balance(payload)
+    return balance, f"balance={balance.balance} {responses.shown(balance.currency, 8)}"
 
 
 def _cashin_requested(payload: Any, amount: Money) -> tuple[CashinRequested, str]:
@@ -404,7 +404,7 @@ def _cashin_requested(payload: Any, amount: Money) -> tuple[CashinRequested, str
 
 def _cashin_status(payload: Any, pay_id: str) -> tuple[Cashin, str]:
     found = cashin.read_status(payload, pay_id)
-    return found, f"cash-in pay_id={found.pay_id} status={answers.shown(found.status)}"
+    return found, f"cash-in pay_id={found.pay_id} status={responses.shown(found.status)}"
 
 
 def _cashin_history(payload: Any) -> tuple[list[Cashin], str]:

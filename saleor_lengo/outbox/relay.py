@@ -162,7 +162,7 @@ async def _probe(services: Services, owner: str, row: Any) -> int:
         inst = await installations.get_by_id(conn, row.installation_id)
     verdict = await _deliver(services, row, inst)
     await _note(services, row.installation_id, [verdict])
-    await _settle(services, [(row, verdict)], owner)
+    await _record_verdicts(services, [(row, verdict)], owner)
     return int(isinstance(verdict, Delivered))
 
 
@@ -182,11 +182,11 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
     if not services.circuits.healthy(installation_id):
         first = await _deliver(services, rows[0], inst)
         await _note(services, installation_id, [first])
-        [retry_at] = await _settle(services, [(rows[0], first)], owner)
+        [retry_at] = await _record_verdicts(services, [(rows[0], first)], owner)
         if first == REMOVED:
             # Uninstalled: the others are not sent either (uninstall.py).
             if len(rows) > 1:
-                await _settle(services, [(row, first) for row in rows[1:]], owner)
+                await _record_verdicts(services, [(row, first) for row in rows[1:]], owner)
             return 0
         if isinstance(first, Retry) and first.unreachable:
             if retry_at is not None and len(rows) > 1:
@@ -210,7 +210,7 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
     # The verdicts of the rest in one transaction: a crash before it commits
     # only repeats reports Saleor answers `alreadyProcessed`.
     if rest:
-        await _settle(services, rest, owner)
+        await _record_verdicts(services, rest, owner)
     return sum(isinstance(verdict, Delivered) for verdict in (first, *(v for _, v in rest)))
 
 
@@ -436,7 +436,7 @@ def _verdict(data: dict[str, Any]) -> Verdict:
     return Delivered(report.get("alreadyProcessed") is True, event_id)
 
 
-async def _settle(services: Services, verdicts: list[tuple[Any, Verdict]], owner: str) -> list[float | None]:
+async def _record_verdicts(services: Services, verdicts: list[tuple[Any, Verdict]], owner: str) -> list[float | None]:
     """Write each row's verdict (only while its lease is still ours); the retry time of each Retry."""
     now = services.clock()
     planned = [_planned(row, verdict, now) for row, verdict in verdicts]

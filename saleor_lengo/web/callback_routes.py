@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from saleor_lengo import metrics
-from saleor_lengo.callbacks import confirm, receive
+from saleor_lengo.callbacks import confirmation, receive
 from saleor_lengo.flows import payout_callback as payout_callback_flow
 from saleor_lengo.logs import get_logger
 from saleor_lengo.services import Services
@@ -66,7 +66,7 @@ async def callback(request: Request) -> Response:
         services.callback_due(receipt.deferred_until)
     elif receipt.needs_confirmation:
         if confirm_now:
-            services.spawn_confirmation(confirm.confirm_callback(services, receipt.callback_id, gate_claimed=True))
+            services.spawn_confirmation(confirmation.confirm_callback(services, receipt.callback_id, gate_claimed=True))
         else:
             services.callback_signal.set()
     return json_response({"received": True})

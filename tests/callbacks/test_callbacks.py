@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from structlog.testing import capture_logs
 
 from saleor_lengo import jsonutil
-from saleor_lengo.callbacks import confirm as callback_confirm
+from saleor_lengo.callbacks import confirmation as callback_confirm
 from saleor_lengo.callbacks import receive
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import callbacks, outbox

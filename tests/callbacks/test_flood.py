@@ -17,7 +17,7 @@ import pytest
 from sqlalchemy import func, select
 
 from saleor_lengo import jsonutil
-from saleor_lengo.callbacks import confirm, gate, kept, receive
+from saleor_lengo.callbacks import confirmation, gate, kept, receive
 from saleor_lengo.commands.payments import render_history
 from saleor_lengo.db.schema import callbacks, payments
 from saleor_lengo.payments import history
@@ -44,7 +44,7 @@ async def forge(lengo: LengoState, made: MadePayment, client: httpx.AsyncClient,
 async def loop_pass(services: Services) -> None:
     """What the confirmer loop does when it wakes: every due row, then the confirmations spawned meanwhile."""
     await services.drain()
-    while await confirm.run_due_once(services):
+    while await confirmation.run_due_once(services):
         await services.drain()
 
 
@@ -130,13 +130,13 @@ async def test_a_callback_waiting_for_its_payments_check_wakes_the_loop_when_the
     await forge(lengo, made, client, 1)
     await services.drain()
     clock.now += 3.0
-    services.callback_loop_wakes_at = clock.now + confirm.POLL_SECONDS  # the loop sleeps, for 10 s
+    services.callback_loop_wakes_at = clock.now + confirmation.POLL_SECONDS  # the loop sleeps, for 10 s
     services.callback_signal.clear()
 
     await forge(lengo, made, client, 1)
 
     assert services.callback_signal.is_set()  # woken, to sleep until the row is due instead
-    assert await confirm._until_next_due(services) == pytest.approx(gate.CHECK_INTERVAL_SECONDS - 3.0)
+    assert await confirmation._until_next_due(services) == pytest.approx(gate.CHECK_INTERVAL_SECONDS - 3.0)
 
 
 async def test_one_check_in_flight_per_payment_in_a_process_whatever_the_clock_says(

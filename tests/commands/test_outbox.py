@@ -20,7 +20,7 @@ from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import outbox
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.outbox import relay
-from saleor_lengo.flows.confirm import apply_status
+from saleor_lengo.flows.lengo_status import apply_status
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.conftest import APP_URL, TEST_SECRET_KEY, register

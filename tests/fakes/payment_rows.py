@@ -14,7 +14,7 @@ from decimal import Decimal
 from saleor_lengo.saleor import installations
 from saleor_lengo.configurations import get_by_name
 from saleor_lengo.lengo.client import PaymentStatus
-from saleor_lengo.flows import confirm
+from saleor_lengo.flows import lengo_status
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
@@ -55,7 +55,7 @@ async def paid_payment(services: Services, fake_saleor: FakeSaleor, lengo: Lengo
     assert payment.pay_id is not None
     sim = lengo.pay(payment.pay_id)
     status = PaymentStatus(sim.status, sim.pay_id, sim.amount, None, sim.gateway, account=sim.account)
-    outcome = await confirm.apply_status(services, payment.id, status, source="process")
+    outcome = await lengo_status.apply_status(services, payment.id, status, source="process")
     assert outcome.payment.state == State.SUCCEEDED
     fake_saleor.record_sync_answer(
         payment.saleor_transaction_id,

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from saleor_lengo.callbacks import confirm as callback_confirmation
+from saleor_lengo.callbacks import confirmation as callback_confirmation
 from saleor_lengo.callbacks import receive
 from saleor_lengo.db import leases
 from saleor_lengo.db.schema import callbacks, outbox, payment_transitions, payments

@@ -15,14 +15,14 @@ from __future__ import annotations
 import sys
 
 from saleor_lengo import cli
-from saleor_lengo.callbacks import confirm
+from saleor_lengo.callbacks import confirmation
 from saleor_lengo.outbox import relay
 
 POLL_SECONDS = 0.5
 
 
 def shorten() -> None:
-    confirm.POLL_SECONDS = relay.POLL_SECONDS = POLL_SECONDS
+    confirmation.POLL_SECONDS = relay.POLL_SECONDS = POLL_SECONDS
 
 
 if __name__ == "__main__":

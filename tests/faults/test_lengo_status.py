@@ -18,7 +18,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo.callbacks import confirm as callback_confirmation
+from saleor_lengo.callbacks import confirmation as callback_confirmation
 from saleor_lengo.callbacks import receive
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import callbacks, outbox

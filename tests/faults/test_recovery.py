@@ -21,7 +21,7 @@ import httpx
 import pytest
 from sqlalchemy import insert, select, update
 
-from saleor_lengo.callbacks import confirm as callback_confirmation
+from saleor_lengo.callbacks import confirmation as callback_confirmation
 from saleor_lengo.callbacks import gate
 from saleor_lengo.callbacks import receive
 from saleor_lengo.configurations import Configuration
@@ -33,7 +33,7 @@ from saleor_lengo.outbox import relay
 from saleor_lengo.saleor.circuit import MAX_PROBE_SECONDS, OPEN_AFTER_FAILURES, Circuits
 from saleor_lengo.flows import reconcile
 from saleor_lengo.payments import store as payment_store
-from saleor_lengo.flows.confirm import apply_status
+from saleor_lengo.flows.lengo_status import apply_status
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from tests.helpers.metrics import scrape, value

@@ -14,7 +14,7 @@ from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import action_answers, outbox, status_checks
 from saleor_lengo.handlers import transaction_cancelation_requested as cancel_handler
 from saleor_lengo.lengo.client import PaymentStatus
-from saleor_lengo.flows import confirm
+from saleor_lengo.flows import lengo_status
 from saleor_lengo.flows.actions import Answer, answer_once
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
@@ -245,7 +245,7 @@ async def test_a_success_landing_while_canceling_wins_and_the_cancel_fails(
 ) -> None:
     payment = await open_payment(services, installed, lengo)
     assert payment.pay_id
-    original = confirm.apply_status
+    original = lengo_status.apply_status
 
     async def callback_lands_right_after(svc: Services, payment_id: str, status: PaymentStatus, *, source: str) -> Any:
         outcome = await original(svc, payment_id, status, source=source)
@@ -254,7 +254,7 @@ async def test_a_success_landing_while_canceling_wins_and_the_cancel_fails(
         await original(svc, payment_id, PaymentStatus("SUCCESS", sim.pay_id, sim.amount, None, sim.gateway), source="callback")
         return outcome
 
-    monkeypatch.setattr(confirm, "apply_status", callback_lands_right_after)
+    monkeypatch.setattr(lengo_status, "apply_status", callback_lands_right_after)
 
     answer = await cancel(client, installed, payment)
 
@@ -273,7 +273,7 @@ async def test_a_success_after_the_cancel_is_still_reported_with_a_refund_due(
     assert (await cancel(client, installed, payment))["result"] == "CANCEL_SUCCESS"
 
     sim = lengo.pay(payment.pay_id)
-    outcome = await confirm.apply_status(
+    outcome = await lengo_status.apply_status(
         services, payment.id, PaymentStatus("SUCCESS", sim.pay_id, sim.amount, None, sim.gateway), source="callback"
     )
 

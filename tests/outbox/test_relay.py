@@ -28,7 +28,7 @@ from saleor_lengo.outbox import admin, relay
 from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo import workers
-from saleor_lengo.callbacks import confirm as callback_confirm
+from saleor_lengo.callbacks import confirmation as callback_confirm
 from tests.conftest import WriteCounter, register
 from tests.fakes.factories import make_payment
 from tests.fakes.saleor import FakeSaleor

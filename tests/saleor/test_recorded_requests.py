@@ -12,7 +12,7 @@ import pytest
 
 from saleor_lengo import jsonutil
 from saleor_lengo.money import Money
-from saleor_lengo.flows.answers import amount_of
+from saleor_lengo.flows.sync_responses import amount_of
 from saleor_lengo.saleor.payloads import ActionRequest, GatewayInitialize, Session
 from tests.reference import RECORDED, needs_reference
 

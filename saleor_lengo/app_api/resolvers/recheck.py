@@ -7,7 +7,7 @@ from saleor_lengo.app_api.context import ApiContext, ApiError
 from saleor_lengo.app_api.resolvers.payments import get_payment
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.lengo.errors import LengoError
-from saleor_lengo.flows.confirm import apply_status, record_check_error
+from saleor_lengo.flows.lengo_status import apply_status, record_check_error
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment
 

@@ -9,7 +9,7 @@ configuration — is applied through `flows.confirm.apply_status`; the
 callback's own claim never changes anything. One payment's callbacks share
 that check (`gate.py`): the confirmation holding the payment's gate asks
 once and settles every open callback of the payment received before it
-asked (`_settle`); the others wait, due when the gate reopens. When the
+asked (`_settle_callbacks`); the others wait, due when the gate reopens. When the
 endpoint cannot be reached, the row gets `next_attempt_at` (exponential
 backoff with jitter) and the retry loop (`run_forever`, a background task of
 `serve`, which sleeps until the next row is due) picks it up from the
@@ -60,7 +60,7 @@ from saleor_lengo.lengo import vocabulary
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.logs import get_logger
 from saleor_lengo.payments import store
-from saleor_lengo.flows.confirm import apply_status, record_check_error
+from saleor_lengo.flows.lengo_status import apply_status, record_check_error
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.services import Services
@@ -172,7 +172,7 @@ async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> 
     result = await apply_status(services, payment.id, status, source="callback")
     if result.outbox_id:
         services.outbox_signal.set()
-    return await _settle(services, row, asked_at, status.status, result.payment.state)
+    return await _settle_callbacks(services, row, asked_at, status.status, result.payment.state)
 
 
 def _reason(exc: Exception) -> str:
@@ -205,7 +205,7 @@ _SETTLE = (
 )
 
 
-async def _settle(services: Services, row: Any, asked_at: float, lengo_status: str, state: State) -> str | None:
+async def _settle_callbacks(services: Services, row: Any, asked_at: float, lengo_status: str, state: State) -> str | None:
     """Settle every callback this check answers: confirmed where Lengo agrees, unconfirmed where not; `row`'s outcome."""
     kind = vocabulary.classify(lengo_status)
     now = services.clock()
