@@ -3,7 +3,7 @@ FROM python:3.11-slim AS build
 WORKDIR /src
 COPY pyproject.toml README.md manifest.json ./
 COPY graphql ./graphql
-COPY docs/operations.md ./docs/operations.md
+COPY docs/operations.md docs/privacy.md ./docs/
 COPY saleor_lengo ./saleor_lengo
 # A wheel, not an editable install: the image must work from the package alone.
 # Its dependencies come from the lock, not from the wheel's ranges.

@@ -29,7 +29,7 @@ def manifest_template_path() -> Path:
 
 
 def documentation_path(name: str) -> Path:
-    """The project's own documentation the manifest links to: README.md or docs/operations.md."""
+    """The project's own documentation the manifest links to: README.md, docs/operations.md or docs/privacy.md."""
     return resource_root() / name
 
 

@@ -32,6 +32,8 @@ def test_wheel_ships_resources_under_the_package_and_no_top_level_graphql(tmp_pa
     assert "saleor_lengo/_resources/graphql/subscriptions/transaction-initialize-session.graphql" in names
     assert "saleor_lengo/_resources/graphql/mutations/transaction-event-report.graphql" in names
     assert "saleor_lengo/static/logo.png" in names
+    # The manifest's homepage, support and privacy links serve these.
+    assert {f"saleor_lengo/_resources/{doc}" for doc in ("README.md", "docs/operations.md", "docs/privacy.md")} <= names
     assert not any(n.startswith("graphql/") for n in names)
 
 

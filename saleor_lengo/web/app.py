@@ -107,6 +107,7 @@ def create_app(services: Services, *, background: BackgroundStarter | None = Non
         Route("/logo.png", logo, methods=["GET"]),
         Route("/docs", documentation("README.md"), methods=["GET"]),
         Route("/docs/operations", documentation("docs/operations.md"), methods=["GET"]),
+        Route("/docs/privacy", documentation("docs/privacy.md"), methods=["GET"]),
         Route("/api/manifest", saleor_routes.manifest, methods=["GET"]),
         Route("/api/register", saleor_routes.register_route, methods=["POST"]),
         *dashboard_routes.routes(),

@@ -54,10 +54,12 @@ async def test_every_manifest_target_url_is_a_route_that_answers(client: httpx.A
         assert response.status_code == 400, path
 
 
-async def test_the_homepage_and_support_links_lead_to_the_projects_own_documentation(client: httpx.AsyncClient) -> None:
+async def test_the_homepage_support_and_privacy_links_lead_to_the_projects_own_documentation(
+    client: httpx.AsyncClient,
+) -> None:
     m = (await client.get("/api/manifest")).json()
     pages = {}
-    for key in ("homepageUrl", "supportUrl"):
+    for key in ("homepageUrl", "supportUrl", "dataPrivacyUrl"):
         assert m[key].startswith("http://127.0.0.1:8000/"), (key, m[key])
         response = await client.get(m[key].removeprefix("http://127.0.0.1:8000"))
         assert response.status_code == 200, key
@@ -65,6 +67,7 @@ async def test_the_homepage_and_support_links_lead_to_the_projects_own_documenta
         pages[key] = response.text
     assert pages["homepageUrl"].startswith("# saleor-lengo") and "## Settings" in pages["homepageUrl"]
     assert pages["supportUrl"] != pages["homepageUrl"] and pages["supportUrl"].startswith("#")
+    assert pages["dataPrivacyUrl"].startswith("# saleor-lengo: what it stores about people")
 
 
 def test_the_registry_derives_paths_from_event_names() -> None:
