@@ -7,6 +7,8 @@ import pytest
 
 from saleor_lengo.services import Services, build_services
 from tests.faults.ledger import Clock
+from tests.fakes.saleor import FakeSaleor
+from tests.helpers.app_api import Api
 
 
 @pytest.fixture
@@ -18,3 +20,8 @@ async def second_services(
     other = build_services(services.settings, http=http, clock=clock)
     yield other
     await other.aclose()
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, installed: FakeSaleor) -> Api:
+    return Api(client, installed)
