@@ -71,3 +71,22 @@ async def test_before_the_charge_reached_saleor_a_payment_has_no_order(
     payment = await paid_payment(services, installed, lengo)
     one = await api.ok("query($id: ID!) { payment(id: $id) { order { orderNumber } } }", {"id": payment.id})
     assert one["payment"]["order"] is None
+
+
+async def test_once_the_charge_is_delivered_the_order_number_appears_in_the_list(
+    api: Api, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    from saleor_lengo.flows import order_links
+    from saleor_lengo.outbox import relay
+    from tests.fakes.payment_rows import paid_payment
+
+    payment = await paid_payment(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, order=("T3JkZXI6NTU=", "55", EMAIL))
+    list_orders = "{ payments(first: 10) { items { id order { orderNumber } } } }"
+    await order_links.run_once(services)
+    assert (await api.ok(list_orders))["payments"]["items"] == [{"id": payment.id, "order": None}]
+
+    await relay.run_once(services)  # the CHARGE_SUCCESS reaches Saleor
+    await order_links.run_once(services)
+
+    assert (await api.ok(list_orders))["payments"]["items"] == [{"id": payment.id, "order": {"orderNumber": "55"}}]
