@@ -70,13 +70,17 @@ def _text(value: Any, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
+def _object(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
 def parse_owner(data: dict[str, Any]) -> Owner | None:
     """The transaction's order and checkout, bounded; None when Saleor does not know the transaction."""
     transaction = data.get("transaction")
     if not isinstance(transaction, dict):
         return None
-    order = transaction.get("order") if isinstance(transaction.get("order"), dict) else {}
-    checkout = transaction.get("checkout") if isinstance(transaction.get("checkout"), dict) else {}
+    order = _object(transaction.get("order"))
+    checkout = _object(transaction.get("checkout"))
     email = _text(order.get("userEmail"), MAX_EMAIL) or _text(checkout.get("email"), MAX_EMAIL)
     return Owner(
         order_id=_text(order.get("id"), MAX_ID),
