@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 _INFO = b"saleor-lengo/secrets-at-rest/v1"
+_LOOKUP_INFO = b"saleor-lengo/lookup-hash/v1"
 
 
 class DecryptionError(Exception):
@@ -27,10 +29,24 @@ def _fernet(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(key))
 
 
+def _lookup_key(secret: str) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_LOOKUP_INFO).derive(secret.encode())
+
+
 class Cipher:
     def __init__(self, secret_key: str, fallbacks: tuple[str, ...] = ()) -> None:
         self._primary = _fernet(secret_key)
         self._all = MultiFernet([self._primary, *(_fernet(k) for k in fallbacks)])
+        self._lookup_keys = [_lookup_key(secret_key), *(_lookup_key(k) for k in fallbacks)]
+
+    def lookup_hash(self, value: str) -> str:
+        """Keyed hash (HMAC) of `value` with the current key: an exact-match search key that
+        reveals nothing to whoever reads the database without SECRET_KEY."""
+        return hmac.new(self._lookup_keys[0], value.encode(), hashlib.sha256).hexdigest()
+
+    def lookup_hashes(self, value: str) -> list[str]:
+        """`value`'s hash under every key: rows not yet rehashed by `rotate-secrets` are still found."""
+        return [hmac.new(key, value.encode(), hashlib.sha256).hexdigest() for key in self._lookup_keys]
 
     def encrypt(self, plaintext: str) -> str:
         return self._primary.encrypt(plaintext.encode()).decode()
@@ -52,6 +68,16 @@ class Cipher:
 def token_digest(token: str) -> str:
     """Lookup key for a bearer-style token, so the database never holds it in clear."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def mask_email(email: str | None) -> str:
+    """`a•••@example.com`: enough to recognise a customer, not to write to them."""
+    if not email:
+        return ""
+    local, at, domain = email.partition("@")
+    if not at:
+        return mask(email)
+    return (local[:1] or "") + "•••@" + domain
 
 
 def mask(secret: str | None, visible: int = 4) -> str:

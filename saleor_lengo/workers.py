@@ -9,7 +9,7 @@ from typing import Any
 from saleor_lengo.callbacks import confirmation as callback_confirmation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.outbox import relay
-from saleor_lengo.flows import payout_worker, reconcile
+from saleor_lengo.flows import order_links, payout_worker, reconcile
 from saleor_lengo import uninstall
 from saleor_lengo.services import Services
 
@@ -26,6 +26,8 @@ LOOPS: list[Callable[[Services], Coroutine[Any, Any, None]]] = [
     reconcile.run_forever,
     # Refund payouts: from a recorded payout to money on the payer's wallet (flows/payout_worker.py).
     payout_worker.run_forever,
+    # Learns each charged payment's Saleor order and customer e-mail (flows/order_links.py).
+    order_links.run_forever,
     # Erases the secrets of installations uninstalled longer ago than the grace period.
     uninstall.run_forever,
 ]

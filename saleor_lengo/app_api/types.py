@@ -19,6 +19,7 @@ from saleor_lengo.app_api.context import ApiContext
 from saleor_lengo.app_api.resolvers import payments as payment_resolvers
 from saleor_lengo.app_api.resolvers import refunds as refund_resolvers
 from saleor_lengo.app_api.resolvers import timeline as timeline_resolvers
+from saleor_lengo.flows.order_search import OrderLink
 from saleor_lengo.outbox.causes import cause_of, fails_again
 from saleor_lengo.payments.model import Payment as PaymentModel
 from saleor_lengo.payments.model import State
@@ -275,10 +276,33 @@ class Payment:
             last_status_at=_time(p.last_status_at),
         )
 
+    @strawberry.field(description="Its Saleor order or checkout and the customer's masked e-mail; none before the charge.")
+    async def order(self, info: Info[ApiContext, None]) -> PaymentOrder | None:
+        link = await payment_resolvers.order_link(info.context, str(self.id))
+        return PaymentOrder.of(link) if link else None
+
     @strawberry.field(description="Everything that happened to this payment, oldest first.")
     async def timeline(self, info: Info[ApiContext, None]) -> list[TimelineEntry]:
         _payment, entries = await timeline_resolvers.timeline(info.context, str(self.id))
         return [TimelineEntry.of(e) for e in entries]
+
+
+@strawberry.type(description="The Saleor order (or checkout) a payment paid for, learnt from Saleor after the charge.")
+class PaymentOrder:
+    order_id: str | None = strawberry.field(description="The order's id: the Dashboard opens it at /orders/<id>.")
+    order_number: str | None
+    checkout_id: str | None = strawberry.field(description="The checkout, until (or if never) an order was placed.")
+    customer_email: str | None = strawberry.field(description="Masked (a•••@example.com): never in clear.")
+    settled: bool = strawberry.field(
+        description="False while the app still waits for the order (for up to a day after the charge)."
+    )
+
+    @classmethod
+    def of(cls, link: OrderLink) -> PaymentOrder:
+        return cls(
+            order_id=link.order_id, order_number=link.order_number, checkout_id=link.checkout_id,
+            customer_email=link.customer_email, settled=link.settled,
+        )
 
 
 @strawberry.type
@@ -449,7 +473,11 @@ class PaymentFilter:
     created_from: datetime | None = None
     created_to: datetime | None = None
     search: str | None = strawberry.field(
-        default=None, description="A Lengo pay_id, a Saleor transaction id, a checkout or order id, or a payment id."
+        default=None,
+        description=(
+            "A Lengo pay_id, a Saleor transaction id, a checkout or order id, an order number (with or without #), "
+            "the customer's exact e-mail (any case), or a payment id."
+        ),
     )
 
     def to_domain(self) -> payment_resolvers.PaymentFilter:

@@ -16,7 +16,7 @@ from typing import Any
 from saleor_lengo.callbacks.kept import MAX_KEPT_PER_PAYMENT
 from saleor_lengo.commands.common import fail, run_with_services
 from saleor_lengo.payments import history
-from saleor_lengo.flows import review
+from saleor_lengo.flows import order_search, review
 from saleor_lengo.payments.model import State
 from saleor_lengo.services import Services
 
@@ -72,19 +72,42 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    async def work(services: Services) -> list[history.History]:
+    async def work(services: Services) -> list[tuple[history.History, order_search.OrderLink | None]]:
         async with services.db.read() as conn:
-            return [await history.history(conn, p) for p in await history.find(conn, args.id)]
+            return [
+                (await history.history(conn, p), await order_search.get(conn, p.id))
+                for p in await history.find(conn, args.id)
+            ]
 
     found = run_with_services(work, writes=False)
     if not found:
         return fail(f"no payment has the id, pay_id or Saleor transaction id {args.id!r}")
     if args.json:
-        docs = [h.as_dict() for h in found]
+        docs = [{**h.as_dict(), "order": order_doc(link)} for h, link in found]
         print(json.dumps(docs[0] if len(docs) == 1 else docs, indent=2, ensure_ascii=False))
     else:
-        print("\n\n".join(render_history(h) for h in found))
+        print("\n\n".join(render_history(h, link) for h, link in found))
     return 0
+
+
+def order_doc(link: order_search.OrderLink | None) -> dict[str, Any] | None:
+    if link is None:
+        return None
+    return {"orderId": link.order_id, "orderNumber": link.order_number, "checkoutId": link.checkout_id,
+            "customerEmail": link.customer_email, "settled": link.settled}
+
+
+def _order_lines(link: order_search.OrderLink | None) -> list[str]:
+    """The Saleor order (or checkout) and the customer's masked e-mail, once learnt (flows/order_links.py)."""
+    if link is None:
+        return ["  Saleor order        - (not asked yet: the charge has not reached Saleor)"]
+    if link.order_number:
+        order = f"#{link.order_number} ({link.order_id})"
+    elif link.checkout_id:
+        order = f"none yet, checkout {link.checkout_id}" + ("" if not link.settled else " (no order after a day)")
+    else:
+        order = "-"
+    return [f"  Saleor order        {order}", f"  customer e-mail     {link.customer_email or '-'} (masked)"]
 
 
 def run_resolve(args: argparse.Namespace) -> int:
@@ -144,7 +167,7 @@ def _section(title: str, lines: list[str]) -> list[str]:
     return ["", f"{title} ({len(lines)})", *(f"  {line}" for line in lines)]
 
 
-def render_history(h: history.History) -> str:
+def render_history(h: history.History, link: order_search.OrderLink | None = None) -> str:
     p = h.payment
     amount = history.money(p["amount"], p["currency"])
     confirmed = f" (confirmed {history.money(p['confirmedAmount'], p['currency'])})" if p["confirmedAmount"] else ""
@@ -159,6 +182,7 @@ def render_history(h: history.History) -> str:
         f"  payer               {p['payer'] or '-'} (masked; in full in the Lengo merchant portal)",
         f"  configuration       {p['configuration'] or '-'} (site {p['websiteId'] or '-'}, {p['environment']})",
         f"  channel             {p['channel'] or '-'}",
+        *_order_lines(link),
         f"  created             {p['createdAt']}",
         f"  expires             {p['expiresAt']}",
         f"  watched until       {p['watchUntil']}",

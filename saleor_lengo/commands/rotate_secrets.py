@@ -7,6 +7,10 @@ key), run this command, then drop the old key from SECRET_KEY_FALLBACKS.
 Every `*_enc` column of every table is rewritten, in small batches so a
 running app is never blocked for long. A row changed meanwhile is left
 alone: whoever changed it wrote it with the current key already.
+
+Keyed hashes (`*_hash`: the customers' e-mails, searched by exact match) are
+computed again with the current key, from the value decrypted. Until then a
+search hashes the term under the fallback keys too, so nothing goes missing.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from saleor_lengo.commands.common import fail
 from saleor_lengo.settings import startup_settings
 from saleor_lengo.crypto import Cipher, DecryptionError
 from saleor_lengo.db.engine import Database
-from saleor_lengo.db.schema import metadata
+from saleor_lengo.db.schema import metadata, payment_orders
 
 BATCH = 200
 
@@ -60,11 +64,33 @@ async def rotate_table(db: Database, cipher: Cipher, table: Table, column: str) 
         last = rows[-1][0]
 
 
+async def rehash_emails(db: Database, cipher: Cipher) -> int:
+    """Each stored e-mail's search hash under the current key; how many changed."""
+    c = payment_orders.c
+    done = 0
+    last = 0
+    while True:
+        query = select(c.id, c.email_enc, c.email_hash).where(c.email_enc.is_not(None), c.id > last).order_by(c.id).limit(BATCH)
+        async with db.write() as conn:
+            rows = (await conn.execute(query)).all()
+            for row_id, enc, old in rows:
+                fresh = cipher.lookup_hash(cipher.decrypt(enc))
+                if fresh != old:
+                    result = await conn.execute(
+                        update(payment_orders).where(c.id == row_id, c.email_enc == enc).values(email_hash=fresh)
+                    )
+                    done += result.rowcount or 0
+        if len(rows) < BATCH:
+            return done
+        last = rows[-1][0]
+
+
 async def rotate_all(db: Database, cipher: Cipher) -> dict[str, int]:
     """Re-encrypt every secret; how many per `table.column`. Stops at the first undecryptable one."""
     counts: dict[str, int] = {}
     for table, column in encrypted_columns():
         counts[f"{table.name}.{column}"] = await rotate_table(db, cipher, table, column)
+    counts["payment_orders.email_hash"] = await rehash_emails(db, cipher)
     return counts
 
 
@@ -73,7 +99,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         "rotate-secrets",
         help="re-encrypt stored secrets with the current SECRET_KEY",
         description=(
-            "Re-encrypt every stored secret (app tokens, license keys, payer phones) with SECRET_KEY. "
+            "Re-encrypt every stored secret (app tokens, license keys, payer phones, customers' e-mails) with "
+            "SECRET_KEY, and compute the e-mails' search hashes with it. "
             "Run it after moving the old key to SECRET_KEY_FALLBACKS; then the old key can be dropped."
         ),
     )
@@ -96,7 +123,7 @@ def run(_args: argparse.Namespace) -> int:
     except DecryptionError as exc:
         return fail(str(exc))
     for name, count in counts.items():
-        print(f"{name}: {count} re-encrypted")
-    total = sum(counts.values())
+        print(f"{name}: {count} " + ("rehashed" if name.endswith("_hash") else "re-encrypted"))
+    total = sum(n for name, n in counts.items() if not name.endswith("_hash"))
     print(f"{total} secrets now use SECRET_KEY; SECRET_KEY_FALLBACKS can be emptied.")
     return 0

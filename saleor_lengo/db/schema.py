@@ -309,3 +309,30 @@ payouts = Table(
     Column("created_at", Float, nullable=False, index=True),
     Column("updated_at", Float, nullable=False),
 )
+
+# The Saleor order (or checkout) a payment belongs to, learnt from Saleor once its charge was
+# delivered (flows/order_links.py), and the customer's e-mail: encrypted, found by its keyed hash.
+payment_orders = Table(
+    "payment_orders",
+    metadata,
+    # `id` as every leased table has (db/leases.py); one row per payment.
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("payment_id", String(32), ForeignKey("payments.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("order_id", String(255), index=True),
+    Column("order_number", String(64), index=True),
+    Column("checkout_id", String(255), index=True),
+    Column("email_enc", Text),
+    Column("email_masked", String(320)),
+    Column("email_hash", String(64), index=True),
+    # When Saleor got the charge (its outbox row delivered): the order is looked for a day from then.
+    Column("charged_at", Float, nullable=False),
+    Column("attempts", Integer, nullable=False, server_default="0"),
+    Column("next_attempt_at", Float, index=True),
+    # Set once the order is known, or the search given up (a day after the charge): never asked again.
+    Column("done_at", Float),
+    Column("last_error", Text),
+    Column("lease_owner", String(64)),
+    Column("lease_until", Float),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+)

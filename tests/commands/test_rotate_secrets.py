@@ -53,6 +53,7 @@ def test_every_encrypted_column_is_covered() -> None:
         "callbacks.client_enc",
         "payments.payer_account_enc",
         "payouts.account_enc",
+        "payment_orders.email_enc",
     }
 
 
@@ -73,7 +74,8 @@ async def test_fallback_keys_still_decrypt_and_rotation_lets_them_go(
     counts = await rotate_all(services.db, rotating)
     assert counts == {
         "installations.token_enc": 1, "configurations.license_key_enc": 1, "callbacks.client_enc": 1,
-        "payments.payer_account_enc": 0, "payouts.account_enc": 0,
+        "payments.payer_account_enc": 0, "payouts.account_enc": 0, "payment_orders.email_enc": 0,
+        "payment_orders.email_hash": 0,
     }
     new_only = Cipher(NEW_KEY)
     rotated = await secrets_in(services)

@@ -110,6 +110,8 @@ class FakeSaleor:
     installed: bool = True
     down: int = 0  # answer 503 to this many GraphQL calls (-1: until told otherwise)
     transactions: dict[str, list[Event]] = field(default_factory=dict)
+    # Each transaction's checkout and, once it is completed, its order (`set_owner`).
+    owners: dict[str, dict[str, Any]] = field(default_factory=dict)
     channels: list[dict[str, Any]] = field(
         default_factory=lambda: [
             {"id": "Q2hhbm5lbDox", "slug": "default-channel", "name": "Default", "currencyCode": "USD"},
@@ -258,10 +260,21 @@ class FakeSaleor:
         tx = args.get("id")
         if tx not in self.transactions:
             return None
-        return {"id": tx, "events": [
+        owner = self.owners.get(tx, {})
+        return {"id": tx, "order": owner.get("order"), "checkout": owner.get("checkout"), "events": [
             {"type": e.type, "pspReference": e.psp_reference, "amount": {"amount": float(e.amount), "currency": "GNF"}}
             for e in self.transactions[tx]
         ]}
+
+    def set_owner(self, tx: str, *, checkout: tuple[str, str | None] | None = None,
+                  order: tuple[str, str, str | None] | None = None) -> None:
+        """The transaction's checkout (id, email) and order (id, number, userEmail), as Saleor links them:
+        completing the checkout makes the order and deletes the checkout, so a transaction has one or the other."""
+        self.transactions.setdefault(tx, [])
+        if order is not None:
+            self.owners[tx] = {"order": {"id": order[0], "number": order[1], "userEmail": order[2]}, "checkout": None}
+        elif checkout is not None:
+            self.owners[tx] = {"order": None, "checkout": {"id": checkout[0], "email": checkout[1]}}
 
     def reinstall(self) -> None:
         """Delete the app and install it again: Saleor gives it a new id and token, the old token stops working."""

@@ -11,6 +11,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_lengo.app_api.context import ApiContext, ApiError
 from saleor_lengo.db.schema import configurations, payments
+from saleor_lengo.flows import order_search
 from saleor_lengo.payments.model import Payment, State
 
 MAX_PAGE = 100
@@ -22,7 +23,8 @@ class PaymentFilter:
     channel: str | None = None  # a channel id or slug
     created_from: datetime | None = None
     created_to: datetime | None = None
-    search: str | None = None  # pay_id, Saleor transaction id, order/checkout id, or our id
+    # pay_id, Saleor transaction id, order id or number, checkout id, the customer's exact e-mail, or our id
+    search: str | None = None
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def _conditions(ctx: ApiContext, f: PaymentFilter) -> list[ColumnElement[bool]]:
                 payments.c.saleor_transaction_id == term,
                 payments.c.source_id == term,
                 payments.c.id == term,
+                payments.c.id.in_(order_search.matching(ctx.services.cipher, term)),
             )
         )
     return where
@@ -108,6 +111,11 @@ async def get_payment(ctx: ApiContext, payment_id: str) -> Payment:
     if row is None:
         raise ApiError("No such payment.", "NOT_FOUND")
     return Payment.from_row(row)
+
+
+async def order_link(ctx: ApiContext, payment_id: str) -> order_search.OrderLink | None:
+    async with ctx.services.db.read() as conn:
+        return await order_search.get(conn, payment_id)
 
 
 async def configuration_name(ctx: ApiContext, config_id: int) -> str | None:

@@ -113,6 +113,9 @@
     document.documentElement.lang = state.locale;
     document.title = t("title");
     document.querySelectorAll("[data-i18n]").forEach(function (el) { el.textContent = t(el.getAttribute("data-i18n")); });
+    document.querySelectorAll("[data-i18n-placeholder]").forEach(function (el) {
+      el.setAttribute("placeholder", t(el.getAttribute("data-i18n-placeholder")));
+    });
     document.querySelectorAll("[data-i18n-aria]").forEach(function (el) {
       el.setAttribute("aria-label", t(el.getAttribute("data-i18n-aria")));
     });
@@ -217,7 +220,8 @@
   }
 
   var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels payoutMode payoutDailyLimit";
-  var PAYMENT_FIELDS = "id payId state refundStatus lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt";
+  var PAYMENT_FIELDS = "id payId state refundStatus lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt " +
+    "order { orderId orderNumber checkoutId customerEmail settled }";
 
   // --- Navigation -----------------------------------------------------------------------
 
@@ -344,6 +348,7 @@
         h("td", { "class": "num", text: money(p.confirmedAmount || p.amount, p.currency) }),
         h("td", null, chip(p.refundStatus || p.state)),
         h("td", { text: channelName(p) }),
+        h("td", { "class": "order", text: orderLabel(p) }),
         h("td", { "class": "mono", text: p.payId || "—" }),
         h("td", null, h("button", {
           type: "button", "class": "open-payment", "aria-label": t("open") + " " + (p.payId || p.id),
@@ -385,6 +390,8 @@
     var facts = clear($("payment-facts"));
     var rows = [
       ["fact.state", chip(p.refundStatus || p.state)],
+      ["fact.order", orderFact(p)],
+      ["fact.email", (p.order && p.order.customerEmail) || "—"],
       ["fact.amount", money(p.amount, p.currency)],
       ["fact.confirmed", p.confirmedAmount ? money(p.confirmedAmount, p.currency) : "—"],
       ["fact.refunded", money(p.refundedAmount, p.currency)],
@@ -897,16 +904,35 @@
     return a;
   }
 
-  function channelSettingsLink(c) {
-    var a = h("a", { href: dashboardBase + "/channels/" + encodeURIComponent(c.id), target: "_top", rel: "noopener", text: t("notice.link", { name: c.name }) });
+  // A link to a Dashboard page (`path` from the Dashboard's root, e.g. /orders/<id>).
+  function dashboardLink(path, text, attrs) {
+    var a = h("a", Object.assign({ href: dashboardBase + path, target: "_top", rel: "noopener", text: text }, attrs || {}));
     a.addEventListener("click", function (ev) {
       // Inside the Dashboard, let it navigate (app-bridge redirect), as its own links do.
       if (state.token && window.parent !== window) {
         ev.preventDefault();
-        send({ type: "redirect", payload: { to: "/channels/" + encodeURIComponent(c.id), newContext: false, actionId: actionId() } });
+        send({ type: "redirect", payload: { to: path, newContext: false, actionId: actionId() } });
       }
     });
     return a;
+  }
+
+  function channelSettingsLink(c) {
+    return dashboardLink("/channels/" + encodeURIComponent(c.id), t("notice.link", { name: c.name }));
+  }
+
+  // "Order #1042" (a link that opens it in the Dashboard), the checkout while no order exists, or "—".
+  function orderLabel(p) {
+    var o = p.order;
+    if (o && o.orderNumber) return t("order.number", { number: o.orderNumber });
+    if (o && o.checkoutId) return o.settled ? t("order.checkoutOnly") : t("order.waiting");
+    return "—";
+  }
+
+  function orderFact(p) {
+    var o = p.order;
+    if (!o || !o.orderId) return orderLabel(p) + (o && o.checkoutId ? " (" + o.checkoutId + ")" : "");
+    return dashboardLink("/orders/" + encodeURIComponent(o.orderId), orderLabel(p), { id: "order-link", "class": "order-link" });
   }
 
   // --- Forms: field errors, progress, confirmation ---------------------------------------------

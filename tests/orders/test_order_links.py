@@ -1,0 +1,163 @@
+"""flows/order_links.py: after the charge reached Saleor, the payment's order and customer e-mail are learnt from Saleor."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from saleor_lengo.flows import order_links
+from saleor_lengo.services import Services
+from saleor_lengo.simulator.api import LengoState
+from tests.faults.ledger import Clock
+from tests.fakes.payment_rows import paid_payment
+from tests.fakes.saleor import FakeSaleor
+from tests.orders.helpers import EMAIL, charged, link_of, owner_queries
+
+pytestmark = pytest.mark.usefixtures("installed")
+
+
+async def test_an_order_already_placed_is_linked_at_once_with_the_email_encrypted(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await charged(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, order=("T3JkZXI6MQ==", "1042", EMAIL))
+
+    await order_links.run_once(services)
+
+    link = await link_of(services, payment.id)
+    assert (link.order_id, link.order_number, link.done_at) == ("T3JkZXI6MQ==", "1042", clock())
+    assert link.email_masked == "a•••@example.com"
+    assert "amadou" not in link.email_enc.lower() and services.cipher.decrypt(link.email_enc) == EMAIL.lower()
+    assert link.email_hash == services.cipher.lookup_hash(EMAIL.lower())
+    [query] = owner_queries(installed)
+    assert query["variables"] == {"id": payment.saleor_transaction_id} and query["token"] == installed.app_token
+    clock.advance(order_links.GIVE_UP_SECONDS)
+    await order_links.run_once(services)
+    assert len(owner_queries(installed)) == 1  # settled: never asked again
+
+
+async def test_nothing_is_asked_before_the_charge_reached_saleor(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await paid_payment(services, installed, lengo)  # its CHARGE_SUCCESS still pending in the outbox
+
+    await order_links.run_once(services)
+
+    assert owner_queries(installed) == [] and await link_of(services, payment.id) is None
+
+
+async def test_a_checkout_not_yet_completed_is_asked_again_until_the_order_exists(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await charged(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, checkout=("Q2hlY2tvdXQ6YQ==", EMAIL))
+
+    await order_links.run_once(services)
+    link = await link_of(services, payment.id)
+    assert (link.checkout_id, link.order_id, link.done_at) == ("Q2hlY2tvdXQ6YQ==", None, None)
+    assert link.email_masked == "a•••@example.com"
+    first_wait = link.next_attempt_at - clock()
+    assert order_links.FIRST_RETRY_SECONDS / 2 <= first_wait <= order_links.FIRST_RETRY_SECONDS
+
+    await order_links.run_once(services)  # not due yet
+    assert len(owner_queries(installed)) == 1
+    clock.advance(first_wait)
+    await order_links.run_once(services)
+    link = await link_of(services, payment.id)
+    assert link.attempts == 2 and link.next_attempt_at - clock() > first_wait / 2  # backing off
+
+    installed.set_owner(payment.saleor_transaction_id, order=("T3JkZXI6Nw==", "7", EMAIL))
+    clock.advance(link.next_attempt_at - clock())
+    await order_links.run_once(services)
+    link = await link_of(services, payment.id)
+    assert (link.order_number, link.checkout_id, link.done_at) == ("7", "Q2hlY2tvdXQ6YQ==", clock())
+    assert len(owner_queries(installed)) == 3
+
+
+async def test_the_search_stops_a_day_after_the_charge_keeping_the_checkout(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await charged(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, checkout=("Q2hlY2tvdXQ6Yg==", None))
+
+    for _ in range(200):
+        await order_links.run_once(services)
+        clock.advance(order_links.MAX_RETRY_SECONDS)
+    link = await link_of(services, payment.id)
+    assert link.done_at is not None and link.order_id is None and link.checkout_id == "Q2hlY2tvdXQ6Yg=="
+    assert link.done_at - link.charged_at <= order_links.GIVE_UP_SECONDS + order_links.MAX_RETRY_SECONDS
+    asked = len(owner_queries(installed))
+    assert 24 <= asked <= 100  # spaced out by the backoff, not once a pass
+    clock.advance(order_links.GIVE_UP_SECONDS)
+    await order_links.run_once(services)
+    assert len(owner_queries(installed)) == asked
+
+
+async def test_saleor_down_is_asked_again_later(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await charged(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, order=("T3JkZXI6OQ==", "9", None))
+    installed.down = 1
+
+    await order_links.run_once(services)
+    link = await link_of(services, payment.id)
+    assert link.done_at is None and link.order_id is None and "503" in link.last_error
+
+    clock.advance(order_links.FIRST_RETRY_SECONDS)
+    await order_links.run_once(services)
+    link = await link_of(services, payment.id)
+    assert (link.order_number, link.last_error, link.email_enc) == ("9", None, None)
+    assert link.done_at is not None
+
+
+async def test_two_processes_ask_saleor_once(
+    services: Services, second_services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    payment = await charged(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, order=("T3JkZXI6Mg==", "2", EMAIL))
+    both_claimed = asyncio.Event()
+    waiting = 0
+    ask = order_links._ask
+
+    async def slow_ask(svc: Services, payment_id: str) -> object:
+        # The first to claim waits for the other's pass before asking: both overlap.
+        nonlocal waiting
+        waiting += 1
+        await asyncio.wait_for(both_claimed.wait(), timeout=5)
+        return await ask(svc, payment_id)
+
+    monkeypatch.setattr(order_links, "_ask", slow_ask)
+
+    async def second() -> int:
+        while waiting == 0:
+            await asyncio.sleep(0.01)
+        done = await order_links.run_once(second_services)
+        both_claimed.set()
+        return done
+
+    counts = await asyncio.gather(order_links.run_once(services), second())
+
+    assert sorted(counts) == [0, 1] and len(owner_queries(installed)) == 1
+    assert (await link_of(services, payment.id)).order_number == "2"
+
+
+async def test_an_answer_too_big_for_the_columns_is_cut_and_a_bad_email_not_kept(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await charged(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, order=("O" * 1000, "9" * 1000, "not an e-mail"))
+
+    await order_links.run_once(services)
+
+    link = await link_of(services, payment.id)
+    assert (len(link.order_id), len(link.order_number), link.email_enc) == (255, 64, None)
+
+
+def test_the_loop_runs_inside_serve() -> None:
+    from saleor_lengo import workers
+
+    assert order_links.run_forever in workers.LOOPS
+
