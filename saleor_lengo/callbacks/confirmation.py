@@ -5,7 +5,7 @@ burst — past `services.CONFIRMATIONS_QUEUED` waiting ones, or while requests
 arrive faster than `pressure.BUSY_PER_SECOND` — it leaves the row due for the
 loop below instead, which confirms claimed rows in batches). What
 Lengo's status endpoint reports — asked with the payment's own
-configuration — is applied through `flows.confirm.apply_status`; the
+configuration — is applied through `flows.lengo_status.apply_status`; the
 callback's own claim never changes anything. One payment's callbacks share
 that check (`gate.py`): the confirmation holding the payment's gate asks
 once and settles every open callback of the payment received before it

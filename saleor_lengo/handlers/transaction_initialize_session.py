@@ -1,7 +1,7 @@
 """TRANSACTION_INITIALIZE_SESSION: start a Lengo payment for a Saleor transaction.
 
 The use case lives in `flows.initialize`; the answer's shape in
-`flows.answers`. An AUTHORIZATION action is served as a charge: Lengo has
+`flows.sync_responses`. An AUTHORIZATION action is served as a charge: Lengo has
 no authorization step, so every answer is a `CHARGE_*` one.
 """
 

@@ -342,7 +342,7 @@ async def test_status_amounts_are_parsed_exactly_from_numbers_and_strings(raw: s
 
 async def test_a_status_amount_that_is_not_a_number_is_kept_as_unusable_not_an_error() -> None:
     # The status is still Lengo's word that the payment is paid: the payment
-    # is held for review (flows.confirm), not left unread.
+    # is held for review (flows.lengo_status), not left unread.
     client = mocked(answer(200, {"status": "SUCCESS", "pay_id": "eA==", "amount": "lots"}))
 
     status = await client.payment_status("eA==")
