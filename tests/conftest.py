@@ -7,7 +7,7 @@ import shutil
 import ssl
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -33,6 +33,9 @@ from tests.fakes.factories import MadePayment, make_payment
 from tests.fakes.saleor import FakeSaleor, reuse_keys_from_here
 from tests.fakes.waits import InstantWaits
 from tests.faults.ledger import Clock
+
+if TYPE_CHECKING:
+    from tests.helpers.app_api import Api
 
 # Fails the test, and the run, in whose logs a test secret shows up; pytester runs the guard's own test.
 pytest_plugins = ["tests.redaction_guard", "pytester"]
@@ -310,6 +313,25 @@ def clock(services: Services) -> Clock:
     clock = Clock(services.clock())
     services.clock = clock
     return clock
+
+
+@pytest.fixture
+async def second_services(
+    services: Services, clock: Clock, transports: dict[str, httpx.AsyncBaseTransport]
+) -> AsyncIterator[Services]:
+    """Another process on the same database and host, on the same clock."""
+    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False)
+    other = build_services(services.settings, http=http, clock=clock)
+    yield other
+    await other.aclose()
+
+
+@pytest.fixture
+def api(client: httpx.AsyncClient, installed: FakeSaleor) -> Api:
+    """The app API client, signed in for the installed Saleor."""
+    from tests.helpers.app_api import Api  # it imports this module's constants: not at the top
+
+    return Api(client, installed)
 
 
 @pytest.fixture

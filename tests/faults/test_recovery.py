@@ -14,7 +14,6 @@ Time is the test's clock (`tests.faults.ledger.Clock`): nothing sleeps.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
@@ -34,7 +33,7 @@ from saleor_lengo.saleor.circuit import MAX_PROBE_SECONDS, OPEN_AFTER_FAILURES, 
 from saleor_lengo.flows import reconcile
 from saleor_lengo.payments import store as payment_store
 from saleor_lengo.flows.lengo_status import apply_status
-from saleor_lengo.services import Services, build_services
+from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.helpers.metrics import scrape, value
 from tests.faults.ledger import Clock
@@ -50,17 +49,6 @@ START = 1_800_000_000.0
 def clock(services: Services) -> Clock:
     services.clock = Clock(START)
     return services.clock
-
-
-@pytest.fixture
-async def second_services(
-    services: Services, clock: Clock, transports: dict[str, httpx.AsyncBaseTransport]
-) -> AsyncIterator[Services]:
-    """Another process on the same database and host, on the same clock."""
-    http = httpx.AsyncClient(mounts=dict(transports), follow_redirects=False)
-    other = build_services(services.settings, http=http, clock=clock)
-    yield other
-    await other.aclose()
 
 
 async def paid(services: Services, fake: FakeSaleor, lengo: LengoState, config: Configuration) -> MadePayment:
