@@ -33,7 +33,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Table, and_, delete, exists, insert, or_, select, text, update
+from sqlalchemy import Select, Table, and_, delete, exists, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -122,6 +122,23 @@ class Leases:
                     async with self.db.write() as conn:
                         await self._renew_or_register(conn, self.clock())
         return self.holder_id
+
+    async def claim(self, table: Table, due: Select[Any], now: float) -> list[Any]:
+        """Lease to this process the rows of `table` that `due` selects by id (its conditions, order and
+        limit) and no live holder leases; their ids.
+
+        PostgreSQL skips the rows another process is claiming at that moment; SQLite renders no
+        FOR UPDATE, its BEGIN IMMEDIATE serialises the claims.
+        """
+        owner = await self.ensure()
+        query = due.where(free(table, now)).with_for_update(skip_locked=True)
+        async with self.db.write() as conn:
+            ids = [row.id for row in (await conn.execute(query)).all()]
+            if ids:
+                await conn.execute(
+                    update(table).where(table.c.id.in_(ids)).values(lease_owner=owner, lease_until=self.until(now))
+                )
+        return ids
 
     @contextlib.contextmanager
     def working(self, table: Table, ids: Iterable[Any]) -> Iterator[None]:

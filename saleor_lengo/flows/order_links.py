@@ -25,7 +25,6 @@ from sqlalchemy.exc import IntegrityError
 
 from saleor_lengo.backoff import doubling, jittered
 from saleor_lengo.crypto import Cipher, DecryptionError, mask_email
-from saleor_lengo.db import leases
 from saleor_lengo.db.schema import outbox, payment_orders, payments
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor import installations
@@ -126,23 +125,10 @@ async def discover(services: Services, *, limit: int = 100) -> int:
 async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: list[int] | None = None) -> list[int]:
     now = services.clock()
     c = payment_orders.c
-    query = (
-        select(c.id)
-        .where(c.done_at.is_(None), c.next_attempt_at <= now, leases.free(payment_orders, now))
-        .order_by(c.next_attempt_at, c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    due = select(c.id).where(c.done_at.is_(None), c.next_attempt_at <= now).order_by(c.next_attempt_at, c.id).limit(limit)
     if exclude:
-        query = query.where(c.id.not_in(exclude))
-    owner = await services.leases.ensure()
-    async with services.db.write() as conn:
-        ids = [r.id for r in (await conn.execute(query)).all()]
-        if ids:
-            await conn.execute(
-                update(payment_orders).where(c.id.in_(ids)).values(lease_owner=owner, lease_until=services.leases.until(now))
-            )
-    return ids
+        due = due.where(c.id.not_in(exclude))
+    return await services.leases.claim(payment_orders, due, now)
 
 
 async def run_once(services: Services) -> int:

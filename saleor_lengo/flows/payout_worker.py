@@ -31,14 +31,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
 from saleor_lengo import configurations, metrics
 from saleor_lengo.backoff import doubling
 from saleor_lengo.configurations import Configuration
-from saleor_lengo.db import leases
 from saleor_lengo.db.schema import payouts
 from saleor_lengo.flows import payout_saleor
 from saleor_lengo.flows.lengo_access import lengo_client
@@ -87,23 +86,10 @@ def _due(now: float) -> ColumnElement[bool]:
 
 async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: list[str] | None = None) -> list[str]:
     now = services.clock()
-    query = (
-        select(payouts.c.id)
-        .where(_due(now), leases.free(payouts, now))
-        .order_by(payouts.c.next_check_at, payouts.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
+    due = select(payouts.c.id).where(_due(now)).order_by(payouts.c.next_check_at, payouts.c.id).limit(limit)
     if exclude:
-        query = query.where(payouts.c.id.not_in(exclude))
-    owner = await services.leases.ensure()
-    async with services.db.write() as conn:
-        ids = [r.id for r in (await conn.execute(query)).all()]
-        if ids:
-            await conn.execute(
-                update(payouts).where(payouts.c.id.in_(ids)).values(lease_owner=owner, lease_until=services.leases.until(now))
-            )
-    return ids
+        due = due.where(payouts.c.id.not_in(exclude))
+    return await services.leases.claim(payouts, due, now)
 
 
 async def run_once(services: Services) -> int:

@@ -35,7 +35,6 @@ from sqlalchemy import and_, func, or_, select, update
 
 from saleor_lengo import configurations
 from saleor_lengo.backoff import doubling
-from saleor_lengo.db import leases
 from saleor_lengo.db.schema import payments
 from saleor_lengo.lengo.client import PaymentStatus
 from saleor_lengo.lengo.errors import LengoError, LengoRefused
@@ -109,25 +108,11 @@ async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: Iterabl
     now = services.clock()
     interval = services.settings.reconcile_interval_seconds
     c = payments.c
-    query = (
-        select(c.id)
-        .where(_due(now, interval), leases.free(payments, now))
-        .order_by(func.coalesce(c.next_check_at, c.created_at), c.id)
-        .limit(limit)
-        # PostgreSQL: rows another reconciler is claiming right now are skipped.
-        # SQLite renders no FOR UPDATE; its BEGIN IMMEDIATE serialises claims.
-        .with_for_update(skip_locked=True)
-    )
+    due = select(c.id).where(_due(now, interval)).order_by(func.coalesce(c.next_check_at, c.created_at), c.id).limit(limit)
     excluded = list(exclude)
     if excluded:
-        query = query.where(c.id.not_in(excluded))
-    owner = await services.leases.ensure()
-    async with services.db.write() as conn:
-        ids = [row.id for row in (await conn.execute(query)).all()]
-        if ids:
-            await conn.execute(update(payments).where(c.id.in_(ids))
-                               .values(lease_owner=owner, lease_until=services.leases.until(now)))
-    return ids
+        due = due.where(c.id.not_in(excluded))
+    return await services.leases.claim(payments, due, now)
 
 
 async def run_once(services: Services, *, batch: int = BATCH_SIZE) -> int:
