@@ -19,7 +19,7 @@ log = get_logger(__name__)
 LOOPS: list[Callable[[Services], Coroutine[Any, Any, None]]] = [
     # Keeps this process's leases alive and frees a dead process's at once (db/leases.py).
     lambda services: services.leases.run_forever(),
-    # Sends committed outbox rows to Saleor (woken by `services.outbox_signal`).
+    # Sends committed outbox rows to Saleor (woken by `services.wakeups.outbox`).
     relay.run_forever,
     # Confirms callbacks whose status check failed, or that waited for their pay_id.
     callback_confirmation.run_forever,

@@ -69,7 +69,7 @@ async def test_a_callback_logs_neither_its_token_nor_the_payers_phone(
         {"status": "SUCCESS", "Client": "624897845"},  # malformed
     ):
         await client.post(f"/api/lengo/callback/{payment.token}", json=body)
-    await services.drain()
+    await services.background.drain()
     written = "\n".join(redaction_guard.lines_since(start))
     assert "callback_recorded" in written and "callback_suspicious" in written and "callback_malformed" in written
     assert payment.token not in written
@@ -100,7 +100,7 @@ async def test_a_crash_is_logged_with_its_traceback_and_without_the_secrets_in_i
         request = Request(scope, receive)
         raise RuntimeError(f"could not use {request.headers['x-key']} with {TEST_SECRET_KEY}")
 
-    app = RequestContext(crashing, services.pressure)
+    app = RequestContext(crashing, services.callback_queue.pressure)
     start = redaction_guard.mark()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://app.test") as http:
         response = await http.post("/anything", headers={"x-key": LENGO_KEY})

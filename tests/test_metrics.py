@@ -54,7 +54,7 @@ async def test_a_webhook_a_lengo_call_and_a_callback_are_counted_with_their_labe
     pay_id = only_pay_id(lengo)
     lengo.pay(pay_id)
     received = await lengo.send_callback(pay_id, client)
-    await services.drain()  # the confirmation: one status call
+    await services.background.drain()  # the confirmation: one status call
     callback_path = httpx.URL(lengo.payments[pay_id].callback_url or "").path
     malformed = await client.post(callback_path, content=b"nonsense")
     unknown = await client.post("/api/lengo/callback/no-such-token", json={"pay_id": "x", "status": "SUCCESS"})

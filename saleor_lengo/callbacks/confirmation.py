@@ -1,7 +1,7 @@
 """Confirming a recorded callback with Lengo's status endpoint, durably.
 
 The callback route spawns `confirm_callback` right after recording (in a
-burst — past `services.CONFIRMATIONS_QUEUED` waiting ones, or while requests
+burst — past `callback_queue.CONFIRMATIONS_QUEUED` waiting ones, or while requests
 arrive faster than `pressure.BUSY_PER_SECOND` — it leaves the row due for the
 loop below instead, which confirms claimed rows in batches). What
 Lengo's status endpoint reports — asked with the payment's own
@@ -115,7 +115,7 @@ async def confirm_callback(services: Services, callback_id: int, *, gate_claimed
         # confirmations at once would starve the loop and the connection
         # pool, and the answers with them. The status call's budget starts
         # once Lengo is asked, not while waiting here.
-        async with services.confirmation_slots:
+        async with services.callback_queue.slots:
             return await _confirm(services, callback_id, gate_claimed)
 
 
@@ -144,7 +144,7 @@ async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> 
         return await _finish(services, row, DUPLICATE, None)
 
     # The payment's callbacks share one check (gate.py): this one asks Lengo, or waits for the next.
-    in_flight = services.callback_checks_in_flight
+    in_flight = services.callback_queue.checks_in_flight
     asked_at = services.clock()
     if not gate_claimed:
         async with services.db.write() as conn:
@@ -152,7 +152,7 @@ async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> 
             if reopens is not None:
                 await _set(conn, row.id, RECORDED, next_attempt_at=reopens, **_UNLEASED)
         if reopens is not None:
-            services.callback_due(reopens)
+            services.callback_queue.due(reopens)
             return None
     in_flight.add(payment.id)
     try:
@@ -171,7 +171,7 @@ async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> 
 
     result = await apply_status(services, payment.id, status, source="callback")
     if result.outbox_id:
-        services.outbox_signal.set()
+        services.wakeups.outbox.set()
     return await _settle_callbacks(services, row, asked_at, status.status, result.payment.state)
 
 
@@ -268,7 +268,7 @@ async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
         rows = (await conn.execute(_locked(services, query))).all()
         ids = [row.id for row in rows if await _promote(conn, row, payment, now, owner, services.leases.until(now))]
     for callback_id in ids:
-        services.spawn(confirm_callback(services, callback_id), name="callback_confirmation")
+        services.background.spawn(confirm_callback(services, callback_id), name="callback_confirmation")
     return len(ids)
 
 
@@ -295,7 +295,7 @@ async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
                 # Leased to this process: another replica's loop will not take it meanwhile.
                 await _set(conn, row.id, RECORDED, lease_owner=owner, lease_until=until)
             claimed.append(row.id)
-    # At once: each runs within `services.confirmation_slots`.
+    # At once: each runs within `services.callback_queue.slots`.
     await asyncio.gather(*(_confirm_claimed(services, callback_id) for callback_id in claimed))
     return len(claimed)
 
@@ -312,12 +312,12 @@ async def _confirm_claimed(services: Services, callback_id: int) -> None:
 async def run_forever(services: Services) -> None:
     """The durable retry loop (a background task of `serve`)."""
     while True:
-        services.callback_signal.clear()
-        services.callback_loop_wakes_at = math.inf  # awake: a row deferred meanwhile wakes it again
+        services.wakeups.callbacks.clear()
+        services.callback_queue.loop_wakes_at = math.inf  # awake: a row deferred meanwhile wakes it again
         try:
             # In a burst of requests, the answers first (pressure.py): a short hold, a small batch.
-            await services.pressure.until_quiet()
-            limit = BATCH_IN_BURST if services.pressure.busy() else BATCH
+            await services.callback_queue.pressure.until_quiet()
+            limit = BATCH_IN_BURST if services.callback_queue.pressure.busy() else BATCH
             tried = await run_due_once(services, limit=limit)
         except asyncio.CancelledError:
             raise
@@ -328,9 +328,9 @@ async def run_forever(services: Services) -> None:
             # Until the next row is due (a callback waiting for its payment's
             # gate: gate.py), or woken early by the callback route.
             wait = await _until_next_due(services)
-            services.callback_loop_wakes_at = services.clock() + wait
+            services.callback_queue.loop_wakes_at = services.clock() + wait
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(services.callback_signal.wait(), timeout=wait)
+                await asyncio.wait_for(services.wakeups.callbacks.wait(), timeout=wait)
 
 
 # Finished rows have no next_attempt_at: the index on it holds the open ones.

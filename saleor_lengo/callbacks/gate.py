@@ -17,7 +17,7 @@ What holds where:
 - one in flight at a time: a check is cut off after `confirm`'s status
   budget, far below the interval; within a process, a payment whose check
   is still in flight is not claimed again whatever the clock says
-  (`Services.callback_checks_in_flight`).
+  (`CallbackQueue.checks_in_flight`, callback_queue.py).
 """
 
 from __future__ import annotations

@@ -246,7 +246,7 @@ async def record(
             # The payment's gate (gate.py), decided under the row lock taken
             # anyway: claimed for the caller's confirmation, or this callback
             # waits for the next check, without a transaction of its own either way.
-            in_flight = payment_id in services.callback_checks_in_flight
+            in_flight = payment_id in services.callback_queue.checks_in_flight
             deferred = gate.reopens_at(target.callback_check_at, now, in_flight=in_flight)
             if deferred is None:
                 await store.update_fields(conn, payment_id, callback_check_at=now)

@@ -31,5 +31,5 @@ async def nudge(services: Services, token: str) -> bool:
         if payout.state == PayoutState.SENT:
             await store.update_fields(conn, payout.id, next_check_at=services.clock())
     log.info("payout_callback", payout_id=payout.id, state=payout.state.value)
-    services.payout_signal.set()
+    services.wakeups.payouts.set()
     return True

@@ -165,5 +165,5 @@ async def request_payout(services: Services, payment: Payment, config: Configura
             raise
         return Answer(None, "", REFUND, psp_reference=existing.psp_reference)
     log.info("payout_recorded", payout_id=payout_id, payment_id=payment.id, mode=config.payout_mode)
-    services.payout_signal.set()
+    services.wakeups.payouts.set()
     return Answer(None, "", REFUND if still > 0 else (), psp_reference=payout_id)

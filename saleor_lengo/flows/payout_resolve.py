@@ -56,5 +56,5 @@ async def resolve(services: Services, payout_id: str, *, paid_out: bool, by: str
         )
     metrics.payout_outcome(to.value)
     if moved.outbox_id:
-        services.outbox_signal.set()
+        services.wakeups.outbox.set()
     return Resolved(moved.payout, moved.changed)

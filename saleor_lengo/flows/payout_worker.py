@@ -105,7 +105,7 @@ async def run_once(services: Services) -> int:
 async def run_forever(services: Services) -> None:
     log.info("payout_worker_started")
     while True:
-        services.payout_signal.clear()
+        services.wakeups.payouts.clear()
         try:
             await run_once(services)
         except asyncio.CancelledError:
@@ -113,7 +113,7 @@ async def run_forever(services: Services) -> None:
         except Exception:
             log.exception("payout_pass_failed")
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(services.payout_signal.wait(), timeout=MAX_POLL_SECONDS)
+            await asyncio.wait_for(services.wakeups.payouts.wait(), timeout=MAX_POLL_SECONDS)
 
 
 async def work_safely(services: Services, payout_id: str) -> None:
@@ -180,7 +180,7 @@ async def _move(
     if moved.changed:
         metrics.payout_outcome(to.value)
     if moved.outbox_id:
-        services.outbox_signal.set()
+        services.wakeups.outbox.set()
     return moved.changed
 
 

@@ -138,7 +138,7 @@ async def run_forever(services: Services) -> None:
     poll = max(1.0, min(services.settings.reconcile_interval_seconds, MAX_POLL_SECONDS))
     log.info("reconciler_started", poll_seconds=poll)
     while True:
-        services.reconcile_signal.clear()
+        services.wakeups.reconciler.clear()
         try:
             checked = await run_once(services)
             if checked:
@@ -150,7 +150,7 @@ async def run_forever(services: Services) -> None:
             log.exception("reconcile_pass_failed")
         # Woken early when a dead process's payments were freed (db/leases.py).
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(services.reconcile_signal.wait(), timeout=poll)
+            await asyncio.wait_for(services.wakeups.reconciler.wait(), timeout=poll)
 
 
 async def _check_safely(services: Services, payment_id: str) -> None:
@@ -203,12 +203,12 @@ async def check_payment(services: Services, payment_id: str) -> None:
         if await _finish(
             services, payment_id, now, checked=True, error=error, unknown_to_lengo=isinstance(exc, LengoRefused)
         ):
-            services.outbox_signal.set()
+            services.wakeups.outbox.set()
         return
     outcome = await lengo_status.apply_status(services, payment_id, status, source=SOURCE)
     expired = await _finish(services, payment_id, now, checked=True, status=status)
     if outcome.outbox_id or expired:
-        services.outbox_signal.set()  # wake the relay: Saleor has news
+        services.wakeups.outbox.set()  # wake the relay: Saleor has news
 
 
 async def _finish(

@@ -125,5 +125,5 @@ async def resolve(
                 also={"failure_reason": None},
             )
     if outcome.outbox_id is not None:
-        services.outbox_signal.set()
+        services.wakeups.outbox.set()
     return Resolution(outcome.payment, outcome.changed, outcome.outbox_id)

@@ -118,7 +118,7 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
         )
     checked = await lengo_status.apply_status(services, payment.id, status, source=SOURCE)
     if checked.outbox_id:
-        services.outbox_signal.set()  # Lengo says paid: the relay reports it now
+        services.wakeups.outbox.set()  # Lengo says paid: the relay reports it now
 
     # Under the row lock: a callback or the reconciler may have moved it
     # since; the state machine settles who wins, and a success always does.

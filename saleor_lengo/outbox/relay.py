@@ -217,7 +217,7 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
 async def run_forever(services: Services) -> None:
     """The relay loop of `serve` and `saleor-lengo relay`: woken by `outbox_signal`, else polls."""
     while True:
-        services.outbox_signal.clear()
+        services.wakeups.outbox.clear()
         try:
             await run_once(services)
         except asyncio.CancelledError:
@@ -227,7 +227,7 @@ async def run_forever(services: Services) -> None:
         probe_in = services.circuits.next_probe_in(services.clock())
         wait = POLL_SECONDS if probe_in is None else min(POLL_SECONDS, probe_in)
         try:
-            await asyncio.wait_for(services.outbox_signal.wait(), timeout=wait)
+            await asyncio.wait_for(services.wakeups.outbox.wait(), timeout=wait)
         except TimeoutError:
             pass
 

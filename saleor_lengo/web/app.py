@@ -123,7 +123,7 @@ def create_app(services: Services, *, background: BackgroundStarter | None = Non
                 await stop()
             await services.aclose()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContext, pressure=services.pressure)])
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContext, pressure=services.callback_queue.pressure)])
     # A redirect (e.g. to add a trailing slash) drops a POST body: Lengo's
     # callbacks and Saleor's webhooks must be answered where they land.
     router: Router = app.router

@@ -43,7 +43,7 @@ async def callback(request: Request) -> Response:
         return error(413, "Body too large.")
     # In a burst, past what is already waiting for Lengo, the confirmer loop
     # takes new callbacks from the table (in batches) instead of a task each.
-    confirm_now = services.can_confirm_now()
+    confirm_now = services.callback_queue.can_confirm_now()
     try:
         receipt = await receive.record(
             services,
@@ -63,12 +63,12 @@ async def callback(request: Request) -> Response:
         return error(503, "Could not record the callback; send it again.")
     if receipt.deferred_until is not None:
         # Its payment's check ran less than gate.CHECK_INTERVAL_SECONDS ago: it waits for the next one.
-        services.callback_due(receipt.deferred_until)
+        services.callback_queue.due(receipt.deferred_until)
     elif receipt.needs_confirmation:
         if confirm_now:
-            services.spawn_confirmation(confirmation.confirm_callback(services, receipt.callback_id, gate_claimed=True))
+            services.callback_queue.spawn(confirmation.confirm_callback(services, receipt.callback_id, gate_claimed=True))
         else:
-            services.callback_signal.set()
+            services.wakeups.callbacks.set()
     return json_response({"received": True})
 
 

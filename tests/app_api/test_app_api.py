@@ -312,10 +312,10 @@ async def test_recheck_asks_lengo_and_applies_the_status(
         pay_id="P4yId+/==", website_id=WEBSITE_ID, amount=Decimal(176500), currency="GNF", return_url=None,
         callback_url=None, status="SUCCESS", gateway="MTN MoMo", account="624000000", created_at=datetime.now(UTC),
     )
-    services.outbox_signal.clear()
+    services.wakeups.outbox.clear()
     data = await api.ok("mutation($id: ID!) { recheckPayment(id: $id) { state gateway lengoStatus } }", {"id": pid})
     assert data["recheckPayment"] == {"state": "SUCCEEDED", "gateway": "MTN MoMo", "lengoStatus": "SUCCESS"}
-    assert services.outbox_signal.is_set()
+    assert services.wakeups.outbox.is_set()
     async with services.db.read() as conn:
         checks = (await conn.execute(select(status_checks).where(status_checks.c.payment_id == pid))).all()
         events = (await conn.execute(select(outbox).where(outbox.c.payment_id == pid))).all()
@@ -419,10 +419,10 @@ async def test_dead_letters_are_listed_and_retried(api: Api, services: Services,
         {"id": str(dead), "paymentId": pid, "eventType": "CHARGE_SUCCESS", "amount": "176500", "state": "dead",
          "attempts": 8, "lastError": "INCORRECT_DETAILS", "createdAt": "1970-01-01T00:16:40+00:00"}
     ]
-    services.outbox_signal.clear()
+    services.wakeups.outbox.clear()
     retried = await api.ok("mutation($id: ID!) { retryOutboxEvent(id: $id) { id state attempts nextAttemptAt } }", {"id": str(dead)})
     assert retried["retryOutboxEvent"]["state"] == "pending" and retried["retryOutboxEvent"]["attempts"] == 0
-    assert services.outbox_signal.is_set()
+    assert services.wakeups.outbox.is_set()
     assert (await api.ok("{ deadLetters { id } }"))["deadLetters"] == []
     error = await api.fails("mutation($id: ID!) { retryOutboxEvent(id: $id) { id } }", {"id": str(dead)})
     assert error["extensions"]["code"] == "NOT_DEAD"

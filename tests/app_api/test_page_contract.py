@@ -145,12 +145,12 @@ async def test_send_all_again_requeues_every_dead_letter(
     inst_id, pid = await a_payment(services, installed)
     dead = [await add_event(services, inst_id, pid, "dead", 1000.0 + i, last_error="boom") for i in range(3)]
     delivered = await add_event(services, inst_id, pid, "delivered", 1010.0)
-    services.outbox_signal.clear()
+    services.wakeups.outbox.clear()
 
     answer = await api.ok("mutation { retryAllOutboxEvents }")
 
     assert answer == {"retryAllOutboxEvents": 3}
-    assert services.outbox_signal.is_set()
+    assert services.wakeups.outbox.is_set()
     async with services.db.read() as conn:
         states = dict((await conn.execute(select(outbox.c.id, outbox.c.state))).all())
     assert [states[i] for i in dead] == ["pending"] * 3 and states[delivered] == "delivered"

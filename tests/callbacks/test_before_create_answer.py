@@ -79,7 +79,7 @@ async def test_a_callback_that_beats_the_create_answer_is_confirmed_as_soon_as_t
     assert answer.json()["result"] == "CHARGE_ACTION_REQUIRED"
     assert early_lengo.callback_statuses == [200]  # acknowledged while the create was unanswered
 
-    await services.drain()  # the confirmation spawned right after the pay_id was stored
+    await services.background.drain()  # the confirmation spawned right after the pay_id was stored
     async with services.db.read() as conn:
         [row] = (await conn.execute(select(callbacks))).all()
     assert row.outcome == receive.CONFIRMED

@@ -31,7 +31,8 @@ from saleor_lengo.payments.model import State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.payments import store
 from saleor_lengo import pressure
-from saleor_lengo.services import CONFIRMATIONS_AT_ONCE, CONFIRMATIONS_QUEUED, Services, build_services
+from saleor_lengo.callback_queue import CONFIRMATIONS_AT_ONCE, CONFIRMATIONS_QUEUED
+from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from tests.conftest import WriteCounter
 from tests.fakes.factories import MadePayment, get_payment, make_payment, store_pay_id
@@ -51,7 +52,7 @@ async def callback_rows(services: Services, payment_id: str | None = None) -> li
 
 async def settle(services: Services) -> int:
     """Let the background confirmations finish, then run the relay once."""
-    await services.drain()
+    await services.background.drain()
     return await relay.run_once(services)
 
 
@@ -196,7 +197,7 @@ async def test_the_retry_loop_also_confirms_a_callback_that_waited_for_its_pay_i
     made = await make_payment(services, installed, lengo, config, with_pay_id=False)
     lengo.pay(made.pay_id)
     assert await lengo.send_callback(made.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
     assert await callback_confirm.run_due_once(services) == 0  # nothing due yet
 
     await store_pay_id(services, made)  # ...but nobody calls confirm_waiting_callbacks
@@ -337,7 +338,7 @@ async def test_a_malformed_body_with_a_valid_token_is_refused_with_a_reason_but_
     services: Services, client: httpx.AsyncClient, lengo: LengoState, made: MadePayment, body: bytes, reason: str
 ) -> None:
     response = await client.post(made.callback_url, content=body, headers={"Content-Type": "application/json"})
-    await services.drain()
+    await services.background.drain()
 
     assert response.status_code == 400
     assert reason in response.json()["error"]["message"]
@@ -426,16 +427,16 @@ async def test_in_a_burst_a_callback_past_the_queue_is_left_due_to_the_confirmer
     services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, made: MadePayment
 ) -> None:
     lengo.pay(made.pay_id)
-    services.confirmations_spawned = CONFIRMATIONS_QUEUED  # as many as may wait are waiting
+    services.callback_queue.spawned = CONFIRMATIONS_QUEUED  # as many as may wait are waiting
 
     assert await lengo.send_callback(made.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
 
     # Recorded, due at once, woken loop; not confirmed by a task of its own.
     [row] = await callback_rows(services, made.id)
     assert row.outcome == receive.RECORDED
     assert row.next_attempt_at <= services.clock()
-    assert services.callback_signal.is_set()
+    assert services.wakeups.callbacks.is_set()
     assert status_calls(lengo) == 0
     assert (await get_payment(services, made.id)).state == State.ACTION_REQUIRED
 
@@ -452,15 +453,15 @@ async def test_in_a_burst_of_requests_a_callback_is_answered_and_its_confirmatio
 ) -> None:
     lengo.pay(made.pay_id)
     for _ in range(int(pressure.BUSY_PER_SECOND * pressure.WINDOW_SECONDS)):
-        services.pressure.started()  # requests arriving faster than BUSY_PER_SECOND
+        services.callback_queue.pressure.started()  # requests arriving faster than BUSY_PER_SECOND
 
     assert await lengo.send_callback(made.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
 
     [row] = await callback_rows(services, made.id)
     assert row.outcome == receive.RECORDED and row.next_attempt_at <= services.clock()
-    assert services.callback_signal.is_set()
-    assert status_calls(lengo) == 0 and services.confirmations_spawned == 0
+    assert services.wakeups.callbacks.is_set()
+    assert status_calls(lengo) == 0 and services.callback_queue.spawned == 0
     assert await callback_confirm.run_due_once(services) == 1
     [row] = await callback_rows(services, made.id)
     assert row.outcome == receive.CONFIRMED
@@ -470,7 +471,7 @@ async def test_the_confirmer_loop_confirms_a_batch_at_once_within_the_slots(
     services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, config: Configuration
 ) -> None:
     made = [await make_payment(services, installed, lengo, config) for _ in range(CONFIRMATIONS_AT_ONCE + 5)]
-    services.confirmations_spawned = CONFIRMATIONS_QUEUED
+    services.callback_queue.spawned = CONFIRMATIONS_QUEUED
     for m in made:
         lengo.pay(m.pay_id)
         assert await lengo.send_callback(m.pay_id, client) == [200]
@@ -515,7 +516,7 @@ async def test_in_a_long_burst_the_confirmer_loop_goes_on_in_small_batches(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     made = [await make_payment(services, installed, lengo, config) for _ in range(callback_confirm.BATCH_IN_BURST + 5)]
-    services.pressure = _Burst()  # type: ignore[assignment]
+    services.callback_queue.pressure = _Burst()  # type: ignore[assignment]
     for m in made:
         lengo.pay(m.pay_id)
         assert await lengo.send_callback(m.pay_id, client) == [200]  # each left to the loop
@@ -555,7 +556,7 @@ async def test_callbacks_arriving_together_are_recorded_in_one_transaction_each_
     await services.leases.ensure()  # this process registered as a lease holder (once, at its first claim)
     # Only the recording is counted: the confirmations, left to the confirmer loop as in a
     # burst, would otherwise race the answers on PostgreSQL and add writes of their own.
-    monkeypatch.setattr(services, "can_confirm_now", lambda: False)
+    monkeypatch.setattr(services.callback_queue, "can_confirm_now", lambda: False)
     transactions = WriteCounter(monkeypatch, services.db)
     answers = await asyncio.gather(
         *(lengo.send_callback(m.pay_id, client) for m in made[:3]),

@@ -43,9 +43,9 @@ async def forge(lengo: LengoState, made: MadePayment, client: httpx.AsyncClient,
 
 async def loop_pass(services: Services) -> None:
     """What the confirmer loop does when it wakes: every due row, then the confirmations spawned meanwhile."""
-    await services.drain()
+    await services.background.drain()
     while await confirmation.run_due_once(services):
-        await services.drain()
+        await services.background.drain()
 
 
 async def rows(services: Services, payment_id: str) -> list[str]:
@@ -64,7 +64,7 @@ async def test_200_forged_callbacks_at_once_cost_one_status_call_and_the_next_on
     services: Services, client: httpx.AsyncClient, lengo: LengoState, made: MadePayment, clock: Clock
 ) -> None:
     await forge(lengo, made, client, 200)
-    await services.drain()
+    await services.background.drain()
 
     assert status_calls(lengo) == 1
     # Whatever the first check did not settle waits for the next: not one more call before it.
@@ -128,14 +128,14 @@ async def test_a_callback_waiting_for_its_payments_check_wakes_the_loop_when_the
     services: Services, client: httpx.AsyncClient, lengo: LengoState, made: MadePayment, clock: Clock
 ) -> None:
     await forge(lengo, made, client, 1)
-    await services.drain()
+    await services.background.drain()
     clock.now += 3.0
-    services.callback_loop_wakes_at = clock.now + confirmation.POLL_SECONDS  # the loop sleeps, for 10 s
-    services.callback_signal.clear()
+    services.callback_queue.loop_wakes_at = clock.now + confirmation.POLL_SECONDS  # the loop sleeps, for 10 s
+    services.wakeups.callbacks.clear()
 
     await forge(lengo, made, client, 1)
 
-    assert services.callback_signal.is_set()  # woken, to sleep until the row is due instead
+    assert services.wakeups.callbacks.is_set()  # woken, to sleep until the row is due instead
     assert await confirmation._until_next_due(services) == pytest.approx(gate.CHECK_INTERVAL_SECONDS - 3.0)
 
 
@@ -160,7 +160,7 @@ async def test_one_check_in_flight_per_payment_in_a_process_whatever_the_clock_s
     assert status_calls(lengo) == 1
 
     release.set()
-    await services.drain()
+    await services.background.drain()
     clock.now += gate.IN_FLIGHT_RETRY_SECONDS
     await loop_pass(services)
     assert status_calls(lengo) == 2
@@ -189,7 +189,7 @@ async def test_two_replicas_flooded_together_make_one_status_call_per_interval(
         answers = await asyncio.gather(
             *(c.post(made.callback_url, content=body) for _ in range(20) for c in (client, other))
         )
-        await asyncio.gather(services.drain(), replica.drain())
+        await asyncio.gather(services.background.drain(), replica.background.drain())
 
     assert [a.status_code for a in answers] == [200] * 40
     assert status_calls(lengo) == 1

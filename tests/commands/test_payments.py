@@ -32,7 +32,7 @@ async def paid_through_a_callback(
     assert payment.pay_id
     lengo.pay(payment.pay_id)
     assert await lengo.send_callback(payment.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
     assert await relay.run_once(services) == 1
     refund = action_request(
         "TRANSACTION_REFUND_REQUESTED", fake_saleor.app_id, payment.saleor_transaction_id, psp=payment.pay_id,

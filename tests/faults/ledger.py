@@ -82,9 +82,9 @@ async def recover(services: Services, clock: Clock, rounds: int = 2) -> None:
     for _ in range(rounds):
         clock.advance(RECOVERY_SECONDS)
         await callback_confirmation.run_due_once(services)
-        await services.drain()
+        await services.background.drain()
         await reconcile.run_once(services)
-        await services.drain()
+        await services.background.drain()
         await relay.run_once(services)
 
 

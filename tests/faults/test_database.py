@@ -103,7 +103,7 @@ async def senders_again_and_saleor_hears_once(
     for event in ACTION_EVENTS:
         again = await shop.action(event, made.transaction_id, made.pay_id, issued_at=ISSUED_AT)
         assert again.status == 200, again
-    await services.drain()
+    await services.background.drain()
     assert await relay.run_once(services) == 1
     assert (await shop.process(made.transaction_id, made.pay_id, made.amount)).body["result"] == "CHARGE_SUCCESS"
 
@@ -278,7 +278,7 @@ async def test_a_blip_at_any_statement_of_a_checkout_leaves_nothing_half_written
     monkeypatch.setattr(pressure, "BUSY_PER_SECOND", float("inf"))
 
     async def settle() -> None:
-        await services.drain()
+        await services.background.drain()
         with contextlib.suppress(SQLAlchemyError, OSError):  # as the relay loop of `serve` does
             await relay.run_once(services)
 
@@ -355,7 +355,7 @@ async def test_postgresql_connections_killed_under_a_burst_give_503_or_clear_ans
         callbacks = await asyncio.gather(*(lengo.send_callback(m.pay_id, client) for m in made))
         processed = await asyncio.gather(*(shop.process(m.transaction_id, m.pay_id, m.amount) for m in made))
         gateways = await asyncio.gather(*(shop.gateway_initialize() for _ in range(4)))
-        await services.drain()
+        await services.background.drain()
     finally:
         stop.set()
         await killer
@@ -367,7 +367,7 @@ async def test_postgresql_connections_killed_under_a_burst_give_503_or_clear_ans
     for m, [status] in zip(made, callbacks, strict=True):
         if status != 200:
             assert await lengo.send_callback(m.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
     await recover(services, clock)
 
     for m in made:

@@ -82,7 +82,7 @@ async def test_a_callback_while_lengo_cannot_confirm_it_is_acknowledged_kept_ope
     status_failing(True)
 
     assert await lengo.send_callback(made.pay_id, client) == [200]  # acknowledged: recorded
-    await services.drain()
+    await services.background.drain()
     # The reconciler's pass, and the retry loop once due, while Lengo still fails.
     clock.advance(services.settings.reconcile_interval_seconds + 1)
     assert await reconcile.run_once(services) == 1

@@ -88,7 +88,7 @@ async def test_every_event_of_a_burst_during_a_saleor_outage_is_delivered_once_s
     # All callbacks at once, and Lengo's repeats of a third of them.
     answers = await asyncio.gather(*(lengo.send_callback(m.pay_id, client) for m in made))
     repeats = await asyncio.gather(*(lengo.send_callback(m.pay_id, client) for m in made[::3]))
-    await services.drain()
+    await services.background.drain()
     # The relay keeps trying for a while (hours, for Saleor): nothing is delivered, nothing dropped.
     for _ in range(6):
         await relay.run_once(services)
@@ -131,7 +131,7 @@ async def test_a_saleor_that_fails_or_loses_its_answers_at_random_still_keeps_ea
     for m in made:
         lengo.pay(m.pay_id)
     await asyncio.gather(*(lengo.send_callback(m.pay_id, client) for m in made))
-    await services.drain()
+    await services.background.drain()
     installed.refuse, installed.lose = 0.2, 0.4
 
     rounds = 0

@@ -158,7 +158,7 @@ async def test_the_payer_is_the_one_lengos_status_names_never_a_callbacks_client
     lengo.pay(payment.pay_id)  # the status names the simulator's payer, 624897845
 
     assert await lengo.send_callback(payment.pay_id, client, override={"Client": "620000001"}) == [200]
-    await services.drain()
+    await services.background.drain()
 
     paid = await get_payment(services, payment.id)
     assert paid.state.value == "succeeded" and paid.payer_account_enc is not None

@@ -159,7 +159,7 @@ class HostileApp:
             # Raw bytes, as a server hands them on (httpx would refuse non-ASCII text).
             raw = {k: v if isinstance(v, bytes) else v.encode() for k, v in (headers or {}).items()}
             response = await self.client.post(path, content=content, headers=raw)
-            await self.services.drain()
+            await self.services.background.drain()
             return Sent(response.status_code, response.headers, response.content)
 
         return self.loop.run(send())

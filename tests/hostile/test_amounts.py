@@ -43,7 +43,7 @@ async def paid_with_status_amount(
     lengo.pay(made.pay_id)
     lengo.payments[made.pay_id].status_amount_json = amount_json
     assert await lengo.send_callback(made.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
     await relay.run_once(services)
 
 
@@ -119,7 +119,7 @@ async def test_a_held_payment_is_not_moved_by_lengo_again_until_staff_resolve_it
     lengo.payments[made.pay_id].status_amount_json = None  # Lengo now says 150000
 
     assert await lengo.send_callback(made.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
     await relay.run_once(services)
 
     assert (await get_payment(services, made.id)).state == State.NEEDS_REVIEW

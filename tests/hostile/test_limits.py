@@ -54,7 +54,7 @@ def post_streamed(app: HostileApp, path: str, body: bytes, headers: dict[str, st
 
     async def send() -> Sent:
         response = await app.client.post(path, content=chunks(), headers=headers)
-        await app.services.drain()
+        await app.services.background.drain()
         return Sent(response.status_code, response.headers, response.content)
 
     return app.loop.run(send())

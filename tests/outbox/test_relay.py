@@ -248,7 +248,7 @@ async def test_the_relay_loop_is_woken_by_the_outbox_signal(
     try:
         await asyncio.sleep(0.05)  # the first pass found nothing and now waits
         made = await paid_payment(services, installed, lengo, config)
-        services.outbox_signal.set()
+        services.wakeups.outbox.set()
         for _ in range(100):
             if [r.state for r in await rows(services)] == ["delivered"]:
                 break

@@ -48,7 +48,7 @@ async def held(
     lengo.pay(made.pay_id)
     lengo.payments[made.pay_id].status_amount_json = "0"
     assert await lengo.send_callback(made.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
     assert (await get_payment(services, made.id)).state == State.NEEDS_REVIEW
     return made
 
@@ -276,7 +276,7 @@ async def test_the_timeline_of_a_payment_held_for_an_unreadable_amount_shows_why
     lengo.pay(made.pay_id)
     lengo.payments[made.pay_id].status_amount_json = "1e999999999"
     assert await lengo.send_callback(made.pay_id, client) == [200]
-    await services.drain()
+    await services.background.drain()
 
     query = "query($id: ID!) { payment(id: $id) { state timeline { kind amount detail toState } } }"
     data = await Api(client, installed).ok(query, {"id": made.id})

@@ -39,7 +39,7 @@ async def retry_all(ctx: ApiContext) -> int:
             .values(**requeue_values(now))
         )
     if result.rowcount:
-        ctx.services.outbox_signal.set()
+        ctx.services.wakeups.outbox.set()
     return int(result.rowcount or 0)
 
 
@@ -59,5 +59,5 @@ async def retry(ctx: ApiContext, outbox_id: int) -> Any:
         raise ApiError("No such event.", "NOT_FOUND")
     if not result.rowcount:
         raise ApiError(f"This event is {row.state}, not dead: there is nothing to retry.", "NOT_DEAD")
-    ctx.services.outbox_signal.set()
+    ctx.services.wakeups.outbox.set()
     return row

@@ -33,5 +33,5 @@ async def recheck_payment(ctx: ApiContext, payment_id: str) -> Payment:
         raise ApiError(f"Lengo could not be asked: {exc.safe_message}.", "LENGO_ERROR") from None
     outcome = await apply_status(ctx.services, payment.id, status, source=SOURCE)
     if outcome.outbox_id:
-        ctx.services.outbox_signal.set()
+        ctx.services.wakeups.outbox.set()
     return outcome.payment

@@ -86,6 +86,6 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
             conn, payment.id, refunded_amount=format(payment.refunded_amount + money.amount, "f"), updated_at=now
         )
         updated = await store.get(conn, payment.id)
-    ctx.services.outbox_signal.set()
+    ctx.services.wakeups.outbox.set()
     assert updated is not None
     return updated
