@@ -1,6 +1,6 @@
-"""Prometheus metrics: counters kept by each process, gauges read from the database at scrape time.
+"""Prometheus counters kept by each process; the gauges are read from the database at scrape time (gauges.py).
 
-Counters and histograms (the hooks below, one call from each place that knows):
+Counters and histograms (the hooks of `Metrics`, one call from each place that knows):
 
 - `saleor_lengo_webhooks_total{event,result}`: Saleor sync webhooks answered;
   `result` is the sync answer's `result` (`CHARGE_ACTION_REQUIRED`, …), or the
@@ -13,11 +13,8 @@ Counters and histograms (the hooks below, one call from each place that knows):
   4xx), `unknown_token` (404), `failed` (not recorded: 5xx), then what their
   confirmation found: `confirmed`, `unconfirmed`, `ignored`, `mismatch`, `abandoned`.
 
-Gauges come from the database when `/metrics` is scraped, so they are right
-whichever process answers, and after a restart: outbox depth, age of the
-oldest pending event (per Saleor installation), whether a relay finds that
-Saleor unreachable (its circuit is open), dead letters, open payments by state. Every replica
-reports the same figures: aggregate them with `max`, not `sum`.
+One `Metrics` per app (`build_services`), with a registry of its own: apps
+built side by side (tests) count apart and never register a metric twice.
 
 Several processes (`serve --workers N`): `serve` gives them a fresh
 `PROMETHEUS_MULTIPROC_DIR` (`multiprocess_directory`) before they start;
@@ -31,7 +28,6 @@ each hook swallows (and logs once) its own failure.
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import json
 import os
@@ -40,18 +36,9 @@ import tempfile
 import threading
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
-from sqlalchemy.exc import SQLAlchemyError
-
-from saleor_lengo.db.engine import Database
-from saleor_lengo.db.schema import outbox, payments, payouts
 from saleor_lengo.logs import get_logger
-from saleor_lengo.outbox.backlog import InstallationFigures, installation_figures
-from saleor_lengo.payments.model import OPEN_STATES, State
-from saleor_lengo.payouts.model import PayoutState
 
 log = get_logger(__name__)
 
@@ -60,72 +47,57 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _MULTIPROC_ENVS = (MULTIPROC_ENV, MULTIPROC_ENV.lower())
 # Lengo's create may take up to 12 s before the app gives up; status calls 5 s.
 LENGO_BUCKETS = (0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 15.0)
-# A scrape must answer even when the database does not (Prometheus' default scrape timeout is 10 s).
-DATABASE_TIMEOUT = 5.0
 # The classic text format (what `generate_latest` writes): every Prometheus version reads it.
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-PENDING, DEAD = "pending", "dead"  # outbox states (see outbox.relay)
 
 Endpoint = Callable[[Any], Awaitable[Any]]
 
 
-class _Metrics:
-    """The process's metric objects, created once (on first use)."""
+class _Series:
+    """The metric objects, in a registry of their own (created on first use: see the module docstring)."""
 
     def __init__(self) -> None:
         import prometheus_client
-        from prometheus_client import Counter, Histogram
+        from prometheus_client import CollectorRegistry, Counter, Histogram
 
         # `_created` series double the output and are absent in multiprocess mode anyway.
         prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
+        self.registry = CollectorRegistry(auto_describe=False)
         self.webhooks = Counter(
             "saleor_lengo_webhooks",
             "Saleor sync webhooks answered, by event and result (the sync result, or the HTTP status class).",
             ["event", "result"],
+            registry=self.registry,
         )
         self.lengo_calls = Counter(
             "saleor_lengo_lengo_calls",
             "HTTP attempts at Lengo Pay, by operation and outcome (ok, refused, unavailable, …).",
             ["operation", "outcome"],
+            registry=self.registry,
         )
         self.lengo_seconds = Histogram(
             "saleor_lengo_lengo_call_seconds",
             "Duration of HTTP attempts at Lengo Pay, by operation.",
             ["operation"],
             buckets=LENGO_BUCKETS,
+            registry=self.registry,
         )
         self.callbacks = Counter(
             "saleor_lengo_callbacks",
             "Lengo callbacks: received, rejected, unknown_token, failed, then their confirmation's outcome.",
             ["outcome"],
+            registry=self.registry,
         )
         self.payouts = Counter(
             "saleor_lengo_payouts",
             "Refund payouts reaching a state that ends or pauses them: paid_out, failed, needs_review, resolved_….",
             ["outcome"],
+            registry=self.registry,
         )
-
-
-_metrics: _Metrics | None = None
-_init_lock = threading.Lock()  # the scrape renders in a worker thread
-_reported: set[str] = set()
 
 
 def multiprocess_dir() -> str | None:
     return next((os.environ[name] for name in _MULTIPROC_ENVS if os.environ.get(name)), None)
-
-
-def _get() -> _Metrics:
-    global _metrics
-    if _metrics is None:
-        with _init_lock:
-            if _metrics is None:
-                _metrics = _Metrics()
-                if multiprocess_dir():
-                    # What prometheus-client asks of a worker that exits: drop
-                    # its live gauges (it keeps its counters, which stay counted).
-                    atexit.register(_mark_dead, os.getpid())
-    return _metrics
 
 
 def _mark_dead(pid: int) -> None:
@@ -137,13 +109,105 @@ def _mark_dead(pid: int) -> None:
         pass
 
 
-def _failed(hook: str) -> None:
-    if hook not in _reported:  # once per hook: a broken metric must not flood the logs either
-        _reported.add(hook)
-        log.warning("metrics_hook_failed", hook=hook, exc_info=True)
+class Metrics:
+    """This app's counters: the hooks below, and the scrape's exposition."""
+
+    def __init__(self) -> None:
+        self._series: _Series | None = None
+        self._lock = threading.Lock()  # the scrape renders in a worker thread
+        self._reported: set[str] = set()
+
+    def _get(self) -> _Series:
+        if self._series is None:
+            with self._lock:
+                if self._series is None:
+                    self._series = _Series()
+                    if multiprocess_dir():
+                        # What prometheus-client asks of a worker that exits: drop
+                        # its live gauges (it keeps its counters, which stay counted).
+                        atexit.register(_mark_dead, os.getpid())
+        return self._series
+
+    def _failed(self, hook: str) -> None:
+        if hook not in self._reported:  # once per hook: a broken metric must not flood the logs either
+            self._reported.add(hook)
+            log.warning("metrics_hook_failed", hook=hook, exc_info=True)
+
+    # --- Hooks ---------------------------------------------------------------
+
+    def webhook_answered(self, event: str, response: Any) -> None:
+        """One Saleor webhook's answer (`None`: it raised, and was answered 500)."""
+        try:
+            self._get().webhooks.labels(event, _webhook_result(response)).inc()
+        except Exception:
+            self._failed("webhook")
+
+    def lengo_call(self, call: Any) -> None:
+        """One HTTP attempt at Lengo (a `lengo.client.LengoCall`)."""
+        try:
+            m = self._get()
+            m.lengo_calls.labels(call.operation, call.outcome).inc()
+            m.lengo_seconds.labels(call.operation).observe(call.duration_ms / 1000)
+        except Exception:
+            self._failed("lengo_call")
+
+    def callback_answered(self, response: Any) -> None:
+        """The callback route's answer (`None`: it raised, and was answered 500)."""
+        status = getattr(response, "status_code", 500)
+        if 200 <= status < 300:
+            outcome = "received"
+        elif status == 404:
+            outcome = "unknown_token"
+        elif 400 <= status < 500:
+            outcome = "rejected"
+        else:
+            outcome = "failed"
+        self.callback_outcome(outcome)
+
+    def callback_outcome(self, outcome: str) -> None:
+        """A callback's fate: received by the route, or what its confirmation with Lengo found."""
+        try:
+            self._get().callbacks.labels(outcome).inc()
+        except Exception:
+            self._failed("callback")
+
+    def payout_outcome(self, outcome: str) -> None:
+        """A refund payout moved to `outcome` (a payout state)."""
+        try:
+            self._get().payouts.labels(outcome[:32]).inc()
+        except Exception:
+            self._failed("payout")
+
+    # --- Scrape --------------------------------------------------------------
+
+    def exposition(self, *collectors: Any) -> tuple[bytes, str]:
+        """The counters (every worker's, in multiprocess mode) and `collectors`, as text. Blocking."""
+        from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
+
+        own = self._get().registry  # created (and `_created` turned off) before the first collection
+        registry = CollectorRegistry(auto_describe=False)
+        directory = multiprocess_dir()
+        if directory:
+            from prometheus_client import multiprocess
+
+            multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
+        else:
+            # The process's own figures (CPU, memory, GC: prometheus-client's defaults), then the app's counters.
+            registry.register(_Forward(REGISTRY))
+            registry.register(_Forward(own))
+        for collector in collectors:
+            registry.register(collector)
+        return generate_latest(registry), CONTENT_TYPE
 
 
-# --- Hooks -------------------------------------------------------------------
+class _Forward:
+    """A registry inside the scrape's (single-process mode)."""
+
+    def __init__(self, registry: Any) -> None:
+        self.registry = registry
+
+    def collect(self) -> Iterable[Any]:
+        return self.registry.collect()  # type: ignore[no-any-return]
 
 
 def counted(endpoint: Endpoint, record: Callable[[Any], None]) -> Endpoint:
@@ -160,14 +224,6 @@ def counted(endpoint: Endpoint, record: Callable[[Any], None]) -> Endpoint:
     return counted_endpoint
 
 
-def webhook_answered(event: str, response: Any) -> None:
-    """One Saleor webhook's answer (`None`: it raised, and was answered 500)."""
-    try:
-        _get().webhooks.labels(event, _webhook_result(response)).inc()
-    except Exception:
-        _failed("webhook")
-
-
 def _webhook_result(response: Any) -> str:
     status = getattr(response, "status_code", 500)
     if 200 <= status < 300:
@@ -178,187 +234,6 @@ def _webhook_result(response: Any) -> str:
             if isinstance(result, str) and 0 < len(result) <= 64:
                 return result
     return f"{status // 100}xx"
-
-
-def lengo_call(call: Any) -> None:
-    """One HTTP attempt at Lengo (a `lengo.client.LengoCall`)."""
-    try:
-        m = _get()
-        m.lengo_calls.labels(call.operation, call.outcome).inc()
-        m.lengo_seconds.labels(call.operation).observe(call.duration_ms / 1000)
-    except Exception:
-        _failed("lengo_call")
-
-
-def callback_answered(response: Any) -> None:
-    """The callback route's answer (`None`: it raised, and was answered 500)."""
-    status = getattr(response, "status_code", 500)
-    if 200 <= status < 300:
-        outcome = "received"
-    elif status == 404:
-        outcome = "unknown_token"
-    elif 400 <= status < 500:
-        outcome = "rejected"
-    else:
-        outcome = "failed"
-    callback_outcome(outcome)
-
-
-def callback_outcome(outcome: str) -> None:
-    """A callback's fate: received by the route, or what its confirmation with Lengo found."""
-    try:
-        _get().callbacks.labels(outcome).inc()
-    except Exception:
-        _failed("callback")
-
-
-def payout_outcome(outcome: str) -> None:
-    """A refund payout moved to `outcome` (a payout state)."""
-    try:
-        _get().payouts.labels(outcome[:32]).inc()
-    except Exception:
-        _failed("payout")
-
-
-# --- Scrape ------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class DatabaseFigures:
-    outbox_pending: int
-    outbox_dead: int
-    open_payments: dict[str, int]
-    needs_review: int = 0
-    installations: tuple[InstallationFigures, ...] = ()
-    payouts_needs_review: int = 0
-
-
-async def read_database(db: Database, now: float) -> DatabaseFigures | None:
-    """The gauges' values, or None when the database does not answer in time."""
-    try:
-        async with asyncio.timeout(DATABASE_TIMEOUT), db.read() as conn:
-            rows = await conn.execute(
-                select(outbox.c.state, func.count())
-                .where(outbox.c.state.in_((PENDING, DEAD)))
-                .group_by(outbox.c.state)
-            )
-            by_state = {state: int(n) for state, n in rows.all()}
-            open_rows = await conn.execute(
-                select(payments.c.state, func.count())
-                .where(payments.c.state.in_([s.value for s in OPEN_STATES]))
-                .group_by(payments.c.state)
-            )
-            open_payments = {s.value: 0 for s in sorted(OPEN_STATES)}
-            open_payments.update({state: int(n) for state, n in open_rows.all()})
-            needs_review = (
-                await conn.execute(
-                    select(func.count()).select_from(payments).where(payments.c.state == State.NEEDS_REVIEW.value)
-                )
-            ).scalar_one()
-            per_installation = await installation_figures(conn, now)
-            payouts_needs_review = (
-                await conn.execute(
-                    select(func.count()).select_from(payouts).where(payouts.c.state == PayoutState.NEEDS_REVIEW.value)
-                )
-            ).scalar_one()
-    except (SQLAlchemyError, OSError, TimeoutError):
-        log.warning("metrics_database_unavailable", exc_info=True)
-        return None
-    return DatabaseFigures(
-        outbox_pending=by_state.get(PENDING, 0),
-        outbox_dead=by_state.get(DEAD, 0),
-        open_payments=open_payments,
-        needs_review=int(needs_review),
-        installations=per_installation,
-        payouts_needs_review=int(payouts_needs_review),
-    )
-
-
-class _DatabaseCollector:
-    def __init__(self, figures: DatabaseFigures | None) -> None:
-        self.figures = figures
-
-    def collect(self) -> Iterable[Any]:
-        from prometheus_client.core import GaugeMetricFamily
-
-        f = self.figures
-        yield GaugeMetricFamily(
-            "saleor_lengo_database_up", "1 when the database answered this scrape; the gauges below need it.",
-            value=0 if f is None else 1,
-        )
-        if f is None:
-            return
-        yield GaugeMetricFamily(
-            "saleor_lengo_outbox_pending_events", "Outbox events not yet delivered to Saleor (still retried).",
-            value=f.outbox_pending,
-        )
-        oldest = GaugeMetricFamily(
-            "saleor_lengo_outbox_oldest_pending_age_seconds",
-            "Age of the oldest outbox event not yet delivered to this Saleor (0 when none).",
-            labels=["installation"],
-        )
-        circuit = GaugeMetricFamily(
-            "saleor_lengo_saleor_circuit_open",
-            "1 while a relay finds this Saleor unreachable and only probes it; 0 when it answers.",
-            labels=["installation"],
-        )
-        for inst in f.installations:
-            oldest.add_metric([inst.saleor_api_url], inst.oldest_pending_age_seconds)
-            circuit.add_metric([inst.saleor_api_url], 1 if inst.circuit_open else 0)
-        yield oldest
-        yield circuit
-        yield GaugeMetricFamily(
-            "saleor_lengo_outbox_dead_letters", "Outbox events given up on (`saleor-lengo outbox list --dead`).",
-            value=f.outbox_dead,
-        )
-        open_payments = GaugeMetricFamily(
-            "saleor_lengo_open_payments", "Payments not yet paid, failed, canceled or expired, by state.",
-            labels=["state"],
-        )
-        for state, n in f.open_payments.items():
-            open_payments.add_metric([state], n)
-        yield open_payments
-        yield GaugeMetricFamily(
-            "saleor_lengo_payments_needs_review",
-            "Payments Lengo reported paid with an amount that cannot be right, held until staff resolve them "
-            "(`saleor-lengo payments list --status needs_review`).",
-            value=f.needs_review,
-        )
-        held = GaugeMetricFamily(
-            "saleor_lengo_payouts",
-            "Refund payouts by state; needs_review: the app cannot tell whether money left "
-            "(`saleor-lengo payouts list --status needs_review`).",
-            labels=["state"],
-        )
-        held.add_metric(["needs_review"], f.payouts_needs_review)
-        yield held
-
-
-class _Forward:
-    """The process's own registry inside the scrape's (single-process mode)."""
-
-    def __init__(self, registry: Any) -> None:
-        self.registry = registry
-
-    def collect(self) -> Iterable[Any]:
-        return self.registry.collect()  # type: ignore[no-any-return]
-
-
-def render(figures: DatabaseFigures | None) -> tuple[bytes, str]:
-    """The exposition text and its content type. Blocking (it reads the multiprocess files)."""
-    from prometheus_client import REGISTRY, CollectorRegistry, generate_latest
-
-    _get()  # registered (and `_created` turned off) before the first collection
-    registry = CollectorRegistry(auto_describe=False)
-    directory = multiprocess_dir()
-    if directory:
-        from prometheus_client import multiprocess
-
-        multiprocess.MultiProcessCollector(registry, path=directory)  # type: ignore[no-untyped-call]
-    else:
-        registry.register(_Forward(REGISTRY))
-    registry.register(_DatabaseCollector(figures))
-    return generate_latest(registry), CONTENT_TYPE
 
 
 # --- Several processes -------------------------------------------------------

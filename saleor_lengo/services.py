@@ -16,6 +16,7 @@ from saleor_lengo.db.engine import Database
 from saleor_lengo.db.grouped import WriteGroups
 from saleor_lengo.db.leases import Leases
 from saleor_lengo.logs import get_logger, register_secret
+from saleor_lengo.metrics import Metrics
 from saleor_lengo.outbound import make_http_client
 from saleor_lengo.saleor.circuit import Circuits
 from saleor_lengo.pressure import RequestPressure
@@ -46,6 +47,8 @@ class Services:
     circuits: Circuits = field(default_factory=Circuits)
     # Work run after an answer was sent (background.py).
     background: Background = field(default_factory=Background)
+    # This app's Prometheus counters (metrics.py).
+    metrics: Metrics = field(default_factory=Metrics)
     # What wakes the relay, the confirmer loop, the reconciler and the payout worker early (wakeups.py).
     wakeups: Wakeups = field(default_factory=Wakeups)
     # Which callbacks are confirmed at once, which left to the confirmer loop (callback_queue.py).

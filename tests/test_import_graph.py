@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
             {
                 "__init__", "logs", "jsonutil", "outbound_networks", "outbound", "settings",
                 "crypto", "db", "money", "page_words", "resources", "pressure", "backoff",
-                "background", "wakeups", "callback_queue",
+                "background", "wakeups", "callback_queue", "metrics",
             }
         ),
     ),
@@ -41,7 +41,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("services", frozenset({"services"})),
     ("uninstall", frozenset({"uninstall"})),
     ("outbox relay", frozenset({"outbox"})),
-    ("metrics", frozenset({"metrics"})),
+    ("gauges", frozenset({"gauges"})),
     ("payment flows", frozenset({"flows"})),
     ("callbacks", frozenset({"callbacks"})),
     ("Saleor webhook handlers", frozenset({"handlers"})),

@@ -82,14 +82,14 @@ async def test_a_webhook_a_lengo_call_and_a_callback_are_counted_with_their_labe
         assert delta("saleor_lengo_callbacks_total", outcome=outcome) == 1, outcome
 
 
-def test_a_metric_that_fails_never_breaks_the_caller_and_is_logged_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(metrics, "_reported", set())
+def test_a_metric_that_fails_never_breaks_the_caller_and_is_logged_once() -> None:
+    app_metrics = metrics.Metrics()
     broken = SimpleNamespace(status_code=200, body=b'{"result": ')
 
     with capture_logs() as logs:
-        metrics.webhook_answered(INIT, broken)
-        metrics.webhook_answered(INIT, broken)
-        metrics.lengo_call(object())  # no operation: fails inside the hook
+        app_metrics.webhook_answered(INIT, broken)
+        app_metrics.webhook_answered(INIT, broken)
+        app_metrics.lengo_call(object())  # no operation: fails inside the hook
 
     assert [e["hook"] for e in logs if e["event"] == "metrics_hook_failed"] == ["webhook", "lengo_call"]
 
@@ -235,13 +235,17 @@ async def test_with_metrics_token_only_its_bearer_gets_the_metrics(
 WRITER = """
 import sys
 from types import SimpleNamespace
-from saleor_lengo import metrics
+from saleor_lengo.metrics import Metrics
+app_metrics = Metrics()
 for _ in range(int(sys.argv[1])):
-    metrics.callback_outcome("confirmed")
-metrics.webhook_answered("TRANSACTION_PROCESS_SESSION", SimpleNamespace(status_code=401, body=b""))
-metrics.lengo_call(SimpleNamespace(operation="payment_status", outcome="ok", duration_ms=120))
+    app_metrics.callback_outcome("confirmed")
+app_metrics.webhook_answered("TRANSACTION_PROCESS_SESSION", SimpleNamespace(status_code=401, body=b""))
+app_metrics.lengo_call(SimpleNamespace(operation="payment_status", outcome="ok", duration_ms=120))
 """
-READER = "import sys; from saleor_lengo import metrics; sys.stdout.write(metrics.render(None)[0].decode())"
+READER = (
+    "import sys; from saleor_lengo import gauges; from saleor_lengo.metrics import Metrics; "
+    "sys.stdout.write(gauges.render(Metrics(), None)[0].decode())"
+)
 
 
 def run_python(code: str, *args: str, env: dict[str, str]) -> str:

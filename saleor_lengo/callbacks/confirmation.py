@@ -36,7 +36,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
-from saleor_lengo import configurations, metrics
+from saleor_lengo import configurations
 from saleor_lengo.callbacks import gate, kept
 from saleor_lengo.callbacks.receive import (
     ABANDONED,
@@ -234,7 +234,7 @@ async def _settle_callbacks(services: Services, row: Any, asked_at: float, lengo
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcomes.get(row.id),
              callbacks=len(outcomes), confirmed=len(outcomes) - unconfirmed, not_kept=dropped)
     for outcome in outcomes.values():
-        metrics.callback_outcome(outcome)
+        services.metrics.callback_outcome(outcome)
     return outcomes.get(row.id)
 
 
@@ -396,7 +396,7 @@ async def _finish(services: Services, row: Any, outcome: str, error: str | None)
                    last_error=error, count_attempt=True, **_UNLEASED)
         await kept.trim(conn, row.payment_id)
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
-    metrics.callback_outcome(outcome)
+    services.metrics.callback_outcome(outcome)
     return outcome
 
 
@@ -411,7 +411,7 @@ async def _retry_later(services: Services, row: Any, reason: str) -> str | None:
                        next_attempt_at=None, last_error=reason[:500], **_UNLEASED)
             log.error("callback_confirmation_abandoned", callback_id=row.id, payment_id=row.payment_id,
                       attempts=attempts, reason=reason)
-            metrics.callback_outcome(ABANDONED)
+            services.metrics.callback_outcome(ABANDONED)
             return ABANDONED
         due = now + retry_delay(attempts)
         await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500], **_UNLEASED)

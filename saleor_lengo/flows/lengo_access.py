@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from saleor_lengo import metrics
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import lengo_requests
@@ -17,7 +16,7 @@ _INSERT = prepared(lengo_requests.insert())  # built once; the values come with 
 
 def lengo_client(services: Services, config: Configuration, payment_id: str | None = None) -> LengoClient:
     async def record(call: LengoCall) -> None:
-        metrics.lengo_call(call)  # never raises
+        services.metrics.lengo_call(call)  # never raises
         # Its own short transaction: an audit row must never hold a lock
         # across a Lengo call, nor be lost with a failed business transaction.
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from saleor_lengo import metrics
 from saleor_lengo.flows.payout_request import REFUND
 from saleor_lengo.payouts import store
 from saleor_lengo.payouts.model import Payout, PayoutState
@@ -54,7 +53,7 @@ async def resolve(services: Services, payout_id: str, *, paid_out: bool, by: str
             conn, payout, to, reason=message, now=now, refund_actions=REFUND,
             also={"resolved_by": by, "resolution_note": note, "released_at": None if paid_out else now},
         )
-    metrics.payout_outcome(to.value)
+    services.metrics.payout_outcome(to.value)
     if moved.outbox_id:
         services.wakeups.outbox.set()
     return Resolved(moved.payout, moved.changed)

@@ -35,7 +35,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from saleor_lengo import configurations, metrics
+from saleor_lengo import configurations
 from saleor_lengo.backoff import doubling
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import payouts
@@ -178,7 +178,7 @@ async def _move(
             report_failure=report_failure, also={"lease_owner": None, "lease_until": None, **values},
         )
     if moved.changed:
-        metrics.payout_outcome(to.value)
+        services.metrics.payout_outcome(to.value)
     if moved.outbox_id:
         services.wakeups.outbox.set()
     return moved.changed

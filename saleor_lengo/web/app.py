@@ -97,9 +97,11 @@ BackgroundStarter = Callable[[Services], Awaitable[Callable[[], Awaitable[None]]
 def create_app(services: Services, *, background: BackgroundStarter | None = None) -> Starlette:
     # Starlette tries routes in order: the ones under load (Lengo's callbacks, Saleor's webhooks) first.
     routes = [
-        *callback_routes.routes(),
+        *callback_routes.routes(services.metrics),
         *(
-            Route(event.path, saleor_routes.webhook_endpoint(event), methods=["POST"], name=event.kebab)
+            Route(
+                event.path, saleor_routes.webhook_endpoint(event, services.metrics), methods=["POST"], name=event.kebab
+            )
             for event in SYNC_EVENTS
         ),
         Route("/health", health, methods=["GET"]),
@@ -123,7 +125,8 @@ def create_app(services: Services, *, background: BackgroundStarter | None = Non
                 await stop()
             await services.aclose()
 
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(RequestContext, pressure=services.callback_queue.pressure)])
+    middleware = [Middleware(RequestContext, pressure=services.callback_queue.pressure)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     # A redirect (e.g. to add a trailing slash) drops a POST body: Lengo's
     # callbacks and Saleor's webhooks must be answered where they land.
     router: Router = app.router

@@ -87,8 +87,8 @@ async def payout_callback(request: Request) -> Response:
     return json_response({"received": True}) if known else Response(status_code=404)
 
 
-def routes() -> list[Route]:
-    counted = metrics.counted(callback, metrics.callback_answered)
+def routes(app_metrics: metrics.Metrics) -> list[Route]:
+    counted = metrics.counted(callback, app_metrics.callback_answered)
     return [
         Route(PAYOUT_CALLBACK_PATH, payout_callback, methods=["POST"]),
         Route(CALLBACK_PATH, counted, methods=["POST"]),

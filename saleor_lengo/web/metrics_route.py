@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 
-from saleor_lengo import metrics as app_metrics
+from saleor_lengo import gauges
 from saleor_lengo.services import Services
 from saleor_lengo.web.responses import error
 
@@ -38,6 +38,6 @@ async def metrics(request: Request) -> Response:
         refused = error(401, "A valid bearer token (METRICS_TOKEN) is required.")
         refused.headers["WWW-Authenticate"] = 'Bearer realm="metrics"'
         return refused
-    figures = await app_metrics.read_database(services.db, services.clock())
-    body, content_type = await run_in_threadpool(app_metrics.render, figures)
+    figures = await gauges.read_database(services.db, services.clock())
+    body, content_type = await run_in_threadpool(gauges.render, services.metrics, figures)
     return Response(body, media_type=content_type, headers={"Cache-Control": "no-store"})

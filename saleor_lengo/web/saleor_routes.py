@@ -78,7 +78,7 @@ async def _verified_installation(services: Services, api_url: str, signature: st
     return fresh
 
 
-def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
+def webhook_endpoint(event: SyncEvent, app_metrics: metrics.Metrics):  # type: ignore[no-untyped-def]
     handler = handlers()[event.name]
     unavailable = storage_unavailable_answers().get(event.name)
 
@@ -142,4 +142,4 @@ def webhook_endpoint(event: SyncEvent):  # type: ignore[no-untyped-def]
         log.info("webhook_answered", result=answer.get("result"))
         return json_response(answer)
 
-    return metrics.counted(endpoint, lambda response: metrics.webhook_answered(event.name, response))
+    return metrics.counted(endpoint, lambda response: app_metrics.webhook_answered(event.name, response))

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from saleor_lengo import metrics
+from saleor_lengo import gauges
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import outbox, payment_transitions
 from saleor_lengo.outbox import relay
@@ -88,7 +88,7 @@ async def test_the_state_machine_never_writes_a_charge_success_of_zero(
 async def test_a_held_payment_is_listed_shown_and_counted(services: Services, held: MadePayment) -> None:
     listed = await saleor_lengo(services, "payments", "list", "--status", "needs_review", "--json")
     shown = await saleor_lengo(services, "payments", "show", held.id)
-    figures = await metrics.read_database(services.db, services.clock())
+    figures = await gauges.read_database(services.db, services.clock())
 
     assert listed.code == 0, listed.err
     assert [row["id"] for row in json.loads(listed.out)] == [held.id]
@@ -96,7 +96,7 @@ async def test_a_held_payment_is_listed_shown_and_counted(services: Services, he
     assert f"Payment {held.id} — needs_review" in shown.out
     assert "action_required → needs_review: Lengo status SUCCESS (callback) with an amount that cannot be right: 0" in shown.out
     assert figures is not None and figures.needs_review == 1
-    text = metrics.render(figures)[0].decode()
+    text = gauges.render(services.metrics, figures)[0].decode()
     assert "saleor_lengo_payments_needs_review 1.0" in text
 
 
