@@ -30,6 +30,7 @@ from saleor_lengo.payments import store
 from saleor_lengo.money import Unholdable
 from saleor_lengo.payments.model import OPEN_STATES, Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
+from saleor_lengo.saleor.sync_answers import ACTION_RESULTS, ActionAnswer, PayoutAccepted, StoredAnswer
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
@@ -40,7 +41,7 @@ NO_PAYMENT_REFERENCE = "no-lengo-payment"
 
 @dataclass(frozen=True)
 class Answer:
-    """What a handler decided; `render` turns it into Saleor's JSON."""
+    """What a handler decided; `render` turns it into Saleor's answer (saleor/sync_answers.py)."""
 
     result: str | None  # CANCEL_SUCCESS, CANCEL_FAILURE, REFUND_FAILURE, ...; None: answered later (async)
     message: str
@@ -70,30 +71,24 @@ def available_actions(payment: Payment) -> tuple[str, ...]:
     return ("CANCEL",) if payment.state in OPEN_STATES else ()
 
 
-def render(answer: Answer, payment: Payment | None, request: ActionRequest, action: str) -> dict[str, Any]:
+def render(answer: Answer, payment: Payment | None, request: ActionRequest, action: str) -> ActionAnswer:
     if answer.result is None:
         # The outcome comes later, through the outbox; never a *_REQUEST result here (PAYMENT-APPS.md §4).
         assert answer.psp_reference is not None
-        async_body: dict[str, Any] = {"pspReference": answer.psp_reference}
-        if answer.actions is not None:
-            async_body["actions"] = list(answer.actions)
-        return async_body
-    body: dict[str, Any] = {
-        "result": answer.result,
-        "pspReference": action_psp_reference(reference_base(payment, request), action, request.issued_at),
+        return PayoutAccepted(answer.psp_reference, answer.actions)
+    requested = request.action.amount
+    return ACTION_RESULTS[answer.result](
+        psp_reference=action_psp_reference(reference_base(payment, request), action, request.issued_at),
         # Echo the requested amount: the answer settles that request, and
         # reporting the payment's amount on a charge would count it twice.
-        "amount": request.action.amount,
-        "message": clip(answer.message),
-    }
-    if isinstance(request.action.amount, Unholdable):
-        del body["amount"]  # one the app cannot hold is not echoed; Saleor keeps the one it asked for
-    if answer.actions is not None:
-        body["actions"] = list(answer.actions)
-    return body
+        # One the app cannot hold is not echoed; Saleor keeps the one it asked for.
+        amount=None if isinstance(requested, Unholdable) else requested,
+        message=clip(answer.message),
+        actions=answer.actions,
+    )
 
 
-async def _stored(services: Services, installation_id: int, request: ActionRequest, action: str) -> dict[str, Any] | None:
+async def _stored(services: Services, installation_id: int, request: ActionRequest, action: str) -> StoredAnswer | None:
     async with services.db.read() as conn:
         row = (
             await conn.execute(
@@ -108,17 +103,17 @@ async def _stored(services: Services, installation_id: int, request: ActionReque
     if row is None:
         return None
     stored: dict[str, Any] = jsonutil.loads(row.response)
-    return stored
+    return StoredAnswer(stored)
 
 
 async def answer_once(
     services: Services, installation_id: int, request: ActionRequest, action: str, decide: Decide
-) -> dict[str, Any]:
+) -> StoredAnswer:
     """The stored answer to this very request, or a new one, decided, stored and returned."""
     if request.issued_at:
         previous = await _stored(services, installation_id, request, action)
         if previous is not None:
-            log.info("action_request_repeated", action=action, result=previous.get("result"))
+            log.info("action_request_repeated", action=action, result=previous.body.get("result"))
             return previous
 
     async with services.db.read() as conn:
@@ -126,12 +121,12 @@ async def answer_once(
     answer = await decide(services, payment, request)
     # Stored as JSON and handed back parsed, so the first answer and every
     # repeat serialise to the very same bytes.
-    raw = jsonutil.dumps(render(answer, payment, request, action))
+    raw = jsonutil.dumps(render(answer, payment, request, action).to_json())
     body: dict[str, Any] = jsonutil.loads(raw)
     if not request.issued_at:
         # Nothing identifies a repeat of this request; Saleor always sends issuedAt.
         log.warning("action_request_without_issued_at", action=action)
-        return body
+        return StoredAnswer(body)
     try:
         async with services.db.write() as conn:
             await conn.execute(
@@ -151,11 +146,11 @@ async def answer_once(
         winner = await _stored(services, installation_id, request, action)
         if winner is None:
             raise
-        log.info("action_request_raced", action=action, result=winner.get("result"))
+        log.info("action_request_raced", action=action, result=winner.body.get("result"))
         return winner
     log.info("action_request_answered", action=action, result=body.get("result", "async"),
              payment_id=payment.id if payment else None, state=payment.state.value if payment else None)
-    return body
+    return StoredAnswer(body)
 
 
 def state_words(payment: Payment) -> str:

@@ -48,6 +48,7 @@ from saleor_lengo.money import Money, Problem, Unholdable, minor_units
 from saleor_lengo.page_words import ACCOUNT_CHANGE, ACCOUNT_SETTINGS
 from saleor_lengo.payments import store
 from saleor_lengo.flows import sync_responses
+from saleor_lengo.flows.sync_responses import SessionAnswer
 from saleor_lengo.payments.errors import ErrorCode, Refusal
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
@@ -178,7 +179,7 @@ class _Checked:
 
 async def execute(
     services: Services, installation: Installation, session: Session, early_callbacks: EarlyCallbacks
-) -> dict[str, Any]:
+) -> SessionAnswer:
     # A first request is by far the common case: it goes straight to storing
     # its payment, and a repeat is told apart by the unique (installation,
     # transaction) key — one transaction instead of a lookup before it.
@@ -216,7 +217,7 @@ async def execute(
 
 async def _refuse_unless_repeat(
     services: Services, installation: Installation, session: Session, refusal: Refusal
-) -> dict[str, Any]:
+) -> SessionAnswer:
     """A repeat gets the payment it got the first time, even if the configuration changed since; else the refusal."""
     existing = await find(services, installation.id, session.transaction.id)
     if existing is not None:
@@ -230,7 +231,7 @@ async def find(services: Services, installation_id: int, transaction_id: str) ->
         return await store.get_by_transaction(conn, installation_id, transaction_id)
 
 
-async def render(services: Services, payment: Payment, *, note: str | None = None) -> dict[str, Any]:
+async def render(services: Services, payment: Payment, *, note: str | None = None) -> SessionAnswer:
     """`sync_responses.for_payment`, with what a succeeded payment's message needs from its history."""
     paid_from: State | None = None
     if payment.state == State.SUCCEEDED:
@@ -440,7 +441,7 @@ async def wait_while_creating(services: Services, payment: Payment) -> Payment:
     return payment
 
 
-async def answer_repeat(services: Services, payment: Payment) -> dict[str, Any]:
+async def answer_repeat(services: Services, payment: Payment) -> SessionAnswer:
     log.info("initialize_repeat", payment_id=payment.id, state=payment.state.value)
     return await render(services, await wait_while_creating(services, payment))
 

@@ -12,13 +12,13 @@ still open as far as we know.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from saleor_lengo import configurations
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.logs import get_logger
 from saleor_lengo.flows import sync_responses
+from saleor_lengo.flows.sync_responses import SessionAnswer
 from saleor_lengo.flows.lengo_status import apply_status, record_check_error
 from saleor_lengo.flows.initialize import find, render, wait_while_creating
 from saleor_lengo.flows.lengo_access import lengo_client
@@ -34,7 +34,7 @@ STATUS_BUDGET_SECONDS = 8.0
 STATUS_FRESH_SECONDS = 5.0
 
 
-async def execute(services: Services, installation: Installation, session: Session) -> dict[str, Any]:
+async def execute(services: Services, installation: Installation, session: Session) -> SessionAnswer:
     payment = await find(services, installation.id, session.transaction.id)
     if payment is None:
         log.warning("process_unknown_transaction")

@@ -25,10 +25,9 @@ retry those.
 
 from __future__ import annotations
 
-from typing import Any
-
 from saleor_lengo.flows import sync_responses
 from saleor_lengo.payments.errors import ErrorCode, Refusal
+from saleor_lengo.saleor.sync_answers import ChargeActionRequired, ChargeFailure, GatewayAvailability
 
 _STAFF_INITIALIZE = (
     "The Lengo Pay app cannot reach its database: this payment was not started and no payment link was given "
@@ -41,24 +40,17 @@ _STAFF_PROCESS = (
 _SHOPPER_PROCESS = "Your payment cannot be checked right now. If you paid, it will be recorded: check again in a moment."
 
 
-def gateway_initialize() -> dict[str, Any]:
+def gateway_initialize() -> GatewayAvailability:
     return sync_responses.gateway_initialize(None, Refusal.of(ErrorCode.LENGO_UNAVAILABLE, _STAFF_INITIALIZE))
 
 
-def initialize() -> dict[str, Any]:
+def initialize() -> ChargeFailure:
     refusal = Refusal.of(ErrorCode.LENGO_UNAVAILABLE, _STAFF_INITIALIZE)
-    return {
-        "result": "CHARGE_FAILURE",
-        "message": refusal.staff_message,
-        "data": {"error": refusal.error()},
-        "actions": list(sync_responses.FINAL_ACTIONS),
-    }
+    return ChargeFailure(
+        message=refusal.staff_message, data={"error": refusal.error()}, actions=sync_responses.FINAL_ACTIONS
+    )
 
 
-def process() -> dict[str, Any]:
+def process() -> ChargeActionRequired:
     refusal = Refusal.of(ErrorCode.LENGO_UNAVAILABLE, _STAFF_PROCESS, _SHOPPER_PROCESS)
-    return {
-        "result": "CHARGE_ACTION_REQUIRED",
-        "message": refusal.staff_message,
-        "data": {"error": refusal.error()},
-    }
+    return ChargeActionRequired(message=refusal.staff_message, data={"error": refusal.error()})

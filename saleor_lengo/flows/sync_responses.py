@@ -1,4 +1,4 @@
-"""The exact sync-response JSON of the checkout webhooks, and nothing else.
+"""The sync answers of the checkout webhooks (saleor/sync_answers.py), and nothing else.
 
 Every answer about a stored payment is rendered from the payment row alone
 (`for_payment`), so a repeated initialize, a process call and the first
@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any
-
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.money import Money, Unholdable
 from saleor_lengo.payments.outbox import clip, event_message
 from saleor_lengo.payments.errors import ErrorCode, Refusal, from_reason
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import success_message
+from saleor_lengo.saleor.sync_answers import ChargeActionRequired, ChargeFailure, ChargeSuccess, GatewayAvailability
 
 # What the Dashboard may offer: Lengo can let a link lapse (cancel on our side)
 # but has no refund and no separate capture.
@@ -40,10 +39,11 @@ def _money(payment: Payment, amount: Decimal | None = None) -> Money:
     return Money(payment.amount if amount is None else amount, payment.currency)
 
 
-def _method(payment: Payment) -> dict[str, str] | None:
+def _method_name(payment: Payment) -> str | None:
+    """The paymentMethodDetails name: the gateway the shopper paid with, if Lengo said."""
     if not payment.gateway:
         return None
-    return {"type": "OTHER", "name": _CONTROL.sub(" ", payment.gateway).strip()[:256]}
+    return _CONTROL.sub(" ", payment.gateway).strip()[:256]
 
 
 def _status_word(status: str) -> str:
@@ -53,48 +53,47 @@ def _status_word(status: str) -> str:
 # --- PAYMENT_GATEWAY_INITIALIZE_SESSION -------------------------------------
 
 
-def gateway_initialize(config: Configuration | None, refusal: Refusal | None) -> dict[str, Any]:
-    return {
-        "data": {
-            "available": refusal is None,
-            "environment": config.environment if config else None,
-            "currencies": list(config.currencies) if config else [],
-            "minAmount": config.min_amount if config else None,
-            "maxAmount": config.max_amount if config else None,
-            "error": refusal.error() if refusal else None,
-        }
-    }
+def gateway_initialize(config: Configuration | None, refusal: Refusal | None) -> GatewayAvailability:
+    return GatewayAvailability(
+        available=refusal is None,
+        environment=config.environment if config else None,
+        currencies=config.currencies if config else (),
+        min_amount=config.min_amount if config else None,
+        max_amount=config.max_amount if config else None,
+        error=refusal.error() if refusal else None,
+    )
 
 
 # --- Sessions (initialize and process) ----------------------------------------
 
 
-def refused(refusal: Refusal, *, amount: Decimal | Unholdable, currency: str) -> dict[str, Any]:
+def refused(refusal: Refusal, *, amount: Decimal | Unholdable, currency: str) -> ChargeFailure:
     """A payment that never started: nothing was stored, nothing sent to Lengo.
 
     An amount the app cannot hold is left out (Saleor then keeps the one it asked for).
     """
-    answer: dict[str, Any] = {"result": "CHARGE_FAILURE"}
-    if isinstance(amount, Decimal):
-        answer["amount"] = amount_of(amount, currency)
-    answer.update(
-        {"message": clip(refusal.staff_message), "data": {"error": refusal.error()}, "actions": list(FINAL_ACTIONS)}
+    return ChargeFailure(
+        amount=amount_of(amount, currency) if isinstance(amount, Decimal) else None,
+        message=clip(refusal.staff_message),
+        data={"error": refusal.error()},
+        actions=FINAL_ACTIONS,
     )
-    return answer
 
 
-def unknown_transaction() -> dict[str, Any]:
-    return {
-        "result": "CHARGE_FAILURE",
-        "message": (
+def unknown_transaction() -> ChargeFailure:
+    return ChargeFailure(
+        message=(
             "No Lengo Pay payment is known for this transaction: it was not started through this app "
             "(TRANSACTION_INITIALIZE_SESSION), or the app's database lost it."
         ),
-        "actions": list(FINAL_ACTIONS),
-    }
+        actions=FINAL_ACTIONS,
+    )
 
 
-def for_payment(payment: Payment, *, note: str | None = None, paid_from: State | None = None) -> dict[str, Any]:
+SessionAnswer = ChargeSuccess | ChargeActionRequired | ChargeFailure
+
+
+def for_payment(payment: Payment, *, note: str | None = None, paid_from: State | None = None) -> SessionAnswer:
     """The answer that says where `payment` stands; `note` adds why it may be stale.
 
     `paid_from` is the state a succeeded payment left: a late payment says
@@ -112,7 +111,7 @@ def for_payment(payment: Payment, *, note: str | None = None, paid_from: State |
     return _failed(payment, note)
 
 
-def _under_review(payment: Payment) -> dict[str, Any]:
+def _under_review(payment: Payment) -> ChargeActionRequired:
     """Paid with an amount that cannot be right: neither paid nor failed until staff say (flows/review.py)."""
     refusal = Refusal.of(
         ErrorCode.OUTCOME_UNKNOWN,
@@ -120,91 +119,78 @@ def _under_review(payment: Payment) -> dict[str, Any]:
         f"nothing is reported until staff resolve it. {payment.failure_reason or ''}".strip(),
         _SHOPPER_UNDER_REVIEW,
     )
-    answer: dict[str, Any] = {
-        "result": "CHARGE_ACTION_REQUIRED",
-        "amount": payment.amount,
-        "message": event_message(payment, refusal.staff_message),
-        "data": {"error": refusal.error(), "payId": payment.pay_id},
-        "actions": list(FINAL_ACTIONS),
-    }
-    if payment.pay_id:
-        answer["pspReference"] = payment.pay_id
-    return answer
+    return ChargeActionRequired(
+        psp_reference=payment.pay_id or None,
+        amount=payment.amount,
+        message=event_message(payment, refusal.staff_message),
+        data={"error": refusal.error(), "payId": payment.pay_id},
+        actions=FINAL_ACTIONS,
+    )
 
 
-def still_creating(payment: Payment) -> dict[str, Any]:
+def still_creating(payment: Payment) -> ChargeFailure:
     refusal = Refusal.of(
         ErrorCode.OUTCOME_UNKNOWN,
         "An earlier request for this transaction is still waiting for Lengo Pay to create the payment, "
         "so its outcome is not known yet. Check the Lengo portal before the shopper pays again.",
     )
-    return {
-        "result": "CHARGE_FAILURE",
-        "amount": payment.amount,
-        "message": event_message(payment, refusal.staff_message),
-        "data": {"error": refusal.error()},
-        "actions": list(FINAL_ACTIONS),
-    }
+    return ChargeFailure(
+        amount=payment.amount,
+        message=event_message(payment, refusal.staff_message),
+        data={"error": refusal.error()},
+        actions=FINAL_ACTIONS,
+    )
 
 
-def _action_required(payment: Payment, note: str | None) -> dict[str, Any]:
+def _action_required(payment: Payment, note: str | None) -> ChargeActionRequired:
     assert payment.pay_id is not None and payment.payment_url is not None
     if payment.lengo_status:
         head = f"Waiting for the shopper to pay {_money(payment)} on Lengo Pay (Lengo status {_status_word(payment.lengo_status)})."
     else:
         head = f"Lengo Pay payment page created for {_money(payment)}; waiting for the shopper to pay."
-    answer: dict[str, Any] = {
-        "result": "CHARGE_ACTION_REQUIRED",
-        "pspReference": payment.pay_id,
-        "amount": payment.amount,
-        "data": {"paymentUrl": payment.payment_url, "payId": payment.pay_id},
-        "externalUrl": payment.payment_url,
-        "message": event_message(payment, head, note),
-        "actions": list(OPEN_ACTIONS),
-    }
-    method = _method(payment)
-    if method:
-        answer["paymentMethodDetails"] = method
-    return answer
+    return ChargeActionRequired(
+        psp_reference=payment.pay_id,
+        amount=payment.amount,
+        data={"paymentUrl": payment.payment_url, "payId": payment.pay_id},
+        external_url=payment.payment_url,
+        message=event_message(payment, head, note),
+        actions=OPEN_ACTIONS,
+        method_name=_method_name(payment),
+    )
 
 
-def _succeeded(payment: Payment, paid_from: State) -> dict[str, Any]:
+def _succeeded(payment: Payment, paid_from: State) -> ChargeSuccess:
     assert payment.pay_id is not None
     amount = payment.charged_amount
-    answer: dict[str, Any] = {
-        "result": "CHARGE_SUCCESS",
-        "pspReference": payment.pay_id,
+    return ChargeSuccess(
+        psp_reference=payment.pay_id,
         # The confirmed amount: the callback's later report uses the very same
         # (pspReference, amount), so Saleor counts the payment once.
-        "amount": amount_of(amount, payment.currency),
+        amount=amount_of(amount, payment.currency),
         # Same wording as the outbox report (it includes the test-money note).
-        "message": event_message(payment, success_message(payment, paid_from, amount, payment.gateway)),
-        "actions": list(FINAL_ACTIONS),
-    }
-    if payment.payment_url:
-        answer["externalUrl"] = payment.payment_url
-    method = _method(payment)
-    if method:
-        answer["paymentMethodDetails"] = method
-    return answer
+        message=event_message(payment, success_message(payment, paid_from, amount, payment.gateway)),
+        actions=FINAL_ACTIONS,
+        external_url=payment.payment_url or None,
+        method_name=_method_name(payment),
+    )
 
 
-def _failed(payment: Payment, note: str | None) -> dict[str, Any]:
+def _failed(payment: Payment, note: str | None) -> ChargeFailure:
     refusal = from_reason(payment.failure_reason)
-    data: dict[str, Any] = {}
+    data: dict[str, object] = {}
     if refusal is not None:
         head = refusal.staff_message
         data["error"] = refusal.error()
     else:
         head = payment.failure_reason or f"The Lengo Pay payment is {payment.state.value}."
-    answer: dict[str, Any] = {"result": "CHARGE_FAILURE", "amount": payment.amount}
     if payment.pay_id:
-        answer["pspReference"] = payment.pay_id
         data["payId"] = payment.pay_id
-    if payment.payment_url:
-        answer["externalUrl"] = payment.payment_url
-    answer["message"] = event_message(payment, head, note)
-    answer["data"] = data
-    answer["actions"] = list(FINAL_ACTIONS)
     # No paymentMethodDetails: nothing was paid with the method the shopper tried.
-    return answer
+    return ChargeFailure(
+        amount=payment.amount,
+        psp_reference=payment.pay_id or None,
+        external_url=payment.payment_url or None,
+        message=event_message(payment, head, note),
+        data=data,
+        actions=FINAL_ACTIONS,
+    )

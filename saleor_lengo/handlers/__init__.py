@@ -14,6 +14,7 @@ from typing import Any
 
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.saleor.events import SyncEvent
+from saleor_lengo.saleor.sync_answers import SyncAnswer
 from saleor_lengo.services import Services
 
 
@@ -25,7 +26,7 @@ class WebhookContext:
     body: dict[str, Any]
 
 
-Handler = Callable[[WebhookContext], Awaitable[dict[str, Any]]]
+Handler = Callable[[WebhookContext], Awaitable[SyncAnswer]]
 
 
 def handlers() -> dict[str, Handler]:
@@ -48,7 +49,7 @@ def handlers() -> dict[str, Handler]:
     }
 
 
-def storage_unavailable_answers() -> dict[str, Callable[[], dict[str, Any]]]:
+def storage_unavailable_answers() -> dict[str, Callable[[], SyncAnswer]]:
     """The events answered 200 with a well-formed "storage unavailable" result; the others answer 503."""
     from saleor_lengo.handlers import (
         payment_gateway_initialize_session,

@@ -7,16 +7,15 @@ what a storefront can show or act on.
 
 from __future__ import annotations
 
-from typing import Any
-
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.flows import storage_unavailable
 from saleor_lengo.flows import sync_responses
 from saleor_lengo.flows.initialize import check_amount, check_currency, not_configured
 from saleor_lengo.saleor.payloads import GatewayInitialize
+from saleor_lengo.saleor.sync_answers import GatewayAvailability
 
 
-async def handle(ctx: WebhookContext) -> dict[str, Any]:
+async def handle(ctx: WebhookContext) -> GatewayAvailability:
     request = GatewayInitialize.parse(ctx.body)
     channel = request.source.channel
     config = await ctx.services.cache.channel_configuration(ctx.installation.id, channel.id, channel.slug)
@@ -30,6 +29,6 @@ async def handle(ctx: WebhookContext) -> dict[str, Any]:
     return sync_responses.gateway_initialize(config, refusal)
 
 
-def when_storage_unavailable() -> dict[str, Any]:
+def when_storage_unavailable() -> GatewayAvailability:
     """HTTP 200 all the same: Saleor never retries this webhook (see flows.storage_unavailable)."""
     return storage_unavailable.gateway_initialize()

@@ -10,7 +10,6 @@ canceled either: a success we cannot vouch for is never answered.
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from saleor_lengo import configurations
 from saleor_lengo.handlers import WebhookContext
@@ -24,6 +23,7 @@ from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.saleor.payloads import ActionRequest
+from saleor_lengo.saleor.sync_answers import StoredAnswer
 from saleor_lengo.services import Services
 
 ACTION = "CANCEL"
@@ -141,6 +141,6 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
         return _canceled(current, status.status, already=True)
 
 
-async def handle(ctx: WebhookContext) -> dict[str, Any]:
+async def handle(ctx: WebhookContext) -> StoredAnswer:
     request = ActionRequest.parse(ctx.body)
     return await answer_once(ctx.services, ctx.installation.id, request, ACTION, decide)

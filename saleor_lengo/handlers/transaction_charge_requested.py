@@ -8,13 +8,12 @@ payment's amount would make Saleor count the money twice.
 
 from __future__ import annotations
 
-from typing import Any
-
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.money import Money
 from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
+from saleor_lengo.saleor.sync_answers import StoredAnswer
 from saleor_lengo.services import Services
 
 ACTION = "CHARGE"
@@ -44,6 +43,6 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
     )
 
 
-async def handle(ctx: WebhookContext) -> dict[str, Any]:
+async def handle(ctx: WebhookContext) -> StoredAnswer:
     request = ActionRequest.parse(ctx.body)
     return await answer_once(ctx.services, ctx.installation.id, request, ACTION, decide)

@@ -7,21 +7,21 @@ no authorization step, so every answer is a `CHARGE_*` one.
 
 from __future__ import annotations
 
-from typing import Any
-
 from saleor_lengo.callbacks.confirmation import confirm_waiting_callbacks, has_waiting_callbacks
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.flows import storage_unavailable
 from saleor_lengo.flows import initialize
+from saleor_lengo.flows.sync_responses import SessionAnswer
 from saleor_lengo.saleor.payloads import Session
+from saleor_lengo.saleor.sync_answers import ChargeFailure
 
 EARLY_CALLBACKS = initialize.EarlyCallbacks(waiting=has_waiting_callbacks, confirm=confirm_waiting_callbacks)
 
 
-async def handle(ctx: WebhookContext) -> dict[str, Any]:
+async def handle(ctx: WebhookContext) -> SessionAnswer:
     return await initialize.execute(ctx.services, ctx.installation, Session.parse(ctx.body), EARLY_CALLBACKS)
 
 
-def when_storage_unavailable() -> dict[str, Any]:
+def when_storage_unavailable() -> ChargeFailure:
     """HTTP 200 all the same: Saleor never retries this webhook (see flows.storage_unavailable)."""
     return storage_unavailable.initialize()

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.flows import storage_unavailable
 from saleor_lengo.flows import process
+from saleor_lengo.flows.sync_responses import SessionAnswer
 from saleor_lengo.saleor.payloads import Session
+from saleor_lengo.saleor.sync_answers import ChargeActionRequired
 
 
-async def handle(ctx: WebhookContext) -> dict[str, Any]:
+async def handle(ctx: WebhookContext) -> SessionAnswer:
     return await process.execute(ctx.services, ctx.installation, Session.parse(ctx.body))
 
 
-def when_storage_unavailable() -> dict[str, Any]:
+def when_storage_unavailable() -> ChargeActionRequired:
     """HTTP 200 all the same: Saleor never retries this webhook (see flows.storage_unavailable)."""
     return storage_unavailable.process()

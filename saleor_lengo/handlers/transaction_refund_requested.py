@@ -10,7 +10,6 @@ moved) with what staff must do by hand, and REFUND is not offered.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
 from saleor_lengo import configurations
 from saleor_lengo.flows.payout_request import destination_type, request_payout
@@ -20,6 +19,7 @@ from saleor_lengo.page_words import APP_PAGE, RECORD_REFUND
 from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
+from saleor_lengo.saleor.sync_answers import StoredAnswer
 from saleor_lengo.services import Services
 
 ACTION = "REFUND"
@@ -59,6 +59,6 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
     return Answer("REFUND_FAILURE", _by_hand(payment, amount), available_actions(payment))
 
 
-async def handle(ctx: WebhookContext) -> dict[str, Any]:
+async def handle(ctx: WebhookContext) -> StoredAnswer:
     request = ActionRequest.parse(ctx.body)
     return await answer_once(ctx.services, ctx.installation.id, request, ACTION, decide)

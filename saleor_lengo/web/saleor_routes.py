@@ -86,7 +86,7 @@ def webhook_endpoint(event: SyncEvent, app_metrics: metrics.Metrics):  # type: i
         log.exception("database_unavailable")
         if unavailable is not None:
             # A session webhook: Saleor never retries it, so the answer says what happened.
-            return json_response(unavailable())
+            return json_response(unavailable().to_json())
         return error(503, "Storage unavailable, try again.")  # Saleor retries action requests
 
     async def endpoint(request: Request) -> Response:
@@ -139,7 +139,8 @@ def webhook_endpoint(event: SyncEvent, app_metrics: metrics.Metrics):  # type: i
             return error(503, "Stored secrets cannot be read: check SECRET_KEY.")
         except (SQLAlchemyError, OSError):
             return storage_unavailable()
-        log.info("webhook_answered", result=answer.get("result"))
-        return json_response(answer)
+        body = answer.to_json()
+        log.info("webhook_answered", result=body.get("result"))
+        return json_response(body)
 
     return metrics.counted(endpoint, lambda response: app_metrics.webhook_answered(event.name, response))

@@ -335,7 +335,7 @@ async def test_when_two_copies_decide_at_once_the_first_stored_answer_is_everyon
     )
 
     assert answers[0] == answers[1]
-    assert answers[0]["message"] in ("one", "two")
+    assert answers[0].to_json()["message"] in ("one", "two")
     async with services.db.read() as conn:
         [row] = (await conn.execute(select(action_answers))).all()
-    assert json.loads(row.response)["message"] == answers[0]["message"]
+    assert json.loads(row.response)["message"] == answers[0].to_json()["message"]
