@@ -12,6 +12,7 @@ from the table: bounded memory, answers first.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 from collections.abc import Coroutine
 from typing import Any
@@ -26,8 +27,8 @@ CONFIRMATIONS_QUEUED = 100
 class CallbackQueue:
     def __init__(self, background: Background, wake_loop: asyncio.Event, pressure: RequestPressure) -> None:
         self._background = background
-        # Wakes the confirmer loop when a callback was left to it.
-        self.wake_loop = wake_loop
+        # Wakes the confirmer loop when a callback was left to it (shared with wakeups.Wakeups).
+        self._wake_loop = wake_loop
         # How fast requests arrive: in a burst, confirmations wait for the answers.
         self.pressure = pressure
         # Confirmations running at once, their database work and status call included.
@@ -36,7 +37,7 @@ class CallbackQueue:
         self.spawned = 0
         # When the confirmer loop wakes next (inf while it works): a callback
         # deferred to its payment's next check (callbacks/gate.py) wakes it if sooner.
-        self.loop_wakes_at = math.inf
+        self._loop_wakes_at = math.inf
         # Payments whose callbacks' status check is in flight in this process (callbacks/gate.py).
         self.checks_in_flight: set[str] = set()
 
@@ -46,8 +47,25 @@ class CallbackQueue:
 
     def due(self, at: float) -> None:
         """A callback row is due at `at` (its payment's next check): wake the confirmer loop if it would sleep past it."""
-        if at < self.loop_wakes_at:
-            self.wake_loop.set()
+        if at < self._loop_wakes_at:
+            self._wake_loop.set()
+
+    def leave_to_loop(self) -> None:
+        """A callback due now was left to the confirmer loop: wake it."""
+        self._wake_loop.set()
+
+    # --- The confirmer loop's side (callbacks/confirmation.py) ------------------
+
+    def loop_awake(self) -> None:
+        """The loop works: a callback deferred meanwhile wakes it again."""
+        self._wake_loop.clear()
+        self._loop_wakes_at = math.inf
+
+    async def loop_sleeps(self, until: float, wait: float) -> None:
+        """The loop sleeps `wait` seconds, until `until` on the app's clock, unless woken earlier."""
+        self._loop_wakes_at = until
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake_loop.wait(), timeout=wait)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Confirm a callback in the background, counted until it ends."""

@@ -28,8 +28,6 @@ pay_id is committed, and the retry loop looks at them every
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import math
 import random
 from typing import Any
 
@@ -311,13 +309,13 @@ async def _confirm_claimed(services: Services, callback_id: int) -> None:
 
 async def run_forever(services: Services) -> None:
     """The durable retry loop (a background task of `serve`)."""
+    queue = services.callback_queue
     while True:
-        services.wakeups.callbacks.clear()
-        services.callback_queue.loop_wakes_at = math.inf  # awake: a row deferred meanwhile wakes it again
+        queue.loop_awake()
         try:
             # In a burst of requests, the answers first (pressure.py): a short hold, a small batch.
-            await services.callback_queue.pressure.until_quiet()
-            limit = BATCH_IN_BURST if services.callback_queue.pressure.busy() else BATCH
+            await queue.pressure.until_quiet()
+            limit = BATCH_IN_BURST if queue.pressure.busy() else BATCH
             tried = await run_due_once(services, limit=limit)
         except asyncio.CancelledError:
             raise
@@ -328,9 +326,7 @@ async def run_forever(services: Services) -> None:
             # Until the next row is due (a callback waiting for its payment's
             # gate: gate.py), or woken early by the callback route.
             wait = await _until_next_due(services)
-            services.callback_queue.loop_wakes_at = services.clock() + wait
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(services.wakeups.callbacks.wait(), timeout=wait)
+            await queue.loop_sleeps(services.clock() + wait, wait)
 
 
 # Finished rows have no next_attempt_at: the index on it holds the open ones.

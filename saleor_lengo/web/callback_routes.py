@@ -68,7 +68,7 @@ async def callback(request: Request) -> Response:
         if confirm_now:
             services.callback_queue.spawn(confirmation.confirm_callback(services, receipt.callback_id, gate_claimed=True))
         else:
-            services.wakeups.callbacks.set()
+            services.callback_queue.leave_to_loop()
     return json_response({"received": True})
 
 

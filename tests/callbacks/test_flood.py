@@ -130,12 +130,16 @@ async def test_a_callback_waiting_for_its_payments_check_wakes_the_loop_when_the
     await forge(lengo, made, client, 1)
     await services.background.drain()
     clock.now += 3.0
-    services.callback_queue.loop_wakes_at = clock.now + confirmation.POLL_SECONDS  # the loop sleeps, for 10 s
-    services.wakeups.callbacks.clear()
+    queue = services.callback_queue
+    queue.loop_awake()
+    # The loop sleeps, for 10 s.
+    sleeping = asyncio.ensure_future(queue.loop_sleeps(clock.now + confirmation.POLL_SECONDS, confirmation.POLL_SECONDS))
+    await asyncio.sleep(0)
 
     await forge(lengo, made, client, 1)
 
     assert services.wakeups.callbacks.is_set()  # woken, to sleep until the row is due instead
+    await asyncio.wait_for(sleeping, timeout=1.0)
     assert await confirmation._until_next_due(services) == pytest.approx(gate.CHECK_INTERVAL_SECONDS - 3.0)
 
 
