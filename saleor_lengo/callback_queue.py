@@ -12,12 +12,12 @@ from the table: bounded memory, answers first.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections.abc import Coroutine
 from typing import Any
 
 from saleor_lengo.background import Background
+from saleor_lengo import wakeups
 from saleor_lengo.pressure import RequestPressure
 
 CONFIRMATIONS_AT_ONCE = 20
@@ -64,8 +64,7 @@ class CallbackQueue:
     async def loop_sleeps(self, until: float, wait: float) -> None:
         """The loop sleeps `wait` seconds, until `until` on the app's clock, unless woken earlier."""
         self._loop_wakes_at = until
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake_loop.wait(), timeout=wait)
+        await wakeups.sleep(self._wake_loop, wait)
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         """Confirm a callback in the background, counted until it ends."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from dataclasses import dataclass, field
 
 
@@ -21,3 +22,9 @@ class Wakeups:
         """Leases were freed (a dead process's, db/leases.py): every loop may have work to take over."""
         for event in (self.outbox, self.callbacks, self.reconciler, self.payouts):
             event.set()
+
+
+async def sleep(wake: asyncio.Event, seconds: float) -> None:
+    """A loop's pause: `seconds`, or until `wake` is set."""
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(wake.wait(), timeout=seconds)

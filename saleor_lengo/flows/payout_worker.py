@@ -29,13 +29,12 @@ continues where the row says:
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.sql.elements import ColumnElement
 
-from saleor_lengo import configurations
+from saleor_lengo import configurations, wakeups
 from saleor_lengo.backoff import doubling
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.schema import payouts
@@ -112,8 +111,7 @@ async def run_forever(services: Services) -> None:
             raise
         except Exception:
             log.exception("payout_pass_failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(services.wakeups.payouts.wait(), timeout=MAX_POLL_SECONDS)
+        await wakeups.sleep(services.wakeups.payouts, MAX_POLL_SECONDS)
 
 
 async def work_safely(services: Services, payout_id: str) -> None:

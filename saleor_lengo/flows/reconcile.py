@@ -28,12 +28,11 @@ its process is known dead.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Iterable
 
 from sqlalchemy import and_, func, or_, select, update
 
-from saleor_lengo import configurations
+from saleor_lengo import configurations, wakeups
 from saleor_lengo.backoff import doubling
 from saleor_lengo.db.schema import payments
 from saleor_lengo.lengo.client import PaymentStatus
@@ -149,8 +148,7 @@ async def run_forever(services: Services) -> None:
             # The database may be briefly away; the next pass tries again.
             log.exception("reconcile_pass_failed")
         # Woken early when a dead process's payments were freed (db/leases.py).
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(services.wakeups.reconciler.wait(), timeout=poll)
+        await wakeups.sleep(services.wakeups.reconciler, poll)
 
 
 async def _check_safely(services: Services, payment_id: str) -> None:

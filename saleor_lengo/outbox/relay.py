@@ -59,7 +59,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
 
-from saleor_lengo import uninstall
+from saleor_lengo import uninstall, wakeups
 from saleor_lengo.saleor import installations
 from saleor_lengo.backoff import doubling, jittered
 from saleor_lengo.crypto import DecryptionError
@@ -215,7 +215,7 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
 
 
 async def run_forever(services: Services) -> None:
-    """The relay loop of `serve` and `saleor-lengo relay`: woken by `outbox_signal`, else polls."""
+    """The relay loop of `serve` and `saleor-lengo relay`: woken by `Wakeups.outbox`, else polls."""
     while True:
         services.wakeups.outbox.clear()
         try:
@@ -225,11 +225,7 @@ async def run_forever(services: Services) -> None:
         except Exception:
             log.exception("outbox_relay_failed")
         probe_in = services.circuits.next_probe_in(services.clock())
-        wait = POLL_SECONDS if probe_in is None else min(POLL_SECONDS, probe_in)
-        try:
-            await asyncio.wait_for(services.wakeups.outbox.wait(), timeout=wait)
-        except TimeoutError:
-            pass
+        await wakeups.sleep(services.wakeups.outbox, POLL_SECONDS if probe_in is None else min(POLL_SECONDS, probe_in))
 
 
 # --- Circuit -----------------------------------------------------------------
