@@ -30,7 +30,7 @@ from saleor_lengo.payments import store
 from saleor_lengo.money import Unholdable
 from saleor_lengo.payments.model import OPEN_STATES, Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
-from saleor_lengo.saleor.sync_answers import ACTION_RESULTS, ActionAnswer, PayoutAccepted, StoredAnswer
+from saleor_lengo.saleor.sync_answers import ACTION_RESULTS, ActionAnswer, ActionResultKind, PayoutAccepted, StoredAnswer
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
@@ -43,7 +43,7 @@ NO_PAYMENT_REFERENCE = "no-lengo-payment"
 class Answer:
     """What a handler decided; `render` turns it into Saleor's answer (saleor/sync_answers.py)."""
 
-    result: str | None  # CANCEL_SUCCESS, CANCEL_FAILURE, REFUND_FAILURE, ...; None: answered later (async)
+    result: ActionResultKind | None  # None: answered later (async)
     message: str
     # None leaves the Dashboard's buttons as they are; a tuple replaces them.
     actions: tuple[str, ...] | None = None

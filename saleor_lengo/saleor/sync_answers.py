@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar, Literal, Protocol
 
 
 class SyncAnswer(Protocol):
@@ -134,11 +134,14 @@ class ChargeFailure:
 # --- Action requests -------------------------------------------------------------
 
 
+ActionResultKind = Literal["CHARGE_FAILURE", "REFUND_FAILURE", "CANCEL_SUCCESS", "CANCEL_FAILURE"]
+
+
 @dataclass(frozen=True)
 class ActionResult:
     """A request settled now: its own pspReference, the requested amount echoed (None: left out)."""
 
-    RESULT: ClassVar[str]
+    RESULT: ClassVar[ActionResultKind]
     psp_reference: str
     message: str
     amount: Decimal | None = None
@@ -171,7 +174,7 @@ class CancelFailure(ActionResult):
     RESULT = "CANCEL_FAILURE"
 
 
-ACTION_RESULTS: dict[str, type[ActionResult]] = {
+ACTION_RESULTS: dict[ActionResultKind, type[ActionResult]] = {
     kind.RESULT: kind for kind in (ChargeRequestFailure, RefundFailure, CancelSuccess, CancelFailure)
 }
 
