@@ -76,6 +76,7 @@ class TimelineKind(Enum):
     TRANSITION = "TRANSITION"
     EVENT = "EVENT"
     ACTION_REQUEST = "ACTION_REQUEST"
+    PAYOUT = "PAYOUT"
 
 
 @strawberry.enum(description="What a timeline entry means to the merchant, when it is an outcome rather than a technical step.")
@@ -93,6 +94,10 @@ class TimelineMilestone(Enum):
     REPORT_REFUSED = "REPORT_REFUSED"
     REFUNDED = "REFUNDED"
     SALEOR_ASKED = "SALEOR_ASKED"
+    PAYOUT_AWAITING_APPROVAL = "PAYOUT_AWAITING_APPROVAL"
+    PAYOUT_SENDING = "PAYOUT_SENDING"
+    PAYOUT_FAILED = "PAYOUT_FAILED"
+    PAYOUT_NEEDS_REVIEW = "PAYOUT_NEEDS_REVIEW"
 
 
 @strawberry.type(description="Who is using the page, and what they may do.")

@@ -36,9 +36,8 @@ async def refundable_now(ctx: ApiContext, payment: Payment) -> Decimal:
         return Decimal(0)
     async with ctx.services.db.read() as conn:
         left = await ledger.refundable(conn, payment)
-    # Payout amounts keep Saleor's form (70000.0): shown in the currency's own.
-    money = Money(left, payment.currency)
-    return money.quantized() if money.fits_precision() else left
+    # Payout amounts keep Saleor's form (70000.0).
+    return Money(left, payment.currency).shown()
 
 
 async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, note: str | None) -> Payment:
