@@ -202,6 +202,10 @@ class Money:
             raise MoneyError(f"{format(self.amount, 'f')} {self.currency} has more decimals than the currency allows")
         return self.amount.quantize(Decimal(1).scaleb(-minor_units(self.currency)))
 
+    def shown(self) -> Decimal:
+        """In the currency's form when it fits (zeros added: 70000.0 GNF is 70000), else exactly as given, never rounded."""
+        return self.quantized() if self.fits_precision() else self.amount
+
     def to_lengo(self) -> int | Decimal:
         """Lengo wants a JSON number; whole amounts go as integers (`176500`)."""
         q = self.quantized()
@@ -215,5 +219,4 @@ class Money:
 
     def __str__(self) -> str:
         # Exact: a too precise amount is shown as it is, never rounded.
-        shown = self.quantized() if self.fits_precision() else self.amount
-        return f"{format(shown, 'f')} {self.currency}"
+        return f"{format(self.shown(), 'f')} {self.currency}"

@@ -76,6 +76,7 @@ class TimelineKind(Enum):
     TRANSITION = "TRANSITION"
     EVENT = "EVENT"
     ACTION_REQUEST = "ACTION_REQUEST"
+    PAYOUT = "PAYOUT"
 
 
 @strawberry.enum(description="What a timeline entry means to the merchant, when it is an outcome rather than a technical step.")
@@ -93,6 +94,10 @@ class TimelineMilestone(Enum):
     REPORT_REFUSED = "REPORT_REFUSED"
     REFUNDED = "REFUNDED"
     SALEOR_ASKED = "SALEOR_ASKED"
+    PAYOUT_AWAITING_APPROVAL = "PAYOUT_AWAITING_APPROVAL"
+    PAYOUT_SENDING = "PAYOUT_SENDING"
+    PAYOUT_FAILED = "PAYOUT_FAILED"
+    PAYOUT_NEEDS_REVIEW = "PAYOUT_NEEDS_REVIEW"
 
 
 @strawberry.type(description="Who is using the page, and what they may do.")
@@ -225,7 +230,6 @@ class Payment:
     currency: str
     confirmed_amount: str | None
     refunded_amount: str
-    refundable_amount: str = strawberry.field(description="Charged and not yet refunded; 0 unless paid.")
     gateway: str | None = strawberry.field(
         description="What the shopper paid with, as Lengo reported it; none unless Lengo said the payment went through."
     )
@@ -244,6 +248,7 @@ class Payment:
     updated_at: datetime
     expires_at: datetime
     last_status_at: datetime | None
+    model: strawberry.Private[PaymentModel]
 
     @classmethod
     def of(cls, p: PaymentModel, configuration_name: str | None = None) -> Payment:
@@ -257,7 +262,6 @@ class Payment:
             currency=p.currency,
             confirmed_amount=_money(p.confirmed_amount),
             refunded_amount=format(p.refunded_amount, "f"),
-            refundable_amount=format(refund_resolvers.refundable(p), "f"),
             gateway=p.gateway if p.state in _PAID_BY_LENGO else None,
             environment=p.environment,
             is_test_money=p.is_test_money,
@@ -274,7 +278,14 @@ class Payment:
             updated_at=datetime.fromtimestamp(p.updated_at, UTC),
             expires_at=datetime.fromtimestamp(p.expires_at, UTC),
             last_status_at=_time(p.last_status_at),
+            model=p,
         )
+
+    @strawberry.field(
+        description="Charged and neither refunded nor held by a refund payout still in progress; 0 unless paid."
+    )
+    async def refundable_amount(self, info: Info[ApiContext, None]) -> str:
+        return format(await refund_resolvers.refundable_now(info.context, self.model), "f")
 
     @strawberry.field(description="Its Saleor order or checkout and the customer's masked e-mail; none before the charge.")
     async def order(self, info: Info[ApiContext, None]) -> PaymentOrder | None:

@@ -2,7 +2,8 @@
 
 A payment starts from a checkout; the order exists only once the checkout is
 completed, after Saleor has the charge. So once the charge's outbox row is
-delivered, a link row is made for the payment and Saleor's transaction is
+delivered, a link row is made for the payment (by the relay, in the
+transaction that records the delivery) and Saleor's transaction is
 read (graphql/queries/transaction-owner.graphql, with the installation's
 token — HANDLE_PAYMENTS is enough for the app's own transactions). An order
 ends the search; only a checkout (or Saleor unreachable) is asked again,
@@ -93,7 +94,12 @@ def parse_owner(data: dict[str, Any]) -> Owner | None:
 
 
 async def discover(services: Services, *, limit: int = 100) -> int:
-    """A link row for each payment whose charge Saleor has, and that has none yet."""
+    """A link row for each payment whose charge Saleor has, and that has none yet.
+
+    The relay makes the row when it records a charge delivered; this finds the
+    charges delivered before it did (an upgrade from a version without order
+    links). It scans the whole outbox, so it runs once when the loop starts.
+    """
     charged = (
         select(outbox.c.payment_id, outbox.c.delivered_at)
         .where(
@@ -131,8 +137,15 @@ async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: list[in
     return await services.leases.claim(payment_orders, due, now)
 
 
+async def backfill(services: Services) -> int:
+    """Every link row the relay did not make (see `discover`)."""
+    made = 0
+    while (batch := await discover(services)) > 0:
+        made += batch
+    return made
+
+
 async def run_once(services: Services) -> int:
-    await discover(services)
     seen: list[int] = []
     while True:
         ids = await claim(services, exclude=seen)
@@ -144,6 +157,15 @@ async def run_once(services: Services) -> int:
 
 async def run_forever(services: Services) -> None:
     log.info("order_links_started")
+    while True:
+        try:
+            await backfill(services)
+            break
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("order_links_backfill_failed")
+            await asyncio.sleep(POLL_SECONDS)
     while True:
         try:
             await run_once(services)

@@ -28,8 +28,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 def amount_of(amount: Decimal, currency: str) -> Decimal:
     """The amount as Saleor should read it: quantized when it fits the currency (zeros added), else as given."""
-    money = Money(amount, currency.upper())
-    return money.quantized() if money.fits_precision() else amount
+    return Money(amount, currency.upper()).shown()
 
 
 _SHOPPER_UNDER_REVIEW = "The shop is checking this payment. Do not pay again; it will contact you if needed."

@@ -57,7 +57,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, insert, or_, select, update
+from sqlalchemy import bindparam, delete, exists, insert, or_, select, text, update
 
 from saleor_lengo import uninstall, wakeups
 from saleor_lengo.saleor import installations
@@ -101,6 +101,13 @@ PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
 _SETTLE = prepared(update(outbox).where(
     outbox.c.id == bindparam("b_id"), outbox.c.state == PENDING, outbox.c.lease_owner == bindparam("b_owner")
 ))
+# Saleor has the charge: the payment's order is looked for from now on
+# (flows/order_links.py). Written with the verdict, so no delivered charge is
+# ever without its link row; the same statement on SQLite and PostgreSQL.
+_OPEN_ORDER_LINK = text(
+    "INSERT INTO payment_orders (payment_id, charged_at, attempts, next_attempt_at, created_at, updated_at)"
+    " VALUES (:payment_id, :now, 0, :now, :now, :now) ON CONFLICT (payment_id) DO NOTHING"
+)
 
 
 @dataclass(frozen=True)
@@ -441,6 +448,8 @@ async def _record_verdicts(services: Services, verdicts: list[tuple[Any, Verdict
         for (row, _), (values, _) in zip(verdicts, planned, strict=True):
             result = await conn.execute(_SETTLE, {"b_id": row.id, "b_owner": owner, **values})
             written.append(result.rowcount)
+            if result.rowcount and values.get("state") == DELIVERED and row.event_type == "CHARGE_SUCCESS" and row.payment_id:
+                await conn.execute(_OPEN_ORDER_LINK, {"payment_id": row.payment_id, "now": now})
     for (row, verdict), (values, retry_at), rowcount in zip(verdicts, planned, written, strict=True):
         if not rowcount:
             # Our lease ran out and another relay took the row: it records the

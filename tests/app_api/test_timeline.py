@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
-from saleor_lengo.db.schema import callbacks
+import httpx
+from sqlalchemy import update
+
+from saleor_lengo.db.schema import callbacks, payouts
 from saleor_lengo.services import Services
+from saleor_lengo.simulator.api import LengoState
 from tests.conftest import configure_channel
 from tests.fakes.saleor import FakeSaleor
+from tests.faults.ledger import Clock
+from tests.helpers.payouts import PAYER, payable_payment, payouts_on, refund
 from tests.helpers.app_api import Api, installation
 from tests.helpers.story import PHONE, declined_payment, paid_payment
 
@@ -114,3 +122,30 @@ async def test_rows_of_one_table_keep_their_sequence_order_even_when_a_clock_sta
     _payment, timeline = await _timeline(api, pid)
     heard = [e["outcome"] for e in timeline if e["kind"] == "CALLBACK"]
     assert heard == ["confirmed", "duplicate"]
+
+
+async def test_a_refund_payout_shows_where_it_stands_with_the_payer_masked(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await payable_payment(services, installed, lengo, amount=Decimal(100000))
+    await payouts_on(services, mode="approval")
+    await refund(client, installed, payment, Decimal("70000.0"))
+    api = Api(client, installed)
+
+    _payment, timeline = await _timeline(api, payment.id)
+    [payout] = [e for e in timeline if e["kind"] == "PAYOUT"]
+    assert (payout["milestone"], payout["status"], payout["amount"], payout["currency"], payout["phone"]) == (
+        "PAYOUT_AWAITING_APPROVAL", "awaiting_approval", "70000", "GNF", "••••7845")
+    asked = next(e for e in timeline if e["kind"] == "ACTION_REQUEST")
+    assert asked["seq"] < payout["seq"]  # Saleor's request, then the payout it made
+    assert PAYER not in json.dumps(api.answers[-1])
+
+    async with services.db.write() as conn:
+        await conn.execute(update(payouts).values(state="needs_review", updated_at=clock() + 5))
+    _payment, timeline = await _timeline(api, payment.id)
+    assert [e["milestone"] for e in timeline if e["kind"] == "PAYOUT"] == ["PAYOUT_NEEDS_REVIEW"]
+    async with services.db.write() as conn:
+        await conn.execute(update(payouts).values(state="resolved_not_paid_out", updated_at=clock() + 9))
+    _payment, timeline = await _timeline(api, payment.id)
+    # Settled: the refund's event for Saleor tells the outcome; the payout stays in the engineer's trail.
+    assert [(e["milestone"], e["status"]) for e in timeline if e["kind"] == "PAYOUT"] == [(None, "resolved_not_paid_out")]

@@ -25,6 +25,7 @@ pytestmark = pytest.mark.usefixtures("installed")
 LATER = "2026-12-05T09:00:00.000000+00:00"
 RECORD = """mutation($id: ID!, $amount: String!) {
   recordManualRefund(paymentId: $id, amount: $amount) { refundedAmount } }"""
+SHOWN = "query($id: ID!) { payment(id: $id) { refundedAmount refundableAmount } }"
 
 
 async def test_a_refund_is_answered_with_the_payouts_own_psp_reference_and_no_result(
@@ -141,9 +142,14 @@ async def test_a_refund_recorded_by_hand_shares_the_ledger_with_payouts(
     await refund(client, installed, payment, Decimal(70000))
 
     api = Api(client, installed)
+    # The page offers what the ledger allows: the payout awaiting approval holds its share.
+    shown = await api.ok(SHOWN, {"id": payment.id})
+    assert shown["payment"] == {"refundedAmount": "0", "refundableAmount": "30000"}
     refused = await api.fails(RECORD, {"id": payment.id, "amount": "40000"})
     assert "At most 30000 GNF can be refunded" in refused["message"] and "held by payouts" in refused["message"]
     await api.ok(RECORD, {"id": payment.id, "amount": "30000"})
+    shown = await api.ok(SHOWN, {"id": payment.id})
+    assert shown["payment"] == {"refundedAmount": "30000", "refundableAmount": "0"}
 
     again = await refund(client, installed, payment, Decimal(1000), issued_at=LATER)
     assert again["result"] == "REFUND_FAILURE" and again["actions"] == []

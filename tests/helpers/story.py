@@ -9,7 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from saleor_lengo.db.schema import callbacks, lengo_requests, outbox, payment_transitions, payments, status_checks
+from saleor_lengo.db.schema import callbacks, lengo_requests, outbox, payment_transitions, payments, payouts, status_checks
 from saleor_lengo.services import Services
 from tests.fakes.dashboard import insert_payment
 
@@ -107,3 +107,17 @@ async def declined_payment(services: Services, inst_id: int, config_id: int, t0:
         event_type="CHARGE_FAILURE", reason="Payment failed on Lengo Pay.",
     )
     return pid
+
+
+async def payout_for(services: Services, pid: str, inst_id: int, config_id: int, at: float, *, amount: str,
+                     state: str, reason: str | None = None) -> str:
+    """A refund payout to the payer's wallet, as the payout flow leaves its row in `state`."""
+    payout_id = f"po_{pid[:8]}_{int(at)}"
+    async with services.db.write() as conn:
+        await conn.execute(payouts.insert().values(
+            id=payout_id, payment_id=pid, installation_id=inst_id, configuration_id=config_id,
+            saleor_transaction_id="tx", psp_reference=f"payout:{payout_id}", idempotency_key=payout_id.ljust(64, "0"),
+            amount=amount, currency="GNF", type_account="lp-om-gn", account_enc=services.cipher.encrypt(PHONE),
+            account_masked=MASKED, account_digest="d" * 64, state=state, reason=reason, created_at=at, updated_at=at + 2,
+        ))
+    return payout_id

@@ -5,8 +5,11 @@ from __future__ import annotations
 import asyncio
 
 import pytest
+from sqlalchemy import delete
 
+from saleor_lengo.db.schema import payment_orders
 from saleor_lengo.flows import order_links
+from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.faults.ledger import Clock
@@ -161,3 +164,33 @@ def test_the_loop_runs_inside_serve() -> None:
 
     assert order_links.run_forever in workers.LOOPS
 
+
+
+async def test_the_relay_opens_the_link_in_the_transaction_that_records_the_charge_delivered(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    payment = await paid_payment(services, installed, lengo)
+    assert await link_of(services, payment.id) is None
+
+    await relay.run_once(services)  # the CHARGE_SUCCESS reaches Saleor; the order links loop has not run
+
+    link = await link_of(services, payment.id)
+    assert (link.charged_at, link.next_attempt_at, link.attempts, link.done_at) == (clock(), clock(), 0, None)
+    assert owner_queries(installed) == []
+
+
+async def test_charges_delivered_without_a_link_row_are_found_once_when_the_loop_starts(
+    services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    """An upgrade from a version whose relay made no link rows: the loop's first pass backfills them."""
+    first = await charged(services, installed, lengo)
+    second = await charged(services, installed, lengo)
+    async with services.db.write() as conn:
+        await conn.execute(delete(payment_orders))
+
+    await order_links.run_once(services)
+    assert await link_of(services, first.id) is None  # a pass alone no longer scans the outbox
+
+    assert await order_links.backfill(services) == 2
+    assert {(await link_of(services, p.id)).payment_id for p in (first, second)} == {first.id, second.id}
+    assert await order_links.backfill(services) == 0

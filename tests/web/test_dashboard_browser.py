@@ -23,6 +23,8 @@ import httpx
 import pytest
 from sqlalchemy import select
 
+from saleor_lengo.app_api.types import TimelineKind, TimelineMilestone
+from saleor_lengo.payouts.model import PayoutState
 from saleor_lengo.saleor import installations
 from saleor_lengo.db.schema import callbacks, outbox, payments
 from saleor_lengo.services import Services
@@ -254,8 +256,11 @@ def test_every_visible_string_comes_from_the_dictionary() -> None:
     used = set(re.findall(r'data-i18n(?:-aria)?="([\w.]+)"', html)) | set(re.findall(r'\bt\("([\w.]*\w)"', source))
     states = {f"state.{s}" for s in ("CREATING", "ACTION_REQUEST", "SUCCEEDED", "FAILED", "CANCELED", "EXPIRED")}
     states = {s.replace("ACTION_REQUEST", "ACTION_REQUIRED") for s in states}
-    kinds = {f"tl.{k}" for k in ("CREATED", "LENGO_REQUEST", "CALLBACK", "STATUS_CHECK", "TRANSITION", "EVENT", "ACTION_REQUEST")}
-    dynamic = states | kinds | {f"outbox.{s}" for s in ("pending", "delivered", "dead")}
+    # Every kind and outcome the app API can answer has its words (the page builds these keys).
+    kinds = {f"tl.{k.value}" for k in TimelineKind}
+    milestones = {f"ms.{m.value}" for m in TimelineMilestone}
+    payout_states = {f"payout.{s.value}" for s in PayoutState}
+    dynamic = states | kinds | milestones | payout_states | {f"outbox.{s}" for s in ("pending", "delivered", "dead")}
     dynamic |= {f"env.{e}" for e in ("production", "sandbox", "simulator", "custom")}
     assert used | dynamic <= words, sorted((used | dynamic) - words)
     # Every element with text in the HTML is translated.

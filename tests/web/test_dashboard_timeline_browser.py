@@ -17,7 +17,7 @@ import pytest
 
 from saleor_lengo.services import Services
 from tests.fakes.saleor import FakeSaleor
-from tests.helpers.story import MASKED, PHONE, paid_payment
+from tests.helpers.story import MASKED, PHONE, paid_payment, payout_for
 from tests.web.merchant import Merchant, configured
 
 pytestmark = pytest.mark.slow  # real Chromium and servers on sockets
@@ -88,6 +88,34 @@ async def test_a_partly_refunded_payment_reads_as_such_in_the_list_and_on_its_pa
         # What is left can still be refunded; not more.
         page.text_in("#refund-max", "200,000 GNF")
         page.shot("partly-refunded")
+    except Exception:
+        _console_on_failure(browser)
+        raise
+
+
+async def test_a_refund_payout_that_needs_review_stands_out_and_holds_its_share(
+    browser: Any, served: tuple[str, str], services: Services, installed: FakeSaleor, output_dir: Path
+) -> None:
+    _app_url, parent_url = served
+    inst_id, config = await configured(services, installed)
+    t0 = time.time() - 7200
+    pid = await paid_payment(services, inst_id, config.id, t0, amount="250000")
+    await payout_for(services, pid, inst_id, config.id, t0 + 600, amount="100000.0", state="needs_review",
+                     reason="Lengo timed out after the cash-in was sent; its history shows no match yet.")
+    page = Merchant(browser, output_dir, parent_url, "fr")
+    try:
+        page.open()
+        page.click(f'tr[data-payment="{pid}"] button.open-payment')
+        item = page.visible('#timeline li[data-milestone="PAYOUT_NEEDS_REVIEW"]')
+        assert "À vérifier : le remboursement de 100\u202f000 GNF a-t-il atteint le " + MASKED in item.text, item.text
+        assert "tl-bad" in (item.get_attribute("class") or "")
+        # The payout may have paid: only the rest can be refunded by hand.
+        page.text_in("#refund-max", "150\u202f000 GNF")
+        page.el("#timeline-tech summary").click()
+        trail = page.text_in("#timeline-trail", "Remboursement vers le portefeuille du payeur")
+        assert "À vérifier" in trail and "history shows no match" in trail
+        assert PHONE not in page.html()
+        page.shot("payout-needs-review-fr")
     except Exception:
         _console_on_failure(browser)
         raise

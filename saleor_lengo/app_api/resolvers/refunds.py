@@ -30,6 +30,16 @@ def refundable(payment: Payment) -> Decimal:
     return max(payment.charged_amount - payment.refunded_amount, Decimal(0))
 
 
+async def refundable_now(ctx: ApiContext, payment: Payment) -> Decimal:
+    """What staff may still refund: the one ledger shared with refund payouts (read only when there is room)."""
+    if refundable(payment) == 0:
+        return Decimal(0)
+    async with ctx.services.db.read() as conn:
+        left = await ledger.refundable(conn, payment)
+    # Payout amounts keep Saleor's form (70000.0).
+    return Money(left, payment.currency).shown()
+
+
 async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, note: str | None) -> Payment:
     note = (note or "").strip()[:MAX_NOTE]
     now = ctx.services.clock()

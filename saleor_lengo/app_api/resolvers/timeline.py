@@ -24,13 +24,16 @@ from typing import Any
 from saleor_lengo.app_api.context import ApiContext
 from saleor_lengo.app_api.resolvers.payments import get_payment
 from saleor_lengo.lengo import vocabulary
+from saleor_lengo.money import Money
 from saleor_lengo.payments.history import History, history
 from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.payouts import store as payout_store
+from saleor_lengo.payouts.model import Payout, PayoutState
 
 # Where two rows of different tables share the exact same time (one
 # transaction stamps its rows with one clock reading), cause before effect:
 # a callback makes a status check, which makes a transition, which makes an event.
-RANK = ("CREATED", "LENGO_REQUEST", "CALLBACK", "STATUS_CHECK", "ACTION_REQUEST", "TRANSITION", "EVENT")
+RANK = ("CREATED", "LENGO_REQUEST", "CALLBACK", "STATUS_CHECK", "ACTION_REQUEST", "PAYOUT", "TRANSITION", "EVENT")
 
 # A state reached, as the merchant reads it. Leaving for `creating` says nothing new.
 _REACHED = {
@@ -43,6 +46,15 @@ _REACHED = {
     State.CLOSED.value: "CLOSED",
 }
 _TOLD = {"delivered": "REPORTED", "pending": "REPORT_WAITING", "dead": "REPORT_REFUSED"}
+# A refund payout as the merchant reads it, by its state now. Paid out and
+# not paid out are told by the REFUND_SUCCESS / REFUND_FAILURE event for Saleor.
+_PAYOUT = {
+    PayoutState.AWAITING_APPROVAL: "PAYOUT_AWAITING_APPROVAL",
+    PayoutState.SENDING: "PAYOUT_SENDING",
+    PayoutState.SENT: "PAYOUT_SENDING",
+    PayoutState.FAILED: "PAYOUT_FAILED",
+    PayoutState.NEEDS_REVIEW: "PAYOUT_NEEDS_REVIEW",
+}
 _PAID_BY_LENGO = (State.SUCCEEDED, State.NEEDS_REVIEW)
 
 
@@ -76,7 +88,7 @@ def _event_milestone(event_type: str, delivery: str) -> str | None:
 Keyed = tuple[tuple[float, int], Entry]
 
 
-def _trails(payment: Payment, h: History) -> list[list[Keyed]]:
+def _trails(payment: Payment, h: History, payouts: list[Payout]) -> list[list[Keyed]]:
     """One list per table, each in its rows' sequence-id order, every entry with its time and its cause rank."""
     trails: dict[str, list[Keyed]] = {kind: [] for kind in RANK}
 
@@ -123,6 +135,12 @@ def _trails(payment: Payment, h: History) -> list[list[Keyed]]:
         add("ACTION_REQUEST", a, {
             "operation": a["action"], "outcome": a["result"], "psp_reference": a["pspReference"], "detail": a["message"],
         }, "SALEOR_ASKED")
+    for p in sorted(payouts, key=lambda p: (p.updated_at, p.created_at)):
+        # At the payout's last change: its state now is what the merchant reads.
+        add("PAYOUT", {"epoch": p.updated_at}, {
+            "status": p.state.value, "amount": format(Money(p.amount, p.currency).shown(), "f"), "currency": p.currency,
+            "phone": p.account_masked, "psp_reference": p.psp_reference, "detail": p.reason,
+        }, _PAYOUT.get(p.state))
     return list(trails.values())
 
 
@@ -130,7 +148,8 @@ async def timeline(ctx: ApiContext, payment_id: str) -> tuple[Payment, list[Entr
     payment = await get_payment(ctx, payment_id)  # scoped to the caller's installation
     async with ctx.services.db.read() as conn:
         h = await history(conn, payment)
+        payouts = await payout_store.for_payment(conn, payment.id)
     # Merged, not sorted: within a table the sequence id decides (two replicas' clocks may
     # disagree by a little); across tables the exact time, then cause before effect.
-    merged = heapq.merge(*_trails(payment, h), key=lambda pair: pair[0])
+    merged = heapq.merge(*_trails(payment, h, payouts), key=lambda pair: pair[0])
     return payment, [Entry(e.kind, e.at, e.fields, e.milestone, seq) for seq, (_key, e) in enumerate(merged, start=1)]

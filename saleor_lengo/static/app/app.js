@@ -467,9 +467,10 @@
       title = t("ms.SALEOR_ASKED", { action: known("action.", e.operation) });
       note = known("answer.", e.outcome);
     } else {
-      title = t("ms." + e.milestone, { amount: amount });
+      title = t("ms." + e.milestone, { amount: amount, phone: e.phone || "" });
     }
     var tone = { PAID: "good", REFUNDED: "good", FAILED: "bad", NEEDS_REVIEW: "bad", REPORT_REFUSED: "bad",
+      PAYOUT_FAILED: "bad", PAYOUT_NEEDS_REVIEW: "bad",
       CANCELED: "off", EXPIRED: "off", CLOSED: "off" }[e.milestone] || "info";
     // Saleor heard of money received: good news; of a failure: only news.
     if (e.milestone === "REPORTED" && /_SUCCESS$/.test(e.eventType || "")) tone = "good";
@@ -511,6 +512,12 @@
       add("tl.psp", e.pspReference);
       add("tl.outbox", known("outbox.", e.outboxState)); add("tl.attempts", e.attempts);
       if (e.deliveredAt) add("tl.delivered", when(e.deliveredAt));
+    }
+    if (e.kind === "PAYOUT") {
+      add("tl.status", known("payout.", e.status));
+      add("tl.amount", money(e.amount, e.currency || currency));
+      add("tl.phone", e.phone);
+      add("tl.psp", e.pspReference);
     }
     if (e.kind === "ACTION_REQUEST") {
       title = t("ms.SALEOR_ASKED", { action: known("action.", e.operation) });
