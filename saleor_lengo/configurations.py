@@ -24,6 +24,12 @@ from saleor_lengo.logs import register_secret
 from saleor_lengo.money import AmountError, Problem, parse_amount
 from saleor_lengo.outbound import UnsafeUrl, check_url
 from saleor_lengo.page_words import ACCOUNT_CHANGE
+from saleor_lengo.words import Words, words
+
+NO_PATTERN = (
+    "Return URL not allowed: Lengo account {account} has no return URL pattern; add one that matches "
+    f"your storefront in {ACCOUNT_CHANGE} → “Return URL patterns”."
+)
 from saleor_lengo.settings import is_loopback_url
 
 
@@ -60,6 +66,8 @@ class Configuration:
     payout_mode: str = "off"
     # The most paid out over any 24 hours, in the configuration's currency; set whenever payouts are on.
     payout_daily_limit: Decimal | None = None
+    # The language of the messages written into Saleor for this account's payments (saleor/messages.py).
+    language: str = "en"
 
     @classmethod
     def from_row(cls, row: Any, channels: tuple[str, ...] = ()) -> Configuration:
@@ -80,6 +88,7 @@ class Configuration:
             default_return_url=m["default_return_url"],
             channels=channels,
             payout_mode=m["payout_mode"],
+            language=m["language"],
             payout_daily_limit=Decimal(m["payout_daily_limit"]) if m["payout_daily_limit"] is not None else None,
         )
 
@@ -92,22 +101,22 @@ class Configuration:
         register_secret(key)
         return LengoCredentials(base_url=self.lengo_url, website_id=self.website_id, license_key=key)
 
-    def return_url_refusal(self, url: str) -> str | None:
+    def return_url_refusal(self, url: str) -> Words | None:
         """None when the storefront may send shoppers back to `url`; else why not."""
         try:
             check_url(url)
         except UnsafeUrl:
-            return "The return URL must be an absolute http(s) URL."
+            return words("The return URL must be an absolute http(s) URL.")
         if not self.return_url_patterns:
             if is_loopback_url(url):
                 return None
-            return (
-                f"Return URL not allowed: Lengo account {self.name!r} has no return URL pattern; add one that matches "
-                f"your storefront in {ACCOUNT_CHANGE} → “Return URL patterns”."
-            )
+            return words(NO_PATTERN, account=repr(self.name))
         if any(re.fullmatch(p, url) for p in self.return_url_patterns):
             return None
-        return f"Return URL not allowed by configuration {self.name!r}: it matches none of its return URL patterns."
+        return words(
+            "Return URL not allowed by configuration {account}: it matches none of its return URL patterns.",
+            account=repr(self.name),
+        )
 
     def public(self) -> dict[str, Any]:
         """What may be shown: the key masked, never in clear."""
@@ -125,6 +134,7 @@ class Configuration:
             "defaultReturnUrl": self.default_return_url,
             "channels": list(self.channels),
             "payoutMode": self.payout_mode,
+            "language": self.language,
             "payoutDailyLimit": None if self.payout_daily_limit is None else format(self.payout_daily_limit, "f"),
         }
 
@@ -143,6 +153,7 @@ class ConfigurationInput:
     default_return_url: str | None = None
     payout_mode: str = "off"
     payout_daily_limit: str | None = None
+    language: str = "en"
 
     def resolved_url(self) -> tuple[str, str]:
         """(environment, base URL); an explicit URL makes the environment 'custom' unless it is a known one."""
@@ -208,7 +219,13 @@ class ConfigurationInput:
             except UnsafeUrl as exc:
                 raise ConfigurationError(f"default return URL: {exc}", field="defaultReturnUrl", code="URL_UNSAFE") from None
         mode, limit = self._payouts(currencies)
+        language = (self.language or "en").strip().lower()
+        if language not in LANGUAGES:
+            raise ConfigurationError(
+                f"language must be one of {', '.join(LANGUAGES)}, not {language[:20]!r}", field="language", code="LANGUAGE_UNKNOWN"
+            )
         return {
+            "language": language,
             "payout_mode": mode,
             "payout_daily_limit": limit,
             "name": name,
@@ -224,6 +241,8 @@ class ConfigurationInput:
 
 
 PAYOUT_MODES = ("off", "automatic", "approval")
+# The languages the app writes messages into Saleor in (saleor/messages.py has their words).
+LANGUAGES = ("en", "fr")
 
 
 def _payout_settings(mode: str, raw_limit: str | None, currencies: tuple[str, ...]) -> tuple[str, str | None]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Final
 
-APP_PAGE: Final = "Apps → Lengo Pay"
+APP_PAGE: Final = "Extensions → Lengo Pay"
 ACCOUNT_SETTINGS: Final = f"{APP_PAGE} → Lengo account"
 ACCOUNT_CHANGE: Final = f"{ACCOUNT_SETTINGS} → Change"
 RECORD_REFUND: Final = "“Record a refund made by hand”"

@@ -62,6 +62,7 @@ class ReadCache:
         self._clock = clock
         self._installations: _Copies[str, Installation] = _Copies(db.generation)
         self._channels: _Copies[tuple[int, str | None, str | None], Configuration | None] = _Copies(db.generation)
+        self._configurations: _Copies[int, Configuration | None] = _Copies(db.generation)
 
     async def installation(self, saleor_api_url: str, *, fresh: bool = False) -> Installation | None:
         now = self._clock()
@@ -90,4 +91,16 @@ class ReadCache:
         async with self._db.read() as conn:
             config = await configurations.for_channel(conn, installation_id, channel_id, channel_slug)
         self._channels.keep(key, read_under, now, config)
+        return config
+
+    async def configuration(self, configuration_id: int) -> Configuration | None:
+        """`configurations.get_by_id`, from this process's copy when it is current."""
+        now = self._clock()
+        hit, config = self._configurations.get_current(configuration_id, now)
+        if hit:
+            return config
+        read_under = self._db.generation.current()
+        async with self._db.read() as conn:
+            config = await configurations.get_by_id(conn, configuration_id)
+        self._configurations.keep(configuration_id, read_under, now, config)
         return config

@@ -56,6 +56,9 @@ class Settings:
     outbound_allowed_networks: AllowedNetworks = "none"
     # How long an uninstalled installation keeps its token and Lengo credentials.
     uninstall_grace_seconds: float = 30 * 86400.0
+    # Where merchants open the Saleor Dashboard, when it is not at `<Saleor's origin>/dashboard/`:
+    # transaction events link to the payment in the app's page there (saleor/dashboard.py).
+    dashboard_url: str | None = None
     warnings: tuple[str, ...] = field(default=())
 
     @property
@@ -233,7 +236,14 @@ def load_settings(env: Mapping[str, str] | None = None, *, create_key_file: bool
     if networks not in NETWORK_LEVELS:
         raise SettingsError("OUTBOUND_ALLOWED_NETWORKS must be none, loopback or private")
 
+    dashboard_url = env.get("DASHBOARD_URL") or None
+    if dashboard_url is not None:
+        dashboard_parts = urlsplit(dashboard_url)
+        if dashboard_parts.scheme not in ("http", "https") or not dashboard_parts.netloc or len(dashboard_url) > 1024:
+            raise SettingsError(f"DASHBOARD_URL must be an absolute http(s) URL, got {dashboard_url[:200]!r}")
+        dashboard_url = dashboard_url.rstrip("/") + "/"
     return Settings(
+        dashboard_url=dashboard_url,
         app_url=app_url,
         database_url=database_url,
         secret_key=secret_key,

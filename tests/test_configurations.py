@@ -48,23 +48,23 @@ def test_a_return_url_matching_a_pattern_whole_is_allowed(url: str) -> None:
     ],
 )
 def test_a_return_url_that_only_contains_an_allowed_one_is_refused(url: str) -> None:
-    assert config(PATTERN).return_url_refusal(url) == (
+    assert str(config(PATTERN).return_url_refusal(url)) == (
         "Return URL not allowed by configuration 'guinea': it matches none of its return URL patterns."
     )
 
 
 @pytest.mark.parametrize("url", ["javascript:alert(1)", "/checkout/return", "//evil.example/x", "https://u:p@shop.example/"])
 def test_a_return_url_that_is_not_an_absolute_http_url_is_refused(url: str) -> None:
-    assert config(PATTERN).return_url_refusal(url) == "The return URL must be an absolute http(s) URL."
+    assert str(config(PATTERN).return_url_refusal(url)) == "The return URL must be an absolute http(s) URL."
 
 
 def test_without_patterns_only_loopback_return_urls_are_allowed_and_the_refusal_names_the_setting() -> None:
     bare = config()
     assert bare.return_url_refusal("http://localhost:3000/checkout/return") is None
     assert bare.return_url_refusal("http://127.0.0.1:3000/return?x=1") is None
-    assert bare.return_url_refusal("https://shop.example/checkout/return") == (
+    assert str(bare.return_url_refusal("https://shop.example/checkout/return")) == (
         "Return URL not allowed: Lengo account 'guinea' has no return URL pattern; add one that matches "
-        "your storefront in Apps → Lengo Pay → Lengo account → Change → “Return URL patterns”."
+        "your storefront in Extensions → Lengo Pay → Lengo account → Change → “Return URL patterns”."
     )
 
 

@@ -28,7 +28,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
             {
                 "__init__", "logs", "jsonutil", "outbound_networks", "outbound", "settings",
                 "crypto", "db", "money", "page_words", "resources", "pressure", "backoff",
-                "background", "wakeups", "callback_queue", "metrics",
+                "background", "wakeups", "callback_queue", "metrics", "words",
             }
         ),
     ),

@@ -127,6 +127,9 @@ class Configuration:
     payout_daily_limit: str | None = strawberry.field(
         default=None, description="The most paid out over any 24 hours, in the configuration's currency."
     )
+    language: str = strawberry.field(
+        default="en", description="The language of the messages written into Saleor for its payments: en or fr."
+    )
 
     @classmethod
     def of(cls, c: config_store.Configuration) -> Configuration:
@@ -146,6 +149,7 @@ class Configuration:
             channels=list(c.channels),
             payout_mode=c.payout_mode,
             payout_daily_limit=public["payoutDailyLimit"],
+            language=c.language,
         )
 
 
@@ -396,6 +400,7 @@ class ConfigurationInput:
     default_return_url: str | None = None
     payout_mode: str = "off"
     payout_daily_limit: str | None = None
+    language: str = "en"
 
     def to_domain(self) -> config_store.ConfigurationInput:
         return config_store.ConfigurationInput(
@@ -411,6 +416,7 @@ class ConfigurationInput:
             default_return_url=self.default_return_url or None,
             payout_mode=self.payout_mode,
             payout_daily_limit=self.payout_daily_limit or None,
+            language=self.language,
         )
 
 
@@ -438,6 +444,7 @@ class ConfigurationChanges:
     default_return_url: str | None = strawberry.UNSET
     payout_mode: str | None = strawberry.UNSET
     payout_daily_limit: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
 
     def merged(self, current: config_store.Configuration) -> config_store.ConfigurationInput:
         """The whole input a save needs: these changes over what `current` holds."""
@@ -474,6 +481,7 @@ class ConfigurationChanges:
                 self.payout_daily_limit,
                 None if current.payout_daily_limit is None else format(current.payout_daily_limit, "f"),
             ),
+            language=pick(self.language, current.language) or "en",
         )
 
 

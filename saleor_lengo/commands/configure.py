@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from saleor_lengo import configurations
 from saleor_lengo.commands.common import fail, run_with_services
-from saleor_lengo.configurations import Configuration, ConfigurationError, ConfigurationInput
+from saleor_lengo.configurations import LANGUAGES, Configuration, ConfigurationError, ConfigurationInput
 from saleor_lengo.db.migrate import migrate
 from saleor_lengo.db.schema import installations as installations_table
 from saleor_lengo.saleor.installations import Installation, get_by_url
@@ -84,6 +84,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
         metavar="AMOUNT",
         help="the most paid out over any 24 hours, in the configuration's currency; required unless --payouts off",
     )
+    p.add_argument(
+        "--language",
+        choices=list(LANGUAGES),
+        help="the language of the messages the app writes into Saleor (transaction events): en (default) or fr",
+    )
     p.add_argument("--no-check", action="store_true", help="save without checking the credentials with Lengo")
     p.set_defaults(run=run)
 
@@ -105,6 +110,9 @@ def read_license_key(option: str | None) -> str | None:
         return option.strip()
     from_env = os.environ.get(KEY_ENV, "").strip()
     return from_env or None
+
+
+_LANGUAGE_NAMES = {"en": "English", "fr": "French"}
 
 
 @dataclass(frozen=True)
@@ -136,6 +144,7 @@ def _input(args: argparse.Namespace, key: str | None, existing: Configuration | 
             default_return_url=args.default_return_url,
             payout_mode=args.payouts or "off",
             payout_daily_limit=args.payout_daily_limit,
+            language=args.language or "en",
         )
     if args.environment or args.lengo_url:
         environment, lengo_url = args.environment or existing.environment, args.lengo_url
@@ -156,6 +165,7 @@ def _input(args: argparse.Namespace, key: str | None, existing: Configuration | 
         payout_daily_limit=(
             args.payout_daily_limit if args.payout_daily_limit is not None else _plain(existing.payout_daily_limit)
         ),
+        language=args.language or existing.language,
     )
 
 
@@ -263,6 +273,7 @@ def run(args: argparse.Namespace) -> int:
             f"Refunds are paid out to the payer's wallet ({config.payout_mode}), at most "
             f"{format(config.payout_daily_limit or 0, 'f')} {config.currencies[0]} over any 24 hours."
         )
+    print(f"Messages written into Saleor for its payments are in {_LANGUAGE_NAMES.get(config.language, config.language)}.")
     if config.environment != "production":
         print(f"Note: payments through this configuration are TEST PAYMENTS ({config.environment}).")
     return 0

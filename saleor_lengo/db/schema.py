@@ -70,6 +70,8 @@ configurations = Table(
     # Refunds paid out to the payer's wallet: off | automatic | approval, and the most paid out over 24 h.
     Column("payout_mode", String(16), nullable=False, server_default="off"),
     Column("payout_daily_limit", String(64)),
+    # The language of the messages the app writes into Saleor for this account's payments (en, fr).
+    Column("language", String(8), nullable=False, server_default="en"),
     UniqueConstraint("installation_id", "name", name="uq_configurations_installation_name"),
 )
 
@@ -108,6 +110,7 @@ payments = Table(
     Column("return_url", String(2048)),
     Column("action_type", String(32)),
     Column("failure_reason", Text),
+    Column("failure_words", Text),  # failure_reason as saleor_lengo.words parts (JSON)
     Column("refunded_amount", String(64), nullable=False, server_default="0"),
     Column("created_at", Float, nullable=False),
     Column("updated_at", Float, nullable=False),
@@ -205,6 +208,8 @@ outbox = Table(
     Column("amount", String(64), nullable=False),
     Column("currency", String(3), nullable=False),
     Column("message", Text, nullable=False),
+    # The message as saleor_lengo.words parts (JSON): the relay says it in the configuration's language.
+    Column("words", Text),
     Column("external_url", String(2048)),
     Column("available_actions", Text, nullable=False),  # JSON list
     Column("event_time", Float, nullable=False),

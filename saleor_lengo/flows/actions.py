@@ -22,16 +22,17 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from saleor_lengo import jsonutil
+from saleor_lengo import configurations, jsonutil
 from saleor_lengo.db.schema import action_answers
 from saleor_lengo.logs import get_logger
-from saleor_lengo.payments.outbox import clip
 from saleor_lengo.payments import store
 from saleor_lengo.money import Unholdable
 from saleor_lengo.payments.model import OPEN_STATES, Payment, State
+from saleor_lengo.saleor import messages
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import ACTION_RESULTS, ActionAnswer, ActionResultKind, PayoutAccepted, StoredAnswer
 from saleor_lengo.services import Services
+from saleor_lengo.words import Message, Text
 
 log = get_logger(__name__)
 
@@ -44,7 +45,7 @@ class Answer:
     """What a handler decided; `render` turns it into Saleor's answer (saleor/sync_answers.py)."""
 
     result: ActionResultKind | None  # None: answered later (async)
-    message: str
+    message: Text | Message
     # None leaves the Dashboard's buttons as they are; a tuple replaces them.
     actions: tuple[str, ...] | None = None
     # An async answer's own pspReference (a payout's): Saleor records a *_REQUEST event with it.
@@ -71,7 +72,7 @@ def available_actions(payment: Payment) -> tuple[str, ...]:
     return ("CANCEL",) if payment.state in OPEN_STATES else ()
 
 
-def render(answer: Answer, payment: Payment | None, request: ActionRequest, action: str) -> ActionAnswer:
+def render(answer: Answer, payment: Payment | None, request: ActionRequest, action: str, language: str) -> ActionAnswer:
     if answer.result is None:
         # The outcome comes later, through the outbox; never a *_REQUEST result here (PAYMENT-APPS.md §4).
         assert answer.psp_reference is not None
@@ -83,7 +84,7 @@ def render(answer: Answer, payment: Payment | None, request: ActionRequest, acti
         # reporting the payment's amount on a charge would count it twice.
         # One the app cannot hold is not echoed; Saleor keeps the one it asked for.
         amount=None if isinstance(requested, Unholdable) else requested,
-        message=clip(answer.message),
+        message=messages.render(answer.message if isinstance(answer.message, tuple) else (answer.message,), language),
         actions=answer.actions,
     )
 
@@ -106,6 +107,15 @@ async def _stored(services: Services, installation_id: int, request: ActionReque
     return StoredAnswer(stored)
 
 
+async def _language(services: Services, payment: Payment | None) -> str:
+    """The language of the payment's configuration; English when there is none."""
+    if payment is None:
+        return messages.DEFAULT_LANGUAGE
+    async with services.db.read() as conn:
+        config = await configurations.get_by_id(conn, payment.configuration_id)
+    return config.language if config is not None else messages.DEFAULT_LANGUAGE
+
+
 async def answer_once(
     services: Services, installation_id: int, request: ActionRequest, action: str, decide: Decide
 ) -> StoredAnswer:
@@ -121,7 +131,8 @@ async def answer_once(
     answer = await decide(services, payment, request)
     # Stored as JSON and handed back parsed, so the first answer and every
     # repeat serialise to the very same bytes.
-    raw = jsonutil.dumps(render(answer, payment, request, action).to_json())
+    language = await _language(services, payment)
+    raw = jsonutil.dumps(render(answer, payment, request, action, language).to_json())
     body: dict[str, Any] = jsonutil.loads(raw)
     if not request.issued_at:
         # Nothing identifies a repeat of this request; Saleor always sends issuedAt.
@@ -152,15 +163,3 @@ async def answer_once(
              payment_id=payment.id if payment else None, state=payment.state.value if payment else None)
     return StoredAnswer(body)
 
-
-def state_words(payment: Payment) -> str:
-    return {
-        State.CREATING: "its payment link is still being created",
-        State.ACTION_REQUIRED: "it is not paid yet",
-        State.SUCCEEDED: "it is paid",
-        State.FAILED: "it failed",
-        State.CANCELED: "it was canceled",
-        State.EXPIRED: "it expired unpaid",
-        State.NEEDS_REVIEW: "it is held for staff review: Lengo Pay reported it paid with an amount that cannot be right",
-        State.CLOSED: "staff closed it as not charged",
-    }[payment.state]

@@ -54,7 +54,9 @@ from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import Outcome, transition
 from saleor_lengo.saleor.payloads import Session
+from saleor_lengo.saleor import dashboard, messages
 from saleor_lengo.services import Services
+from saleor_lengo.words import Words, words
 
 log = get_logger(__name__)
 
@@ -68,6 +70,14 @@ REPEAT_POLL_SECONDS = 0.2
 # A "creating" row whose lease ran out belongs to a request that died.
 LEASE_MARGIN_SECONDS = 5.0
 # The query parameter the storefront finds on its return URL (see the README).
+NOT_CONFIGURED = (
+    f"No Lengo account takes the payments of channel {{channel}}: in {ACCOUNT_SETTINGS}, "
+    "connect an account and choose it for this channel."
+)
+NO_RETURN_URL = (
+    "The storefront sent no data.returnUrl and Lengo account {account} has no default return URL: "
+    f"set one in {ACCOUNT_CHANGE} → “Default return URL”, or have the storefront send data.returnUrl."
+)
 RETURN_PARAMETER = "transactionId"
 CALLBACK_PATH = "/api/lengo/callback/"
 MAX_RETURN_URL = 1800
@@ -91,18 +101,16 @@ class EarlyCallbacks:
 
 
 def not_configured(channel: str | None) -> Refusal:
-    return Refusal.of(
-        ErrorCode.NOT_CONFIGURED,
-        f"No Lengo account takes the payments of channel {channel!r}: in {ACCOUNT_SETTINGS}, "
-        "connect an account and choose it for this channel.",
-    )
+    return Refusal.of(ErrorCode.NOT_CONFIGURED, words(NOT_CONFIGURED, channel=repr(channel)))
 
 
 def check_currency(config: Configuration, currency: str | None) -> Refusal | None:
     if currency is None or currency.upper() in config.currencies:
         return None
-    text = f"Lengo Pay accepts {', '.join(config.currencies)} here, not {currency}."
-    return Refusal.of(ErrorCode.CURRENCY_NOT_SUPPORTED, text, text)
+    text = words(
+        "Lengo Pay accepts {accepted} here, not {currency}.", accepted=", ".join(config.currencies), currency=currency
+    )
+    return Refusal.of(ErrorCode.CURRENCY_NOT_SUPPORTED, text, str(text))
 
 
 def check_amount(
@@ -111,29 +119,40 @@ def check_amount(
     if isinstance(amount, Unholdable):
         # Beyond what the app holds (webhooks' amounts are read by money.read_amount): refused like any other.
         code = ErrorCode.AMOUNT_NOT_WHOLE if amount.problem == Problem.TOO_PRECISE else ErrorCode.AMOUNT_OUT_OF_RANGE
-        text = f"Lengo Pay cannot take this amount ({amount.reason})."
+        text = words("Lengo Pay cannot take this amount ({problem}).", problem=amount.reason)
         if amount.problem == Problem.TOO_PRECISE:
-            text = f"Amounts in {currency.upper()} cannot have that many decimals: this amount cannot be paid."
-        return Refusal.of(code, text, text)
+            text = words(
+                "Amounts in {currency} cannot have that many decimals: this amount cannot be paid.",
+                currency=currency.upper(),
+            )
+        return Refusal.of(code, text, str(text))
     money = Money(amount, currency.upper())
     if not money.fits_precision():
         digits = minor_units(money.currency)
-        rule = "must be whole" if digits == 0 else f"have at most {digits} decimals"
-        text = f"Amounts in {money.currency} {rule}: {format(amount, 'f')} {money.currency} cannot be paid."
-        return Refusal.of(ErrorCode.AMOUNT_NOT_WHOLE, text, text)
+        # The amount as sent (it does not fit the currency, so it is not written as one).
+        sent = f"{format(amount, 'f')} {money.currency}"
+        if digits == 0:
+            text = words("Amounts in {currency} must be whole: {sent} cannot be paid.", currency=money.currency, sent=sent)
+        else:
+            text = words(
+                "Amounts in {currency} have at most {digits} decimals: {sent} cannot be paid.",
+                currency=money.currency, digits=str(digits), sent=sent,
+            )
+        return Refusal.of(ErrorCode.AMOUNT_NOT_WHOLE, text, str(text))
     low, high = config.min_amount, config.max_amount
     too_low = (positive and amount <= 0) or amount < 0 or (low is not None and amount < low)
     if too_low or (high is not None and amount > high):
+        bounds: Words
         if low is not None and high is not None:
-            bounds = f"between {Money(low, money.currency)} and {Money(high, money.currency)}"
+            bounds = words("between {low} and {high}", low=Money(low, money.currency), high=Money(high, money.currency))
         elif low is not None:
-            bounds = f"of at least {Money(low, money.currency)}"
+            bounds = words("of at least {low}", low=Money(low, money.currency))
         elif high is not None:
-            bounds = f"of at most {Money(high, money.currency)}"
+            bounds = words("of at most {high}", high=Money(high, money.currency))
         else:
-            bounds = "above zero"
-        text = f"Lengo Pay takes amounts {bounds}, not {money}."
-        return Refusal.of(ErrorCode.AMOUNT_OUT_OF_RANGE, text, text)
+            bounds = words("above zero")
+        text = words("Lengo Pay takes amounts {bounds}, not {amount}.", bounds=bounds, amount=money)
+        return Refusal.of(ErrorCode.AMOUNT_OUT_OF_RANGE, text, str(text))
     return None
 
 
@@ -144,14 +163,11 @@ def return_url_for(config: Configuration, data: Any) -> tuple[str | None, Refusa
         if config.default_return_url:
             # Set by staff, not by an anonymous client: trusted as is.
             return config.default_return_url, None
-        return None, Refusal.of(
-            ErrorCode.RETURN_URL_NOT_ALLOWED,
-            f"The storefront sent no data.returnUrl and Lengo account {config.name!r} has no default return URL: "
-            f"set one in {ACCOUNT_CHANGE} → “Default return URL”, or have the storefront send data.returnUrl.",
-        )
+        return None, Refusal.of(ErrorCode.RETURN_URL_NOT_ALLOWED, words(NO_RETURN_URL, account=repr(config.name)))
     if not isinstance(raw, str) or len(raw) > MAX_RETURN_URL:
         return None, Refusal.of(
-            ErrorCode.RETURN_URL_NOT_ALLOWED, f"data.returnUrl must be a URL of at most {MAX_RETURN_URL} characters."
+            ErrorCode.RETURN_URL_NOT_ALLOWED,
+            words("data.returnUrl must be a URL of at most {limit} characters.", limit=str(MAX_RETURN_URL)),
         )
     why = config.return_url_refusal(raw)
     if why is not None:
@@ -194,7 +210,11 @@ async def execute(
         client = lengo_client(services, checked.config, payment_id)
     except ValueError as exc:
         refusal = Refusal.of(
-            ErrorCode.NOT_CONFIGURED, f"Configuration {checked.config.name!r} cannot be used to call Lengo Pay: {exc}."
+            ErrorCode.NOT_CONFIGURED,
+            words(
+                "Configuration {account} cannot be used to call Lengo Pay: {error}.",
+                account=repr(checked.config.name), error=str(exc),
+            ),
         )
         return await _refuse_unless_repeat(services, installation, session, refusal)
 
@@ -207,12 +227,12 @@ async def execute(
         existing = await find(services, installation.id, session.transaction.id)
         if existing is None:
             raise
-        return await answer_repeat(services, existing)
+        return await answer_repeat(services, installation, existing)
 
     payment = await _create_at_lengo(
         services, client, payment_id, token, checked, session.transaction.id, early_callbacks
     )
-    return await render(services, payment)
+    return await render(services, installation, payment)
 
 
 async def _refuse_unless_repeat(
@@ -221,9 +241,15 @@ async def _refuse_unless_repeat(
     """A repeat gets the payment it got the first time, even if the configuration changed since; else the refusal."""
     existing = await find(services, installation.id, session.transaction.id)
     if existing is not None:
-        return await answer_repeat(services, existing)
+        return await answer_repeat(services, installation, existing)
     log.info("initialize_refused", code=refusal.code.value)
-    return sync_responses.refused(refusal, amount=session.action.amount, currency=session.action.currency)
+    # Refused before a payment exists: said in the language of the channel's configuration, if it has one.
+    channel = session.source.channel
+    config = await services.cache.channel_configuration(installation.id, channel.id, channel.slug)
+    language = config.language if config is not None else messages.DEFAULT_LANGUAGE
+    return sync_responses.refused(
+        refusal, amount=session.action.amount, currency=session.action.currency, language=language
+    )
 
 
 async def find(services: Services, installation_id: int, transaction_id: str) -> Payment | None:
@@ -231,7 +257,9 @@ async def find(services: Services, installation_id: int, transaction_id: str) ->
         return await store.get_by_transaction(conn, installation_id, transaction_id)
 
 
-async def render(services: Services, payment: Payment, *, note: str | None = None) -> SessionAnswer:
+async def render(
+    services: Services, installation: Installation, payment: Payment, *, note: Words | None = None
+) -> SessionAnswer:
     """`sync_responses.for_payment`, with what a succeeded payment's message needs from its history."""
     paid_from: State | None = None
     if payment.state == State.SUCCEEDED:
@@ -248,7 +276,14 @@ async def render(services: Services, payment: Payment, *, note: str | None = Non
                 )
             ).scalar()
         paid_from = State(previous) if previous is not None else None
-    return sync_responses.for_payment(payment, note=note, paid_from=paid_from)
+    config = await services.cache.configuration(payment.configuration_id)
+    reader = sync_responses.Reader(
+        language=config.language if config is not None else messages.DEFAULT_LANGUAGE,
+        link=dashboard.payment_page(
+            installation.saleor_api_url, installation.app_id, payment.id, services.settings.dashboard_url
+        ),
+    )
+    return sync_responses.for_payment(payment, reader, note=note, paid_from=paid_from)
 
 
 async def _check(services: Services, installation: Installation, session: Session) -> _Checked | Refusal:
@@ -335,18 +370,23 @@ async def _create_at_lengo(
                 timeout=max(CREATE_BUDGET_SECONDS - HTTP_TIMEOUT_MARGIN, 0.1),
             )
     except TimeoutError:
-        return await _fail(services, payment_id, _unknown_outcome(f"Lengo Pay did not answer within {CREATE_BUDGET_SECONDS:g} s", checked))
+        return await _fail(services, payment_id, _unknown_outcome(
+            words("Lengo Pay did not answer within {seconds} s", seconds=f"{CREATE_BUDGET_SECONDS:g}"), checked
+        ))
     except LengoError as exc:
         return await _fail(services, payment_id, _refusal_for(exc, checked))
     return await _created(services, payment_id, created, early_callbacks)
 
 
-def _unknown_outcome(what: str, checked: _Checked) -> Refusal:
+def _unknown_outcome(what: Words | str, checked: _Checked) -> Refusal:
     return Refusal.of(
         ErrorCode.OUTCOME_UNKNOWN,
-        f"{what}; a payment of {checked.money} may or may not exist on Lengo's side. "
-        "This attempt is marked failed and its link was never shown to anyone: "
-        f"check the Lengo portal (site {checked.config.website_id}) before the shopper pays again.",
+        words(
+            "{what}; a payment of {amount} may or may not exist on Lengo's side. "
+            "This attempt is marked failed and its link was never shown to anyone: "
+            "check the Lengo portal (site {site}) before the shopper pays again.",
+            what=what, amount=checked.money, site=checked.config.website_id,
+        ),
     )
 
 
@@ -355,19 +395,27 @@ def _refusal_for(exc: LengoError, checked: _Checked) -> Refusal:
     if isinstance(exc, LengoUnauthorized):
         return Refusal.of(
             ErrorCode.LENGO_REFUSED,
-            f"Lengo Pay refused the license key of configuration {name!r} (HTTP {exc.http_status}): "
-            "check its site id, license key and environment. No payment was created.",
+            words(
+                "Lengo Pay refused the license key of configuration {account} (HTTP {status}): "
+                "check its site id, license key and environment. No payment was created.",
+                account=repr(name), status=str(exc.http_status),
+            ),
         )
     if isinstance(exc, LengoRefused):
         return Refusal.of(
             ErrorCode.LENGO_REFUSED,
-            f"Lengo Pay refused to create a payment of {checked.money}: "
-            f"{exc.message or f'HTTP {exc.http_status}'}. No payment was created.",
+            words(
+                "Lengo Pay refused to create a payment of {amount}: {error}. No payment was created.",
+                amount=checked.money, error=exc.message or f"HTTP {exc.http_status}",
+            ),
         )
     if isinstance(exc, LengoUnavailable):
         return Refusal.of(
             ErrorCode.LENGO_UNAVAILABLE,
-            f"Lengo Pay could not be reached ({exc.safe_message}); no payment was created. The shopper may try again.",
+            words(
+                "Lengo Pay could not be reached ({error}); no payment was created. The shopper may try again.",
+                error=exc.safe_message,
+            ),
         )
     # LengoOutcomeUnknown, LengoProtocolError: an answer was lost or unusable.
     # Their texts end with "; the payment may or may not…", which we say below.
@@ -381,7 +429,7 @@ async def _fail(services: Services, payment_id: str, refusal: Refusal) -> Paymen
         payment = await store.get(conn, payment_id, lock=True)
         assert payment is not None
         await store.update_fields(conn, payment_id, lease_until=None)
-        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), now=services.clock())
+        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), reason_words=refusal.staff, now=services.clock())
         return outcome.payment
 
 
@@ -441,9 +489,9 @@ async def wait_while_creating(services: Services, payment: Payment) -> Payment:
     return payment
 
 
-async def answer_repeat(services: Services, payment: Payment) -> SessionAnswer:
+async def answer_repeat(services: Services, installation: Installation, payment: Payment) -> SessionAnswer:
     log.info("initialize_repeat", payment_id=payment.id, state=payment.state.value)
-    return await render(services, await wait_while_creating(services, payment))
+    return await render(services, installation, await wait_while_creating(services, payment))
 
 
 async def _abandon(services: Services, payment_id: str) -> Payment:
@@ -455,12 +503,15 @@ async def _abandon(services: Services, payment_id: str) -> Payment:
             return payment
         refusal = Refusal.of(
             ErrorCode.OUTCOME_UNKNOWN,
-            "The request creating this payment at Lengo Pay never finished (the app may have restarted); "
-            f"a payment of {Money(payment.amount, payment.currency)} may or may not exist on Lengo's side. "
-            "Check the Lengo portal before the shopper pays again.",
+            words(
+                "The request creating this payment at Lengo Pay never finished (the app may have restarted); "
+                "a payment of {amount} may or may not exist on Lengo's side. "
+                "Check the Lengo portal before the shopper pays again.",
+                amount=Money(payment.amount, payment.currency),
+            ),
         )
         await store.update_fields(conn, payment_id, lease_until=None)
         payment = await store.get(conn, payment_id)
         assert payment is not None
-        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), now=services.clock())
+        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), reason_words=refusal.staff, now=services.clock())
         return outcome.payment

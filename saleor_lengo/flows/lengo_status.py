@@ -18,6 +18,7 @@ from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import Outcome, transition
 from saleor_lengo.services import Services
+from saleor_lengo.words import words
 
 log = get_logger(__name__)
 
@@ -93,11 +94,15 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
                     conn,
                     payment,
                     State.NEEDS_REVIEW,
-                    reason=(
-                        f"Lengo status {status.status[:64]} ({source}) with an amount that cannot be right: "
-                        f"{_shown(status.amount)} ({paid.reason}; {Money(payment.amount, payment.currency)} was "
-                        "requested). Nothing was reported to Saleor: check the payment on the Lengo portal, "
-                        "then resolve it (saleor-lengo payments resolve)."
+                    reason=words(
+                        "Lengo status {status} ({source}) with an amount that cannot be right: "
+                        "{paid} ({problem}; {requested} was requested). Nothing was reported to Saleor: check the "
+                        "payment on the Lengo portal, then resolve it (saleor-lengo payments resolve).",
+                        status=status.status[:64],
+                        source=source,
+                        paid=_shown(status.amount),
+                        problem=paid.reason,
+                        requested=Money(payment.amount, payment.currency),
                     ),
                     now=now,
                     gateway=status.gateway,
@@ -120,7 +125,7 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
             if payment.state != State.ACTION_REQUIRED:
                 return Outcome(payment, False)
             return await transition(
-                conn, payment, State.FAILED, reason="Payment failed on Lengo Pay.", now=now, lengo_status=status.status
+                conn, payment, State.FAILED, reason=words("Payment failed on Lengo Pay."), now=now, lengo_status=status.status
             )
         return Outcome(payment, False)
 

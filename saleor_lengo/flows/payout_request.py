@@ -33,6 +33,7 @@ from saleor_lengo.payouts import ledger, store
 from saleor_lengo.payouts.model import PayoutMode, PayoutState
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.services import Services
+from saleor_lengo.words import Text, words
 
 log = get_logger(__name__)
 
@@ -79,7 +80,13 @@ async def offer_refund(conn: Tx, payment: Payment, outbox_id: int | None) -> Non
         await conn.execute(outbox.update().where(outbox.c.id == outbox_id).values(available_actions='["REFUND"]'))
 
 
-def _failure(message: str, actions: tuple[str, ...]) -> Answer:
+LIMIT_MESSAGE = (
+    f"Nothing was refunded: {LIMIT_REACHED} ({{used}} of {{limit}} over the last 24 hours). "
+    f"Refund by hand and record it in {APP_PAGE}, or try again later."
+)
+
+
+def _failure(message: Text, actions: tuple[str, ...]) -> Answer:
     return Answer("REFUND_FAILURE", message, actions)
 
 
@@ -88,12 +95,16 @@ async def request_payout(services: Services, payment: Payment, config: Configura
     requested = request.action.amount
     if not isinstance(requested, Decimal) or request.action.currency != payment.currency:
         return _failure(
-            f"Nothing was refunded: the refund amount or currency cannot be paid out ({payment.currency} only).", REFUND
+            words(
+                "Nothing was refunded: the refund amount or currency cannot be paid out ({currency} only).",
+                currency=payment.currency,
+            ),
+            REFUND,
         )
     try:
         amount = parse_amount(requested, payment.currency)
     except AmountError as exc:
-        return _failure(f"Nothing was refunded: the refund amount is {exc.reason}.", REFUND)
+        return _failure(words("Nothing was refunded: the refund amount is {problem}.", problem=exc.reason), REFUND)
     type_account = destination_type(payment, config)
     assert type_account is not None and config.payout_daily_limit is not None
     key = store.idempotency_key(request.transaction.id, request.issued_at, amount)
@@ -111,27 +122,37 @@ async def request_payout(services: Services, payment: Payment, config: Configura
             left = await ledger.refundable(conn, current)
             if amount > left:
                 return _failure(
-                    f"Nothing was refunded: at most {Money(left, current.currency)} can still be refunded "
-                    f"({Money(current.charged_amount, current.currency)} charged, "
-                    f"{Money(current.refunded_amount, current.currency)} refunded, the rest held by payouts in progress).",
+                    words(
+                        "Nothing was refunded: at most {left} can still be refunded "
+                        "({charged} charged, {refunded} refunded, the rest held by payouts in progress).",
+                        left=Money(left, current.currency),
+                        charged=Money(current.charged_amount, current.currency),
+                        refunded=Money(current.refunded_amount, current.currency),
+                    ),
                     REFUND if left > 0 else (),
                 )
             if config.min_amount is not None and amount < config.min_amount:
                 return _failure(
-                    f"Nothing was refunded: a payout must be at least {Money(config.min_amount, current.currency)}.", REFUND
+                    words(
+                        "Nothing was refunded: a payout must be at least {minimum}.",
+                        minimum=Money(config.min_amount, current.currency),
+                    ),
+                    REFUND,
                 )
             used = await ledger.paid_out_today(conn, config.id, now)
             if used + amount > config.payout_daily_limit:
                 return _failure(
-                    f"Nothing was refunded: {LIMIT_REACHED} ({Money(used, current.currency)} of "
-                    f"{Money(config.payout_daily_limit, current.currency)} over the last 24 hours). "
-                    f"Refund by hand and record it in {APP_PAGE}, or try again later.",
+                    words(
+                        LIMIT_MESSAGE,
+                        used=Money(used, current.currency),
+                        limit=Money(config.payout_daily_limit, current.currency),
+                    ),
                     REFUND,
                 )
             try:
                 account = services.cipher.decrypt(current.payer_account_enc or "")
             except DecryptionError:
-                return _failure("Nothing was refunded: the payer's number cannot be read (check SECRET_KEY).", ())
+                return _failure(words("Nothing was refunded: the payer's number cannot be read (check SECRET_KEY)."), ())
             payout_id = store.new_id()
             automatic = config.payout_mode == PayoutMode.AUTOMATIC.value
             await store.insert(

@@ -14,6 +14,7 @@ from saleor_lengo.payouts import store
 from saleor_lengo.payouts.model import Payout, PayoutState
 from saleor_lengo.payouts.transitions import move, shown
 from saleor_lengo.services import Services
+from saleor_lengo.words import words
 
 MAX_NOTE = 500
 MAX_NAME = 100
@@ -46,9 +47,14 @@ async def resolve(services: Services, payout_id: str, *, paid_out: bool, by: str
         if payout.state != PayoutState.NEEDS_REVIEW:
             raise ResolveError(f"payout {payout.id} is {payout.state.value}: only a payout in needs_review is resolved")
         if paid_out:
-            message = f"Refund paid out ({shown(payout)}), confirmed by {by} after review: {note}"
+            message = words(
+                "Refund paid out ({payout}), confirmed by {by} after review: {note}", payout=shown(payout), by=by, note=note
+            )
         else:
-            message = f"Nothing was refunded: staff ({by}) found the payout of {shown(payout)} not paid out: {note}"
+            message = words(
+                "Nothing was refunded: staff ({by}) found the payout of {payout} not paid out: {note}",
+                by=by, payout=shown(payout), note=note,
+            )
         moved = await move(
             conn, payout, to, reason=message, now=now, refund_actions=REFUND,
             also={"resolved_by": by, "resolution_note": note, "released_at": None if paid_out else now},

@@ -47,8 +47,9 @@ from saleor_lengo.logs import get_logger
 from saleor_lengo.money import Money
 from saleor_lengo.payouts import store
 from saleor_lengo.payouts.model import Payout, PayoutState
-from saleor_lengo.payouts.transitions import move
+from saleor_lengo.payouts.transitions import move, shown
 from saleor_lengo.services import Services
+from saleor_lengo.words import Text, words
 
 log = get_logger(__name__)
 
@@ -160,9 +161,9 @@ async def _move(
     services: Services,
     payout: Payout,
     to: PayoutState,
-    reason: str,
+    reason: Text,
     *,
-    message: str | None = None,
+    message: Text | None = None,
     report_failure: bool = True,
     **values: object,
 ) -> bool:
@@ -222,8 +223,12 @@ async def _send(services: Services, payout: Payout, config: Configuration) -> No
     if balance.balance < payout.amount:
         await _move(
             services, payout, PayoutState.FAILED,
-            f"Nothing was refunded: the Lengo Pay balance ({Money(balance.balance, payout.currency)}) is below the "
-            f"payout ({_money(payout)}). Top it up and refund again, or refund by hand.",
+            words(
+                "Nothing was refunded: the Lengo Pay balance ({balance}) is below the payout ({amount}). "
+                "Top it up and refund again, or refund by hand.",
+                balance=Money(balance.balance, payout.currency),
+                amount=_money(payout),
+            ),
             released_at=now, failed_at=now,
         )
         return
@@ -259,7 +264,7 @@ async def _send(services: Services, payout: Payout, config: Configuration) -> No
         return
     except (LengoRefused, LengoUnauthorized) as exc:
         await _move(
-            services, payout, PayoutState.FAILED, f"Nothing was refunded: {exc.safe_message}.",
+            services, payout, PayoutState.FAILED, words("Nothing was refunded: {error}.", error=exc.safe_message),
             released_at=services.clock(), failed_at=services.clock(),
         )
         return
@@ -304,7 +309,10 @@ async def _look_for(services: Services, payout: Payout, config: Configuration) -
     except LengoError as exc:
         if now - started > MAX_PENDING_SECONDS:
             await _move(services, payout, PayoutState.NEEDS_REVIEW,
-                        f"The cash-in's outcome is unknown and Lengo's history could not be read for a day ({exc.safe_message}).")
+                        words(
+                            "The cash-in's outcome is unknown and Lengo's history could not be read for a day ({error}).",
+                            error=exc.safe_message,
+                        ))
             return
         await _later(services, payout, doubling(FIRST_POLL_SECONDS, MAX_POLL_BACKOFF_SECONDS, payout.attempts + 1),
                      attempts=payout.attempts + 1)
@@ -316,15 +324,21 @@ async def _look_for(services: Services, payout: Payout, config: Configuration) -
     if len(candidates) > 1:
         await _move(
             services, payout, PayoutState.NEEDS_REVIEW,
-            f"{len(candidates)} cash-ins in Lengo's history could be this payout ({_money(payout)} to "
-            f"{payout.account_masked}): check them on the Lengo portal.",
+            words(
+                "{count} cash-ins in Lengo's history could be this payout ({payout}): check them on the Lengo portal.",
+                count=str(len(candidates)),
+                payout=shown(payout),
+            ),
         )
         return
     if now - started > LOOKUP_WINDOW_SECONDS:
         await _move(
             services, payout, PayoutState.NEEDS_REVIEW,
-            f"The cash-in request's outcome is unknown and Lengo's history shows no matching cash-in after "
-            f"{LOOKUP_WINDOW_SECONDS / 60:g} minutes: check the Lengo portal before resolving it. It was not sent again.",
+            words(
+                "The cash-in request's outcome is unknown and Lengo's history shows no matching cash-in after "
+                "{minutes} minutes: check the Lengo portal before resolving it. It was not sent again.",
+                minutes=f"{LOOKUP_WINDOW_SECONDS / 60:g}",
+            ),
         )
         return
     await _later(services, payout, doubling(FIRST_POLL_SECONDS, 120.0, payout.attempts + 1), attempts=payout.attempts + 1)
@@ -366,15 +380,18 @@ async def _poll(services: Services, payout: Payout, config: Configuration) -> No
     if status is not None and status.outcome == "failed":
         await _move(
             services, payout, PayoutState.FAILED,
-            f"Lengo Pay reported the payout of {_money(payout)} to {payout.account_masked} failed: nothing reached the payer. "
-            "Its amount stays reserved for an hour, in case Lengo reports it paid after all.",
+            words(
+                "Lengo Pay reported the payout of {payout} failed: nothing reached the payer. "
+                "Its amount stays reserved for an hour, in case Lengo reports it paid after all.",
+                payout=shown(payout),
+            ),
             failed_at=now, cashin_status=status.status, next_check_at=now + RELEASE_AFTER_SECONDS,
         )
         return
     if now - started > MAX_PENDING_SECONDS:
         await _move(
             services, payout, PayoutState.NEEDS_REVIEW,
-            "Lengo Pay has not reported the cash-in final after a day: check it on the Lengo portal.",
+            words("Lengo Pay has not reported the cash-in final after a day: check it on the Lengo portal."),
         )
         return
     await _later(
@@ -386,8 +403,12 @@ async def _poll(services: Services, payout: Payout, config: Configuration) -> No
 async def _paid(services: Services, payout: Payout, status: str) -> None:
     await _move(
         services, payout, PayoutState.PAID_OUT,
-        f"Refunded {_money(payout)} to the payer's mobile-money account {payout.account_masked} "
-        f"(Lengo Pay cash-in {payout.cashin_pay_id}).",
+        words(
+            "Refunded {amount} to the payer's mobile-money account {account} (Lengo Pay cash-in {cashin}).",
+            amount=_money(payout),
+            account=payout.account_masked or "",
+            cashin=payout.cashin_pay_id or "",
+        ),
         cashin_status=status,
     )
 

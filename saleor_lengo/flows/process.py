@@ -24,7 +24,9 @@ from saleor_lengo.flows.initialize import find, render, wait_while_creating
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import Session
+from saleor_lengo.saleor import messages
 from saleor_lengo.services import Services
+from saleor_lengo.words import Words, words
 
 log = get_logger(__name__)
 
@@ -38,20 +40,20 @@ async def execute(services: Services, installation: Installation, session: Sessi
     payment = await find(services, installation.id, session.transaction.id)
     if payment is None:
         log.warning("process_unknown_transaction")
-        return sync_responses.unknown_transaction()
+        return sync_responses.unknown_transaction(messages.DEFAULT_LANGUAGE)
     waited = payment.state == State.CREATING
     if waited:
         # Still being created (its initialize answer is not even out): wait
         # for it, then answer without asking Lengo, whose fresh link can only
         # say INITIATED and whose call would not fit in Saleor's 20 s anymore.
         payment = await wait_while_creating(services, payment)
-    note: str | None = None
+    note: Words | None = None
     # A success is final (and its amount fixed), a held payment waits for staff;
     # without a pay_id there is nothing to ask.
     asking = payment.pay_id and payment.state not in (State.SUCCEEDED, State.CREATING, State.NEEDS_REVIEW, State.CLOSED)
     if asking and not waited and not _fresh(services, payment):
         payment, note = await refresh(services, payment)
-    return await render(services, payment, note=note)
+    return await render(services, installation, payment, note=note)
 
 
 def _fresh(services: Services, payment: Payment) -> bool:
@@ -60,13 +62,13 @@ def _fresh(services: Services, payment: Payment) -> bool:
     return services.clock() - payment.last_status_at < STATUS_FRESH_SECONDS
 
 
-async def refresh(services: Services, payment: Payment) -> tuple[Payment, str | None]:
+async def refresh(services: Services, payment: Payment) -> tuple[Payment, Words | None]:
     """Ask Lengo and apply the answer; on failure, the stored payment and a note saying why it may be stale."""
     assert payment.pay_id is not None
     async with services.db.read() as conn:
         config = await configurations.get_by_id(conn, payment.configuration_id)
     if config is None:
-        return payment, "Its Lengo Pay configuration was deleted, so the status could not be checked."
+        return payment, words("Its Lengo Pay configuration was deleted, so the status could not be checked.")
     try:
         client = lengo_client(services, config, payment.id)
         # The client retries inside its budget; this bounds it whatever the transport.
@@ -83,4 +85,6 @@ async def refresh(services: Services, payment: Payment) -> tuple[Payment, str | 
         return outcome.payment, None
     log.warning("process_status_unavailable", payment_id=payment.id, error=error)
     await record_check_error(services, payment.id, source="process", error=error)
-    return payment, f"The status could not be checked with Lengo Pay just now ({error}); this is the last known state."
+    return payment, words(
+        "The status could not be checked with Lengo Pay just now ({error}); this is the last known state.", error=error
+    )

@@ -44,6 +44,7 @@ from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import WATCHED_STATES, Payment, State
 from saleor_lengo.payments.state_machine import WATCH_INTERVAL_SECONDS, transition
 from saleor_lengo.services import Services
+from saleor_lengo.words import Words, words
 
 log = get_logger(__name__)
 
@@ -72,7 +73,7 @@ EXPIRED_UNCONFIRMED_REASON = (
     "Payment expired without confirmation: Lengo Pay could not be asked about it for its whole watch period "
     "({error}). Check the Lengo Pay merchant portal before shipping or refunding anything."
 )
-CREATE_LOST_REASON = (
+CREATE_LOST_REASON = words(
     "The request creating this payment at Lengo Pay never finished (the app stopped); a payment may or may not "
     "exist on Lengo's side, and its link was never shown to anyone. Check the Lengo portal before the shopper pays again."
 )
@@ -180,7 +181,7 @@ async def check_payment(services: Services, payment_id: str) -> None:
         async with services.db.write() as conn:
             current = await store.get(conn, payment_id, lock=True)
             if current is not None and current.state == State.CREATING:
-                await transition(conn, current, State.ACTION_REQUIRED, reason="Payment link recovered by the reconciler.", now=now)
+                await transition(conn, current, State.ACTION_REQUIRED, reason=words("Payment link recovered by the reconciler."), now=now)
 
     if payment.state in WATCHED_STATES and (now >= payment.watch_until or not payment.pay_id):
         await _finish(services, payment_id, now, checked=False)
@@ -259,15 +260,15 @@ async def _finish(
 
 def _expiry_reason(
     payment: Payment, now: float, status: PaymentStatus | None, error: str | None, unknown_to_lengo: bool
-) -> str | None:
+) -> Words | None:
     """Why this open payment expires now, or None while it stays open."""
     if now < payment.expires_at:
         return None
     if status is not None:
         # apply_status already moved paid and failed payments: this one is still unpaid.
-        return EXPIRED_REASON.format(status=status.status[:40])
+        return words(EXPIRED_REASON, status=status.status[:40])
     if unknown_to_lengo and error:
-        return EXPIRED_UNKNOWN_REASON.format(error=error)
+        return words(EXPIRED_UNKNOWN_REASON, error=error)
     if now >= payment.watch_until:
-        return EXPIRED_UNCONFIRMED_REASON.format(error=error or "no answer")
+        return words(EXPIRED_UNCONFIRMED_REASON, error=error or "no answer")
     return None

@@ -18,20 +18,22 @@ from saleor_lengo.lengo.errors import LengoError
 from saleor_lengo.money import Money
 from saleor_lengo.payments import store
 from saleor_lengo.flows import lengo_status
-from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
+from saleor_lengo.flows.actions import Answer, answer_once, available_actions
+from saleor_lengo.payments.describe import state_name, state_words
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import StoredAnswer
 from saleor_lengo.services import Services
+from saleor_lengo.words import Text, words
 
 ACTION = "CANCEL"
 SOURCE = "cancel"
 # The status call's share of Saleor's 20 s (retries included).
 STATUS_BUDGET_SECONDS = 8.0
-CANCEL_REASON = "Canceled from Saleor (cancelation requested)."
-STILL_PAYABLE = (
+CANCEL_REASON = words("Canceled from Saleor (cancelation requested).")
+STILL_PAYABLE = words(
     "Lengo Pay cannot close a payment link, so the shopper may still pay it; "
     "such a payment would be reported here as charged, with a refund due."
 )
@@ -41,40 +43,46 @@ def _paid(payment: Payment) -> Answer:
     amount = Money(payment.charged_amount, payment.currency)
     return Answer(
         "CANCEL_FAILURE",
-        f"Not canceled: already paid — refund instead ({amount} paid on Lengo Pay). "
-        "Lengo Pay has no refund API: refund the shopper by hand.",
+        words(
+            "Not canceled: already paid — refund instead ({amount} paid on Lengo Pay). "
+            "Lengo Pay has no refund API: refund the shopper by hand.",
+            amount=amount,
+        ),
         (),
     )
 
 
 def _canceled(payment: Payment, lengo_status: str, *, already: bool) -> Answer:
     if already:
-        head = f"Already {payment.state.value}; Lengo Pay reports it unpaid ({lengo_status})."
+        head = words("Already {state}; Lengo Pay reports it unpaid ({status}).", state=state_name(payment), status=lengo_status)
     elif lengo_status.strip().upper() == vocabulary.PENDING:
-        head = (
+        head = words(
             "Canceled, but Lengo Pay reports that the shopper was paying at that very moment (PENDING): "
             "the payment may still complete."
         )
     else:
-        head = f"Canceled: Lengo Pay reports this payment unpaid ({lengo_status})."
-    return Answer("CANCEL_SUCCESS", f"{head} {STILL_PAYABLE}", ())
+        head = words("Canceled: Lengo Pay reports this payment unpaid ({status}).", status=lengo_status)
+    return Answer("CANCEL_SUCCESS", (head, STILL_PAYABLE), ())
 
 
 def _held(payment: Payment) -> Answer:
     """Staff decide these (flows/review.py), not a cancel: Lengo reported them paid."""
     if payment.state == State.CLOSED:
-        return Answer("CANCEL_SUCCESS", "Nothing to cancel: staff closed this payment as not charged.", ())
+        return Answer("CANCEL_SUCCESS", words("Nothing to cancel: staff closed this payment as not charged."), ())
     return Answer(
         "CANCEL_FAILURE",
-        f"Not canceled: {state_words(payment)}. Check it on the Lengo portal and resolve it "
-        "(saleor-lengo payments resolve, or the app's page in the Dashboard).",
+        words(
+            "Not canceled: {state}. Check it on the Lengo portal and resolve it "
+            "(saleor-lengo payments resolve, or the app's page in the Dashboard).",
+            state=state_words(payment),
+        ),
         (),
     )
 
 
 async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
     if payment is None:
-        return Answer("CANCEL_FAILURE", "Not canceled: no Lengo Pay payment is known for this transaction.")
+        return Answer("CANCEL_FAILURE", words("Not canceled: no Lengo Pay payment is known for this transaction."))
     if payment.state == State.SUCCEEDED:
         return _paid(payment)
     if payment.state in (State.NEEDS_REVIEW, State.CLOSED):
@@ -83,13 +91,15 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
         if payment.state == State.CREATING:
             return Answer(
                 "CANCEL_FAILURE",
-                "Not canceled: the Lengo Pay payment link is still being created. Try again in a minute.",
+                words("Not canceled: the Lengo Pay payment link is still being created. Try again in a minute."),
                 ("CANCEL",),
             )
         return Answer(
             "CANCEL_SUCCESS",
-            f"Nothing to cancel: no Lengo Pay payment link was ever created ({payment.state.value}), "
-            "so nothing can be paid.",
+            words(
+                "Nothing to cancel: no Lengo Pay payment link was ever created ({state}), so nothing can be paid.",
+                state=state_name(payment),
+            ),
             (),
         )
 
@@ -98,8 +108,10 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
     if config is None:
         return Answer(
             "CANCEL_FAILURE",
-            "Not canceled: the Lengo Pay configuration of this payment was deleted, so Lengo cannot be asked "
-            "whether it is paid.",
+            words(
+                "Not canceled: the Lengo Pay configuration of this payment was deleted, so Lengo cannot be asked "
+                "whether it is paid."
+            ),
             available_actions(payment),
         )
     try:
@@ -109,11 +121,15 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
             status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, TimeoutError) as exc:
         error = exc.safe_message if isinstance(exc, LengoError) else f"no answer within {STATUS_BUDGET_SECONDS:g} s"
+        said: Text = error if isinstance(exc, LengoError) else words("no answer within {seconds} s", seconds=f"{STATUS_BUDGET_SECONDS:g}")
         await lengo_status.record_check_error(services, payment.id, source=SOURCE, error=error)
         return Answer(
             "CANCEL_FAILURE",
-            f"Not canceled: it could not be confirmed with Lengo Pay that the payment is unpaid ({error}). "
-            "Try again later.",
+            words(
+                "Not canceled: it could not be confirmed with Lengo Pay that the payment is unpaid ({error}). "
+                "Try again later.",
+                error=said,
+            ),
             available_actions(payment),
         )
     checked = await lengo_status.apply_status(services, payment.id, status, source=SOURCE)
@@ -135,7 +151,7 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
         if current.state == State.CREATING:
             return Answer(
                 "CANCEL_FAILURE",
-                "Not canceled: the Lengo Pay payment link is still being created. Try again in a minute.",
+                words("Not canceled: the Lengo Pay payment link is still being created. Try again in a minute."),
                 ("CANCEL",),
             )
         return _canceled(current, status.status, already=True)

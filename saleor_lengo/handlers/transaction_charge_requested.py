@@ -10,35 +10,43 @@ from __future__ import annotations
 
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.money import Money
-from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
+from saleor_lengo.flows.actions import Answer, answer_once, available_actions
+from saleor_lengo.payments.describe import state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import StoredAnswer
 from saleor_lengo.services import Services
+from saleor_lengo.words import words
 
 ACTION = "CHARGE"
-NOTHING_TO_CAPTURE = "Nothing to capture: Lengo Pay charges the shopper at payment time, with no separate capture."
+NOTHING_TO_CAPTURE = words("Nothing to capture: Lengo Pay charges the shopper at payment time, with no separate capture.")
 
 
 async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
     if payment is None:
-        return Answer("CHARGE_FAILURE", f"{NOTHING_TO_CAPTURE} No Lengo Pay payment is known for this transaction.")
+        return Answer("CHARGE_FAILURE", (NOTHING_TO_CAPTURE, words("No Lengo Pay payment is known for this transaction.")))
     if payment.state == State.SUCCEEDED:
         amount = Money(payment.charged_amount, payment.currency)
         return Answer(
             "CHARGE_FAILURE",
-            f"{NOTHING_TO_CAPTURE} This payment was already charged ({amount}) and reported; nothing more was charged.",
+            (
+                NOTHING_TO_CAPTURE,
+                words("This payment was already charged ({amount}) and reported; nothing more was charged.", amount=amount),
+            ),
             available_actions(payment),
         )
     if payment.state == State.ACTION_REQUIRED:
         return Answer(
             "CHARGE_FAILURE",
-            f"{NOTHING_TO_CAPTURE} This payment is not paid yet; it will be reported as charged when the shopper pays.",
+            (
+                NOTHING_TO_CAPTURE,
+                words("This payment is not paid yet; it will be reported as charged when the shopper pays."),
+            ),
             available_actions(payment),
         )
     return Answer(
         "CHARGE_FAILURE",
-        f"{NOTHING_TO_CAPTURE} Nothing was charged: {state_words(payment)}.",
+        (NOTHING_TO_CAPTURE, words("Nothing was charged: {state}.", state=state_words(payment))),
         available_actions(payment),
     )
 

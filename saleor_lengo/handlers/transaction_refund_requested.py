@@ -16,24 +16,35 @@ from saleor_lengo.flows.payout_request import destination_type, request_payout
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.money import Money
 from saleor_lengo.page_words import APP_PAGE, RECORD_REFUND
-from saleor_lengo.flows.actions import Answer, answer_once, available_actions, state_words
+from saleor_lengo.flows.actions import Answer, answer_once, available_actions
+from saleor_lengo.payments.describe import state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import StoredAnswer
 from saleor_lengo.services import Services
+from saleor_lengo.words import Words, words
 
 ACTION = "REFUND"
+BY_HAND = (
+    "Nothing was refunded: Lengo Pay has no refund API. Refund {amount} to the payer by hand "
+    "({method}from the Lengo Pay merchant portal or by a mobile-money transfer), then record it "
+    f"in {APP_PAGE}: search for {{reference}}, open the payment and use "
+    f"{RECORD_REFUND}. Do not add a manual refund in Saleor: it would ask the app for another refund."
+)
+NOT_PAID = (
+    "Nothing was refunded: Lengo Pay has not reported this payment as paid ({state}). "
+    f"Lengo Pay has no refund API; {APP_PAGE} shows this payment and can ask Lengo for its status again."
+)
 
 
-def _by_hand(payment: Payment, amount: Money | None) -> str:
+def _by_hand(payment: Payment, amount: Money | None) -> Words:
     # The pay_id is the pspReference Saleor shows on the order page, and the page's search finds it.
     # A manual refund added in Saleor would come back here as another refund request.
-    paid_with = f"{payment.gateway}; " if payment.gateway else ""
-    return (
-        f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount or 'the amount due'} to the payer by hand "
-        f"({paid_with}from the Lengo Pay merchant portal or by a mobile-money transfer), then record it "
-        f"in {APP_PAGE}: search for {payment.pay_id or payment.saleor_transaction_id}, open the payment and use "
-        f"{RECORD_REFUND}. Do not add a manual refund in Saleor: it would ask the app for another refund."
+    return words(
+        BY_HAND,
+        amount=amount or words("the amount due"),
+        method=f"{payment.gateway}; " if payment.gateway else "",
+        reference=payment.pay_id or payment.saleor_transaction_id,
     )
 
 
@@ -43,13 +54,12 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
     if payment is None:
         return Answer(
             "REFUND_FAILURE",
-            "Nothing was refunded: no Lengo Pay payment is known for this transaction, and Lengo Pay has no refund API.",
+            words("Nothing was refunded: no Lengo Pay payment is known for this transaction, and Lengo Pay has no refund API."),
         )
     if payment.state != State.SUCCEEDED:
         return Answer(
             "REFUND_FAILURE",
-            f"Nothing was refunded: Lengo Pay has not reported this payment as paid ({state_words(payment)}). "
-            f"Lengo Pay has no refund API; {APP_PAGE} shows this payment and can ask Lengo for its status again.",
+            words(NOT_PAID, state=state_words(payment)),
             available_actions(payment),
         )
     async with services.db.read() as conn:

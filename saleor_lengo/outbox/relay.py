@@ -57,20 +57,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, exists, insert, or_, select, text, update
+from sqlalchemy import Select, bindparam, delete, exists, insert, or_, select, text, update
 
 from saleor_lengo import uninstall, wakeups
-from saleor_lengo.saleor import installations
+from saleor_lengo.saleor import dashboard, installations, messages
 from saleor_lengo.backoff import doubling, jittered
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.db import leases
 from saleor_lengo.db.prepared import prepared
-from saleor_lengo.db.schema import lease_holders, outbox, saleor_circuits
+from saleor_lengo.db.schema import configurations, lease_holders, outbox, payments, saleor_circuits
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorBatchRefused, SaleorError, SaleorPermissionDenied
 from saleor_lengo.services import Services
 from saleor_lengo.uninstall import REMOVED_REASON
+from saleor_lengo.words import load
 
 log = get_logger(__name__)
 
@@ -295,6 +296,15 @@ async def _waiting_installations(services: Services) -> list[int]:
 # --- Claim -------------------------------------------------------------------
 
 
+def _with_language(query: Select[Any]) -> Select[Any]:
+    """The rows with the language of their payment's configuration (None when either is gone)."""
+    return query.add_columns(configurations.c.language).select_from(
+        outbox.outerjoin(payments, payments.c.id == outbox.c.payment_id).outerjoin(
+            configurations, configurations.c.id == payments.c.configuration_id
+        )
+    )
+
+
 async def _claim(
     services: Services, owner: str, *, blocked: Collection[int] = (), probes: Sequence[int] = ()
 ) -> list[Any]:
@@ -307,13 +317,13 @@ async def _claim(
         .correlate(outbox)
     )
     claimable = (outbox.c.state == PENDING, leases.free(outbox, now), ~waits_for_earlier)
-    due = select(outbox).where(*claimable, outbox.c.next_attempt_at <= now)
+    due = _with_language(select(outbox)).where(*claimable, outbox.c.next_attempt_at <= now)
     if blocked:
         due = due.where(outbox.c.installation_id.not_in(sorted(blocked)))
     queries = [due.order_by(outbox.c.id).limit(BATCH)]
     # A probe takes the row waiting longest for Saleor, or a due one: never a row backing off for its own error.
     probe_candidate = or_(outbox.c.waiting_for_saleor.is_(True), outbox.c.next_attempt_at <= now)
-    queries += [select(outbox).where(*claimable, probe_candidate, outbox.c.installation_id == installation_id)
+    queries += [_with_language(select(outbox)).where(*claimable, probe_candidate, outbox.c.installation_id == installation_id)
                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(1) for installation_id in probes]
     if not services.db.is_sqlite:
         queries = [q.with_for_update(skip_locked=True, of=outbox) for q in queries]
@@ -334,8 +344,9 @@ async def _claim(
 # --- Delivery ----------------------------------------------------------------
 
 
-def variables(row: Any) -> dict[str, Any]:
-    """The mutation's variables for one outbox row."""
+def variables(row: Any, link: str | None = None) -> dict[str, Any]:
+    """The mutation's variables for one outbox row; `link`: the payment in the app's page (saleor/dashboard.py)."""
+    parts = load(row.words)
     values: dict[str, Any] = {
         "id": row.saleor_transaction_id,
         "type": row.event_type,
@@ -343,10 +354,11 @@ def variables(row: Any) -> dict[str, Any]:
         "amount": row.amount,
         "pspReference": row.psp_reference,
         "time": datetime.fromtimestamp(row.event_time, UTC).isoformat(),
-        "message": row.message,
+        # Said in the configuration's language when the row kept its words (rows from before kept only English).
+        "message": messages.render(parts, row.language or messages.DEFAULT_LANGUAGE) if parts else row.message,
     }
-    if row.external_url:
-        values["externalUrl"] = row.external_url
+    if link:
+        values["externalUrl"] = link
     actions = json.loads(row.available_actions or "null")
     # Saleor replaces the transaction's actions with any list it is given,
     # an empty one included; a row without a list (null) leaves them as they are.
@@ -369,13 +381,19 @@ def _token(services: Services, inst: Installation | None) -> str | Dead:
         return Dead("the app token cannot be decrypted: check SECRET_KEY and SECRET_KEY_FALLBACKS")
 
 
+def _link(services: Services, inst: Installation, row: Any) -> str | None:
+    if not row.payment_id:
+        return None
+    return dashboard.payment_page(inst.saleor_api_url, inst.app_id, row.payment_id, services.settings.dashboard_url)
+
+
 async def _deliver(services: Services, row: Any, inst: Installation | None) -> Verdict:
     token = _token(services, inst)
     if isinstance(token, Dead):
         return token
     assert inst is not None
     try:
-        data = await services.saleor.graphql(inst.saleor_api_url, token, DOCUMENT, variables(row))
+        data = await services.saleor.graphql(inst.saleor_api_url, token, DOCUMENT, variables(row, _link(services, inst, row)))
     except SaleorPermissionDenied as exc:
         return await _refused(services, inst, exc)
     except SaleorError as exc:
@@ -399,7 +417,8 @@ async def _deliver_chunk(services: Services, rows: list[Any], inst: Installation
         return [token] * len(rows)
     assert inst is not None
     try:
-        results = await services.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [variables(r) for r in rows])
+        results = await services.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [variables(r, _link(services, inst, r)) for r in rows]
+        )
     except SaleorBatchRefused as exc:
         if services.circuits.batches_refused(inst.id, services.clock()):
             log.info("outbox_batches_refused", reason=str(exc)[:200], reports=len(rows),

@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from enum import StrEnum
 
+from saleor_lengo.words import Text
+
 
 class ErrorCode(StrEnum):
     NOT_CONFIGURED = "NOT_CONFIGURED"
@@ -41,11 +43,16 @@ class Refusal:
 
     code: ErrorCode
     shopper_message: str
-    staff_message: str
+    # Words, so Saleor shows them in the shop's language (saleor/messages.py); plain text from outside stays as is.
+    staff: Text
 
     @classmethod
-    def of(cls, code: ErrorCode, staff_message: str, shopper_message: str | None = None) -> Refusal:
-        return cls(code, shopper_message or _SHOPPER_TEXT.get(code, staff_message), staff_message)
+    def of(cls, code: ErrorCode, staff: Text, shopper_message: str | None = None) -> Refusal:
+        return cls(code, shopper_message or _SHOPPER_TEXT.get(code, str(staff)), staff)
+
+    @property
+    def staff_message(self) -> str:
+        return str(self.staff)
 
     def error(self) -> dict[str, str]:
         return {"code": self.code.value, "message": self.shopper_message}

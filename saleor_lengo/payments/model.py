@@ -7,6 +7,8 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from saleor_lengo.words import Message, load
+
 
 class State(StrEnum):
     CREATING = "creating"
@@ -61,6 +63,12 @@ class Payment:
     # The payer's number (encrypted) from the status that confirmed the payment paid: where a payout may go.
     payer_account_enc: str | None = field(default=None, repr=False)
     payer_account_masked: str | None = None
+    # failure_reason as saleor_lengo.words parts (JSON), to say it in the shop's language.
+    failure_words: str | None = None
+
+    def failure_message(self) -> Message:
+        """Why it failed, as words when the app wrote them (sayable in any language), else as stored."""
+        return load(self.failure_words) or ((self.failure_reason,) if self.failure_reason else ())
 
     @classmethod
     def from_row(cls, row: Any) -> Payment:
@@ -97,6 +105,7 @@ class Payment:
             lease_until=m["lease_until"],
             payer_account_enc=m["payer_account_enc"],
             payer_account_masked=m["payer_account_masked"],
+            failure_words=m["failure_words"],
         )
 
     @property

@@ -10,6 +10,7 @@ from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import outbox
 from saleor_lengo.money import Money
 from saleor_lengo.payments.model import Payment
+from saleor_lengo.words import Message, Text, dump, english, words
 
 MAX_MESSAGE = 512
 _INSERT = prepared(outbox.insert())  # built once; the values come with each execution
@@ -20,10 +21,10 @@ def clip(message: str) -> str:
     return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
 
 
-def event_message(payment: Payment, *parts: str | None) -> str:
+def event_message(payment: Payment, *parts: Text | None) -> Message:
     """Every message the app writes into Saleor: its parts, then the test-money marker on a test payment."""
-    note = f"TEST PAYMENT ({payment.environment}): no real money." if payment.is_test_money else None
-    return clip(" ".join(p for p in (*parts, note) if p))
+    note = words("TEST PAYMENT ({environment}): no real money.", environment=payment.environment) if payment.is_test_money else None
+    return tuple(p for p in (*parts, note) if p)
 
 
 async def enqueue(
@@ -32,12 +33,13 @@ async def enqueue(
     *,
     event_type: str,
     amount: Decimal,
-    message: str,
+    message: Text | Message,
     now: float,
     psp_reference: str | None = None,
     available_actions: tuple[str, ...] | None = None,
 ) -> int:
     """One event for Saleor; `available_actions`: None leaves the Dashboard's buttons as they are, a tuple replaces them."""
+    parts = event_message(payment, *(message if isinstance(message, tuple) else (message,)))
     psp = psp_reference or payment.pay_id
     if not psp:
         raise ValueError("an event needs a pspReference")
@@ -51,7 +53,9 @@ async def enqueue(
             "psp_reference": psp,
             "amount": Money(amount, payment.currency).to_saleor(),
             "currency": payment.currency,
-            "message": event_message(payment, message),
+            # English as the app's own pages show it; `words` for the relay to say it in the shop's language.
+            "message": clip(english(parts)),
+            "words": dump(parts),
             "external_url": payment.payment_url,
             "available_actions": json.dumps(None if available_actions is None else list(available_actions)),
             "event_time": now,

@@ -22,6 +22,7 @@ from saleor_lengo.money import AmountError, Money, parse_amount
 from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
+from saleor_lengo.words import Message, Text, Words, dump, words
 
 log = get_logger(__name__)
 
@@ -55,22 +56,30 @@ class Outcome:
     outbox_id: int | None = None
 
 
-def success_message(payment: Payment, previous: State, amount: Decimal, gateway: str | None) -> str:
-    parts = [f"Paid on Lengo Pay{f' with {gateway}' if gateway else ''}: {Money(amount, payment.currency)}."]
+def success_message(payment: Payment, previous: State, amount: Decimal, gateway: str | None) -> Message:
+    paid = Money(amount, payment.currency)
+    parts: list[Text] = [
+        words("Paid on Lengo Pay with {gateway}: {amount}.", gateway=gateway, amount=paid)
+        if gateway
+        else words("Paid on Lengo Pay: {amount}.", amount=paid)
+    ]
     if amount != payment.amount:
         parts.append(
-            f"Lengo confirmed {Money(amount, payment.currency)} but {Money(payment.amount, payment.currency)} was requested."
+            words(
+                "Lengo confirmed {confirmed} but {requested} was requested.",
+                confirmed=paid,
+                requested=Money(payment.amount, payment.currency),
+            )
         )
-    if previous in (State.CANCELED, State.EXPIRED):
-        parts.append(
-            f"Late payment after the payment was {previous.value}: refund due to the shopper "
-            "unless the order is fulfilled."
-        )
+    if previous == State.CANCELED:
+        parts.append(words("Late payment after the payment was canceled: refund due to the shopper unless the order is fulfilled."))
+    elif previous == State.EXPIRED:
+        parts.append(words("Late payment after the payment was expired: refund due to the shopper unless the order is fulfilled."))
     elif previous == State.FAILED:
-        parts.append("Paid after an earlier failure was reported.")
+        parts.append(words("Paid after an earlier failure was reported."))
     elif previous == State.NEEDS_REVIEW:
-        parts.append("Amount set by staff after review: Lengo Pay had reported one that could not be right.")
-    return " ".join(parts)
+        parts.append(words("Amount set by staff after review: Lengo Pay had reported one that could not be right."))
+    return tuple(parts)
 
 
 async def transition(
@@ -78,14 +87,19 @@ async def transition(
     payment: Payment,
     to: State,
     *,
-    reason: str,
+    reason: Text,
     now: float,
+    reason_words: Text | None = None,
     confirmed_amount: Decimal | None = None,
     gateway: str | None = None,
     lengo_status: str | None = None,
     also: dict[str, object] | None = None,
 ) -> Outcome:
-    """Move `payment` to `to` if allowed; `also`: more columns for the same UPDATE (only if it moves)."""
+    """Move `payment` to `to` if allowed; `also`: more columns for the same UPDATE (only if it moves).
+
+    `reason` is kept (in English) as the payment's failure reason; `reason_words`, when the words
+    to tell Saleor differ from it (a refusal kept with its code), is what Saleor is told.
+    """
     if payment.state == to:
         log.info("payment_transition_repeat", payment_id=payment.id, state=to.value)
         return Outcome(payment, False)
@@ -93,6 +107,9 @@ async def transition(
         log.warning("payment_transition_illegal", payment_id=payment.id, from_state=payment.state.value, to_state=to.value)
         return Outcome(payment, False)
 
+    said = reason if reason_words is None else reason_words
+    failure_words = dump([said]) if isinstance(said, Words) else None
+    reason = str(reason)
     values: dict[str, object] = {**(also or {}), "state": to.value, "updated_at": now}
     if lengo_status is not None:
         values["lengo_status"] = lengo_status
@@ -115,9 +132,11 @@ async def transition(
     elif to in (State.NEEDS_REVIEW, State.CLOSED):
         values["next_check_at"] = None
         values["failure_reason"] = reason
+        values["failure_words"] = failure_words
     elif to in (State.CANCELED, State.EXPIRED, State.FAILED):
         values["next_check_at"] = now + WATCH_INTERVAL_SECONDS
         values["failure_reason"] = reason
+        values["failure_words"] = failure_words
     await store.update_fields(conn, payment.id, **values)
     await conn.execute(
         _INSERT_TRANSITION,
@@ -142,6 +161,7 @@ async def transition(
         )
     elif payment.state == State.ACTION_REQUIRED and to in (State.FAILED, State.EXPIRED):
         outbox_id = await enqueue(
-            conn, updated, event_type="CHARGE_FAILURE", amount=updated.amount, message=reason, now=now
+            conn, updated, event_type="CHARGE_FAILURE", amount=updated.amount,
+            message=said, now=now,
         )
     return Outcome(updated, True, outbox_id)

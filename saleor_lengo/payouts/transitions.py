@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from saleor_lengo.db.engine import Tx
 from saleor_lengo.logs import get_logger
 from saleor_lengo.money import Money
+from saleor_lengo.words import Text, Words, words
 from saleor_lengo.payments import store as payment_store
 from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payouts import store
@@ -39,9 +40,9 @@ async def move(
     payout: Payout,
     to: PayoutState,
     *,
-    reason: str,
+    reason: Text,
     now: float,
-    message: str | None = None,
+    message: Text | None = None,
     refund_actions: tuple[str, ...] | None = None,
     report_failure: bool = True,
     also: dict[str, object] | None = None,
@@ -52,6 +53,8 @@ async def move(
     the transaction's actions while money is left to refund (None: leave them).
     `report_failure`: whether a move to failed / resolved_not_paid_out tells Saleor.
     """
+    said = message or reason
+    reason = str(reason)
     if payout.state == to:
         log.info("payout_transition_repeat", payout_id=payout.id, state=to.value)
         return Moved(payout, False)
@@ -72,7 +75,7 @@ async def move(
     payment = await payment_store.get(conn, payout.payment_id, lock=True)
     assert payment is not None
     outbox_id: int | None = None
-    text = message or reason
+    text = said
     if to in PAID:
         refunded = payment.refunded_amount + payout.amount
         await payment_store.update_fields(conn, payment.id, refunded_amount=format(refunded, "f"), updated_at=now)
@@ -90,5 +93,5 @@ async def move(
     return Moved(moved, True, outbox_id)
 
 
-def shown(payout: Payout) -> str:
-    return f"{Money(payout.amount, payout.currency)} to {payout.account_masked}"
+def shown(payout: Payout) -> Words:
+    return words("{amount} to {account}", amount=Money(payout.amount, payout.currency), account=payout.account_masked or "")

@@ -1,7 +1,8 @@
 """The Saleor Dashboard's side of the app page, for a real browser: a parent page that frames `/app`.
 
 `/` frames the page the way the Dashboard does (query parameters `locale`,
-`theme` and `width`, the iframe's width in px) and answers `notifyReady`
+`theme` and `width`, the iframe's width in px, and `payment`, handed on
+to the frame as the Dashboard hands on its route's query) and answers `notifyReady`
 with a handshake carrying a Dashboard token, as app-bridge does. `/silent`
 frames the page and never answers.
 """
@@ -59,6 +60,10 @@ def parent_app(app_url: str, saleor: FakeSaleor) -> Starlette:
             f"{app_url}/app?id={saleor.app_id}&theme={theme}&locale={locale}&domain=saleor.test"
             f"&saleorApiUrl={saleor.api_url}"
         )
+        # The Dashboard hands its route's query (extensions/app/<id>?payment=…) on to the frame.
+        payment = request.query_params.get("payment", "")
+        if payment.isalnum():
+            src += f"&payment={payment}"
         token = dashboard_token(saleor, ttl=3600)
         return HTMLResponse(
             PARENT_PAGE % {"width": width, "src": src, "app_origin": json.dumps(app_url), "token": json.dumps(token),

@@ -70,7 +70,7 @@ async def test_refunds_add_up_and_never_exceed_the_charge(
 
     assert first["actions"] == ["REFUND"]
     assert second["result"] == "REFUND_FAILURE"
-    assert second["message"].startswith("Nothing was refunded: at most 40000 GNF can still be refunded")
+    assert second["message"].startswith("Nothing was refunded: at most GNF\u00a040,000 can still be refunded")
     assert third == {"pspReference": third["pspReference"], "actions": []}  # fully refunded once both pay
     assert sum(p.amount for p in await all_payouts(services)) == Decimal(100000)
 

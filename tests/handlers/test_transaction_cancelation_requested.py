@@ -162,7 +162,7 @@ async def test_a_payment_paid_on_lengo_is_not_canceled_and_its_success_is_report
         "pspReference": psp(payment.pay_id, ISSUED_AT),
         "amount": 0,
         "message": (
-            "Not canceled: already paid — refund instead (176500 GNF paid on Lengo Pay). "
+            "Not canceled: already paid — refund instead (GNF\u00a0176,500 paid on Lengo Pay). "
             "Lengo Pay has no refund API: refund the shopper by hand."
         ),
         "actions": [],
@@ -188,7 +188,7 @@ async def test_a_payment_known_paid_is_not_canceled_and_lengo_is_not_asked(
         "pspReference": psp(payment.pay_id, ISSUED_AT),
         "amount": 0,
         "message": (
-            "Not canceled: already paid — refund instead (176500 GNF paid on Lengo Pay). "
+            "Not canceled: already paid — refund instead (GNF\u00a0176,500 paid on Lengo Pay). "
             "Lengo Pay has no refund API: refund the shopper by hand."
         ),
         "actions": [],

@@ -52,7 +52,7 @@ async def test_a_charge_of_a_paid_payment_fails_and_the_charged_amount_stays(
         "result": "CHARGE_FAILURE",
         "pspReference": psp(payment.pay_id, ISSUED_AT),
         "amount": 0,
-        "message": f"{NOTHING_TO_CAPTURE} This payment was already charged (176500 GNF) and reported; nothing more was charged.",
+        "message": f"{NOTHING_TO_CAPTURE} This payment was already charged (GNF\u00a0176,500) and reported; nothing more was charged.",
         "actions": [],
     }
     assert again == answer

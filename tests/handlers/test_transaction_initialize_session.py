@@ -31,6 +31,7 @@ from tests.helpers.sessions import (
     initialize_session,
     insert_creating,
     only_pay_id,
+    app_link,
     page_url,
     payment_of,
     recorded_body,
@@ -60,9 +61,9 @@ async def test_a_gnf_checkout_gets_a_lengo_payment_page_and_an_exact_action_requ
         "pspReference": pay_id,
         "amount": 176500,
         "data": {"paymentUrl": page_url(pay_id), "payId": pay_id},
-        "externalUrl": page_url(pay_id),
+        "externalUrl": await app_link(services, installed, tx),
         "message": (
-            "Lengo Pay payment page created for 176500 GNF; waiting for the shopper to pay. "
+            "Lengo Pay payment page created for GNF\u00a0176,500; waiting for the shopper to pay. "
             f"TEST PAYMENT ({config.environment}): no real money."
         ),
         "actions": ["CANCEL"],
@@ -117,7 +118,7 @@ async def test_a_production_payment_does_not_say_test_payment(
 
     answer = await initialize_session(client, installed, new_transaction_id())
 
-    assert answer["message"] == "Lengo Pay payment page created for 176500 GNF; waiting for the shopper to pay."
+    assert answer["message"] == "Lengo Pay payment page created for GNF\u00a0176,500; waiting for the shopper to pay."
 
 
 async def test_the_configured_default_return_url_is_used_when_the_storefront_sends_none(
@@ -151,7 +152,7 @@ async def test_an_unconfigured_channel_is_refused_with_not_configured(
         "result": "CHARGE_FAILURE",
         "amount": 176500,
         "message": (
-            "No Lengo account takes the payments of channel 'channel-gnf': in Apps → Lengo Pay → Lengo account, "
+            "No Lengo account takes the payments of channel 'channel-gnf': in Extensions → Lengo Pay → Lengo account, "
             "connect an account and choose it for this channel."
         ),
         "data": {"error": {"code": "NOT_CONFIGURED", "message": "Lengo Pay is not available for this shop."}},
@@ -207,22 +208,37 @@ async def test_a_fractional_gnf_amount_is_refused_and_never_rounded(
 
 
 @pytest.mark.parametrize(
-    ("amount", "text"),
+    ("amount", "staff", "shopper"),
     [
-        (Decimal("500.0"), "Lengo Pay takes amounts between 1000 GNF and 15000000 GNF, not 500 GNF."),
-        (Decimal("15000001.0"), "Lengo Pay takes amounts between 1000 GNF and 15000000 GNF, not 15000001 GNF."),
+        (
+            Decimal("500.0"),
+            "Lengo Pay takes amounts between GNF\u00a01,000 and GNF\u00a015,000,000, not GNF\u00a0500.",
+            "Lengo Pay takes amounts between 1000 GNF and 15000000 GNF, not 500 GNF.",
+        ),
+        (
+            Decimal("15000001.0"),
+            "Lengo Pay takes amounts between GNF\u00a01,000 and GNF\u00a015,000,000, not GNF\u00a015,000,001.",
+            "Lengo Pay takes amounts between 1000 GNF and 15000000 GNF, not 15000001 GNF.",
+        ),
     ],
 )
 async def test_an_amount_outside_the_configured_bounds_is_refused(
-    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState, amount: Decimal, text: str
+    services: Services,
+    client: httpx.AsyncClient,
+    installed: FakeSaleor,
+    lengo: LengoState,
+    amount: Decimal,
+    staff: str,
+    shopper: str,
 ) -> None:
     await configure_channel(services, installed, min_amount="1000", max_amount="15000000")
 
     answer = await initialize_session(client, installed, new_transaction_id(), amount=amount)
 
     assert answer["result"] == "CHARGE_FAILURE"
-    assert answer["message"] == text
-    assert answer["data"] == {"error": {"code": "AMOUNT_OUT_OF_RANGE", "message": text}}
+    # Staff read it in the Dashboard, amounts as it writes them; the storefront gets plain text it can show as is.
+    assert answer["message"] == staff
+    assert answer["data"] == {"error": {"code": "AMOUNT_OUT_OF_RANGE", "message": shopper}}
     await assert_refused_before_lengo(services, lengo)
 
 
@@ -270,7 +286,7 @@ async def test_a_configuration_without_patterns_refuses_a_public_return_url_and_
     assert answer["data"]["error"]["code"] == "RETURN_URL_NOT_ALLOWED"
     assert answer["message"] == (
         "Return URL not allowed: Lengo account 'channel-gnf' has no return URL pattern; add one that matches "
-        "your storefront in Apps → Lengo Pay → Lengo account → Change → “Return URL patterns”."
+        "your storefront in Extensions → Lengo Pay → Lengo account → Change → “Return URL patterns”."
     )
     await assert_refused_before_lengo(services, lengo)
 
@@ -290,7 +306,7 @@ async def test_no_return_url_and_no_default_is_refused(
     assert answer["data"]["error"]["code"] == "RETURN_URL_NOT_ALLOWED"
     assert answer["message"] == (
         "The storefront sent no data.returnUrl and Lengo account 'channel-gnf' has no default return URL: set one in "
-        "Apps → Lengo Pay → Lengo account → Change → “Default return URL”, or have the storefront send data.returnUrl."
+        "Extensions → Lengo Pay → Lengo account → Change → “Default return URL”, or have the storefront send data.returnUrl."
     )
     await assert_refused_before_lengo(services, lengo)
 
@@ -298,13 +314,17 @@ async def test_no_return_url_and_no_default_is_refused(
 # --- Lengo says no, or says nothing ------------------------------------------------------
 
 
-async def failed_payment_checks(services: Services, saleor: FakeSaleor, tx: str, answer: dict[str, Any]) -> None:
+async def failed_payment_checks(
+    services: Services, client: httpx.AsyncClient, saleor: FakeSaleor, tx: str, answer: dict[str, Any]
+) -> None:
     payment = await payment_of(services, saleor, tx)
     assert payment.state == State.FAILED and payment.pay_id is None and payment.lease_until is None
     # The stored reason keeps the shopper code, so a repeat answers the same failure.
-    code, _, staff_text = (payment.failure_reason or "").partition(" ")
+    code, _, _ = (payment.failure_reason or "").partition(" ")
     assert code == f"[{answer['data']['error']['code']}]"
-    assert answer["message"].startswith(staff_text)
+    # A repeat answers the very same message.
+    again = await initialize_session(client, saleor, tx)
+    assert again["message"] == answer["message"]
 
 
 async def test_lengo_refusing_the_request_is_a_charge_failure_with_a_safe_shopper_error(
@@ -319,8 +339,9 @@ async def test_lengo_refusing_the_request_is_a_charge_failure_with_a_safe_shoppe
     assert answer == {
         "result": "CHARGE_FAILURE",
         "amount": 500,
+        "externalUrl": await app_link(services, installed, tx),
         "message": (
-            "Lengo Pay refused to create a payment of 500 GNF: Unsupported amount. No payment was created. "
+            "Lengo Pay refused to create a payment of GNF\u00a0500: Unsupported amount. No payment was created. "
             f"TEST PAYMENT ({config.environment}): no real money."
         ),
         "data": {
@@ -331,7 +352,7 @@ async def test_lengo_refusing_the_request_is_a_charge_failure_with_a_safe_shoppe
         },
         "actions": [],
     }
-    await failed_payment_checks(services, installed, tx, answer)
+    await failed_payment_checks(services, client, installed, tx, answer)
 
 
 async def test_lengo_refusing_the_license_key_tells_staff_to_check_the_configuration(
@@ -349,7 +370,7 @@ async def test_lengo_refusing_the_license_key_tells_staff_to_check_the_configura
         "check its site id, license key and environment. No payment was created."
     )
     assert answer["data"]["error"]["code"] == "LENGO_REFUSED"
-    await failed_payment_checks(services, installed, tx, answer)
+    await failed_payment_checks(services, client, installed, tx, answer)
 
 
 UNKNOWN_SHOPPER_ERROR = {
@@ -370,8 +391,9 @@ async def test_a_lengo_500_on_create_is_an_unknown_outcome_and_is_not_retried(
     assert answer == {
         "result": "CHARGE_FAILURE",
         "amount": 176500,
+        "externalUrl": await app_link(services, installed, tx),
         "message": (
-            "Lengo answered HTTP 500; a payment of 176500 GNF may or may not exist on Lengo's side. "
+            "Lengo answered HTTP 500; a payment of GNF\u00a0176,500 may or may not exist on Lengo's side. "
             "This attempt is marked failed and its link was never shown to anyone: "
             f"check the Lengo portal (site {WEBSITE_ID}) before the shopper pays again. "
             f"TEST PAYMENT ({config.environment}): no real money."
@@ -380,7 +402,7 @@ async def test_a_lengo_500_on_create_is_an_unknown_outcome_and_is_not_retried(
         "actions": [],
     }
     assert creates(lengo) == 1
-    await failed_payment_checks(services, installed, tx, answer)
+    await failed_payment_checks(services, client, installed, tx, answer)
 
 
 async def test_a_lengo_timeout_on_create_is_an_unknown_outcome(
@@ -400,11 +422,11 @@ async def test_a_lengo_timeout_on_create_is_an_unknown_outcome(
     assert answer["result"] == "CHARGE_FAILURE"
     # The client's own timeout, or (with a transport that ignores it) the use case's bound.
     assert answer["message"].startswith(("Lengo did not answer in time; ", "Lengo Pay did not answer within 0.3 s; "))
-    assert "a payment of 176500 GNF may or may not exist on Lengo's side" in answer["message"]
+    assert "a payment of GNF\u00a0176,500 may or may not exist on Lengo's side" in answer["message"]
     assert "check the Lengo portal" in answer["message"]
     assert answer["data"] == {"error": UNKNOWN_SHOPPER_ERROR}
     assert creates(lengo) == 1
-    await failed_payment_checks(services, installed, tx, answer)
+    await failed_payment_checks(services, client, installed, tx, answer)
 
 
 async def test_a_broken_connection_on_create_is_an_unknown_outcome(
@@ -417,8 +439,8 @@ async def test_a_broken_connection_on_create_is_an_unknown_outcome(
     answer = await initialize_session(client, installed, tx)
 
     assert answer["data"] == {"error": UNKNOWN_SHOPPER_ERROR}
-    assert answer["message"].startswith("Lengo did not answer in time; a payment of 176500 GNF may or may not exist")
-    await failed_payment_checks(services, installed, tx, answer)
+    assert answer["message"].startswith("Lengo did not answer in time; a payment of GNF\u00a0176,500 may or may not exist")
+    await failed_payment_checks(services, client, installed, tx, answer)
 
 
 async def test_lengo_unreachable_before_sending_is_lengo_unavailable(
@@ -433,6 +455,7 @@ async def test_lengo_unreachable_before_sending_is_lengo_unavailable(
     assert answer == {
         "result": "CHARGE_FAILURE",
         "amount": 176500,
+        "externalUrl": await app_link(services, installed, tx),
         "message": (
             "Lengo Pay could not be reached (Lengo could not be reached (ConnectError)); no payment was created. "
             f"The shopper may try again. TEST PAYMENT ({config.environment}): no real money."
@@ -445,7 +468,7 @@ async def test_lengo_unreachable_before_sending_is_lengo_unavailable(
         },
         "actions": [],
     }
-    await failed_payment_checks(services, installed, tx, answer)
+    await failed_payment_checks(services, client, installed, tx, answer)
 
 
 # --- One Lengo payment per Saleor transaction ------------------------------------------------
@@ -535,9 +558,9 @@ async def test_the_recorded_repeat_with_the_same_idempotency_key_returns_the_fir
         "pspReference": pay_id,
         "amount": 22.38,
         "data": {"paymentUrl": page_url(pay_id), "payId": pay_id},
-        "externalUrl": page_url(pay_id),
+        "externalUrl": await app_link(services, installed, first_body["transaction"]["id"]),
         "message": (
-            "Lengo Pay payment page created for 22.38 USD; waiting for the shopper to pay. "
+            "Lengo Pay payment page created for $22.38; waiting for the shopper to pay. "
             f"TEST PAYMENT ({config.environment}): no real money."
         ),
         "actions": ["CANCEL"],
@@ -592,3 +615,22 @@ async def test_a_repeat_gives_up_a_payment_whose_creating_request_died(
     payment = await payment_of(services, installed, tx)
     assert payment.state == State.FAILED
     assert await initialize_session(client, installed, tx) == answer
+
+
+async def test_a_french_shop_reads_the_answer_in_french_and_its_link_opens_the_payment(
+    services: Services, client: httpx.AsyncClient, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    await configure_channel(services, installed, language="fr", min_amount="1000")
+    tx = new_transaction_id()
+
+    answer = await initialize_session(client, installed, tx)
+    refused = await initialize_session(client, installed, new_transaction_id(), amount=Decimal("500.0"))
+
+    assert answer["message"] == (
+        "Page de paiement Lengo Pay créée pour 176\u202f500\u00a0GNF\u00a0; en attente du paiement du client. "
+        "PAIEMENT DE TEST (custom)\u00a0: pas d'argent réel."
+    )
+    payment = await payment_of(services, installed, tx)
+    assert answer["externalUrl"] == f"http://saleor.test/dashboard/extensions/app/QXBwOjE%3D?payment={payment.id}"
+    assert answer["data"]["paymentUrl"] == page_url(only_pay_id(lengo))
+    assert refused["message"] == "Lengo Pay prend des montants d'au moins 1\u202f000\u00a0GNF, pas 500\u00a0GNF."

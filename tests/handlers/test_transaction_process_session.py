@@ -14,12 +14,13 @@ from saleor_lengo.payments import store
 from saleor_lengo.flows import process
 from saleor_lengo.payments.model import State
 from saleor_lengo.payments.state_machine import transition
+from saleor_lengo.outbox import relay
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.conftest import RETURN_URL, configure_channel, send_webhook
 from tests.fakes.payloads import new_transaction_id, session
 from tests.fakes.saleor import FakeSaleor
-from tests.helpers.sessions import assert_valid, creates, initialize_session, insert_creating, page_url, payment_of
+from tests.helpers.sessions import app_link, assert_valid, creates, initialize_session, insert_creating, page_url, payment_of
 
 EVENT = "TRANSACTION_PROCESS_SESSION"
 STATUS_PATH = "/api/v1/transaction/status"
@@ -47,15 +48,17 @@ async def started(services: Services, client: httpx.AsyncClient, saleor: FakeSal
     return tx, answer["pspReference"], config.environment
 
 
-def waiting(pay_id: str, env: str, status: str, *, note: str = "", gateway: str | None = "Orange Money") -> dict[str, Any]:
+def waiting(
+    pay_id: str, env: str, status: str, link: str, *, note: str = "", gateway: str | None = "Orange Money"
+) -> dict[str, Any]:
     answer: dict[str, Any] = {
         "result": "CHARGE_ACTION_REQUIRED",
         "pspReference": pay_id,
         "amount": 176500,
         "data": {"paymentUrl": page_url(pay_id), "payId": pay_id},
-        "externalUrl": page_url(pay_id),
+        "externalUrl": link,
         "message": (
-            f"Waiting for the shopper to pay 176500 GNF on Lengo Pay (Lengo status {status}). {note}"
+            f"Waiting for the shopper to pay GNF\u00a0176,500 on Lengo Pay (Lengo status {status}). {note}"
             f"TEST PAYMENT ({env}): no real money."
         ),
         "actions": ["CANCEL"],
@@ -75,7 +78,7 @@ async def test_an_initiated_payment_still_requires_the_shopper_with_the_same_pay
 
     answer = await process_session(client, installed, tx, pay_id)
 
-    assert answer == waiting(pay_id, env, "INITIATED", gateway=None)
+    assert answer == waiting(pay_id, env, "INITIATED", await app_link(services, installed, tx), gateway=None)
     assert status_calls(lengo) == 1
 
 
@@ -88,7 +91,7 @@ async def test_a_pending_or_unknown_status_still_requires_the_shopper(
 
     answer = await process_session(client, installed, tx, pay_id)
 
-    assert answer == waiting(pay_id, env, status)
+    assert answer == waiting(pay_id, env, status, await app_link(services, installed, tx))
     assert (await payment_of(services, installed, tx)).state == State.ACTION_REQUIRED
 
 
@@ -104,7 +107,7 @@ async def test_a_failed_payment_is_a_charge_failure_with_its_psp_reference(
         "result": "CHARGE_FAILURE",
         "amount": 176500,
         "pspReference": pay_id,
-        "externalUrl": page_url(pay_id),
+        "externalUrl": await app_link(services, installed, tx),
         "message": f"Payment failed on Lengo Pay. TEST PAYMENT ({env}): no real money.",
         "data": {"payId": pay_id},
         "actions": [],
@@ -125,9 +128,9 @@ async def test_a_checkout_goes_from_initialize_to_paid_at_lengo_to_an_exact_char
         "result": "CHARGE_SUCCESS",
         "pspReference": pay_id,
         "amount": 176500,
-        "message": f"Paid on Lengo Pay with MTN MoMo: 176500 GNF. TEST PAYMENT ({env}): no real money.",
+        "message": f"Paid on Lengo Pay with MTN MoMo: GNF\u00a0176,500. TEST PAYMENT ({env}): no real money.",
         "actions": [],
-        "externalUrl": page_url(pay_id),
+        "externalUrl": await app_link(services, installed, tx),
         "paymentMethodDetails": {"type": "OTHER", "name": "MTN MoMo"},
     }
     payment = await payment_of(services, installed, tx)
@@ -160,8 +163,8 @@ async def test_a_confirmed_amount_that_differs_is_the_one_reported_and_the_messa
     assert answer["result"] == "CHARGE_SUCCESS"
     assert answer["amount"] == 170000
     assert answer["message"] == (
-        "Paid on Lengo Pay with Orange Money: 170000 GNF. "
-        "Lengo confirmed 170000 GNF but 176500 GNF was requested. "
+        "Paid on Lengo Pay with Orange Money: GNF\u00a0170,000. "
+        "Lengo confirmed GNF\u00a0170,000 but GNF\u00a0176,500 was requested. "
         f"TEST PAYMENT ({env}): no real money."
     )
     lengo.payments[pay_id].amount = Decimal("176500")
@@ -189,9 +192,9 @@ async def test_lengo_down_is_still_action_required_never_a_5xx(
         "pspReference": pay_id,
         "amount": 176500,
         "data": {"paymentUrl": page_url(pay_id), "payId": pay_id},
-        "externalUrl": page_url(pay_id),
+        "externalUrl": await app_link(services, installed, tx),
         "message": (
-            "Lengo Pay payment page created for 176500 GNF; waiting for the shopper to pay. "
+            "Lengo Pay payment page created for GNF\u00a0176,500; waiting for the shopper to pay. "
             "The status could not be checked with Lengo Pay just now (Lengo answered HTTP 500); "
             f"this is the last known state. TEST PAYMENT ({env}): no real money."
         ),
@@ -234,7 +237,7 @@ async def test_a_status_fetched_seconds_ago_is_reused_instead_of_asking_lengo_ag
     first = await process_session(client, installed, tx, pay_id)
     second = await process_session(client, installed, tx, pay_id)
 
-    assert first == second == waiting(pay_id, env, "PENDING")
+    assert first == second == waiting(pay_id, env, "PENDING", await app_link(services, installed, tx))
     assert status_calls(lengo) == 1
 
     monkeypatch.setattr(process, "STATUS_FRESH_SECONDS", 0.0)
@@ -317,9 +320,9 @@ async def test_a_canceled_payment_paid_late_is_recorded_and_answered_as_a_succes
     payment = await payment_of(services, installed, tx)
     assert payment.state == State.SUCCEEDED
     # Saleor keeps whichever of the two arrives first: they say the same.
-    async with services.db.read() as conn:
-        (report,) = (await conn.execute(select(outbox.c.message))).scalars().all()
-    assert report == answer["message"]
+    await relay.run_once(services)
+    (report,) = [c["variables"] for c in installed.graphql_calls if "transactionEventReport" in c["query"]]
+    assert report["message"] == answer["message"]
     assert await process_session(client, installed, tx, pay_id) == answer
 
 

@@ -37,7 +37,7 @@ def by_hand(payment: Payment, amount: str) -> str:
     return (
         f"Nothing was refunded: Lengo Pay has no refund API. Refund {amount} to the payer by hand "
         "(Orange Money; from the Lengo Pay merchant portal or by a mobile-money transfer), then record it "
-        f"in Apps → Lengo Pay: search for {payment.pay_id}, open the payment and use "
+        f"in Extensions → Lengo Pay: search for {payment.pay_id}, open the payment and use "
         "“Record a refund made by hand”. Do not add a manual refund in Saleor: it would ask the app for another refund."
     )
 
@@ -54,7 +54,7 @@ async def test_a_refund_of_a_paid_payment_fails_with_instructions_to_refund_by_h
         "result": "REFUND_FAILURE",
         "pspReference": psp(payment.pay_id, ISSUED_AT),
         "amount": 176500,
-        "message": by_hand(payment, "176500 GNF"),
+        "message": by_hand(payment, "GNF\u00a0176,500"),
         "actions": [],
     }
     assert "REFUND" not in answer["actions"]
@@ -78,7 +78,7 @@ async def test_the_same_refund_again_gets_the_same_answer_and_another_one_its_ow
         "result": "REFUND_FAILURE",
         "pspReference": psp(payment.pay_id, LATER),
         "amount": 50000,
-        "message": by_hand(payment, "50000 GNF"),
+        "message": by_hand(payment, "GNF\u00a050,000"),
         "actions": [],
     }
     failures = installed.events(payment.saleor_transaction_id, "REFUND_FAILURE")
@@ -105,7 +105,7 @@ async def test_a_refund_of_an_unpaid_payment_says_that_nothing_was_paid(
         "amount": 176500,
         "message": (
             "Nothing was refunded: Lengo Pay has not reported this payment as paid (it is not paid yet). "
-            "Lengo Pay has no refund API; Apps → Lengo Pay shows this payment and can ask Lengo for its status again."
+            "Lengo Pay has no refund API; Extensions → Lengo Pay shows this payment and can ask Lengo for its status again."
         ),
         "actions": ["CANCEL"],
     }

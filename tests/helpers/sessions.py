@@ -56,6 +56,12 @@ async def payment_of(services: Services, saleor: FakeSaleor, tx: str) -> Payment
     return payment
 
 
+async def app_link(services: Services, saleor: FakeSaleor, tx: str) -> str:
+    """The transaction's link for staff: its payment in the app's page, where the fake Saleor serves its Dashboard."""
+    payment = await payment_of(services, saleor, tx)
+    return f"http://saleor.test/dashboard/extensions/app/{quote(saleor.app_id, safe='')}?payment={payment.id}"
+
+
 def page_url(pay_id: str) -> str:
     return f"https://payment.lengo.test/{quote(pay_id, safe='')}"
 

@@ -109,7 +109,7 @@ async def test_a_valid_amount_other_than_the_payments_is_reported_as_what_was_pa
 
     [event] = installed.events(made.transaction_id, "CHARGE_SUCCESS")
     assert event.amount == Decimal("120000")
-    assert "Lengo confirmed 120000 GNF but 150000 GNF was requested." in event.message
+    assert "Lengo confirmed GNF\u00a0120,000 but GNF\u00a0150,000 was requested." in event.message
 
 
 async def test_a_held_payment_is_not_moved_by_lengo_again_until_staff_resolve_it(

@@ -29,7 +29,7 @@ from saleor_lengo.services import Services, build_services
 from saleor_lengo.simulator.api import LengoState
 from saleor_lengo import workers
 from saleor_lengo.callbacks import confirmation as callback_confirm
-from tests.conftest import WriteCounter, register
+from tests.conftest import WriteCounter, configure_channel, register
 from tests.fakes.factories import make_payment
 from tests.fakes.saleor import FakeSaleor
 from tests.helpers.in_flight import InFlight
@@ -274,9 +274,44 @@ async def test_the_report_carries_the_events_fields(
     assert (sent["id"], sent["type"], sent["amount"], sent["pspReference"]) == (
         made.transaction_id, "CHARGE_SUCCESS", "150000", made.pay_id,
     )
-    assert sent["externalUrl"].endswith(made.pay_id)
+    # The link leads staff to the payment in the app's page in the Dashboard (Saleor 3.23's routes).
+    assert sent["externalUrl"] == f"http://saleor.test/dashboard/extensions/app/QXBwOjE%3D?payment={made.id}"
     assert sent["time"].endswith("+00:00")
-    assert "Paid on Lengo Pay" in sent["message"]
+    assert sent["message"] == (
+        "Paid on Lengo Pay with Orange Money: GNF\u00a0150,000. TEST PAYMENT (custom): no real money."
+    )
+
+
+async def test_a_french_shop_gets_its_reports_in_french_with_amounts_as_its_dashboard_writes_them(
+    services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    config = await configure_channel(services, installed, language="fr")
+    made = await paid_payment(services, installed, lengo, config)
+
+    await relay.run_once(services)
+
+    [call] = [c for c in installed.graphql_calls if "transactionEventReport" in c["query"]]
+    assert call["variables"]["message"] == (
+        "Payé sur Lengo Pay avec Orange Money\u00a0: 150\u202f000\u00a0GNF. PAIEMENT DE TEST (custom)\u00a0: pas d'argent réel."
+    )
+    # The app's own pages keep the English.
+    [row] = await rows(services, made.id)
+    assert row.message == "Paid on Lengo Pay with Orange Money: 150000 GNF. TEST PAYMENT (custom): no real money."
+
+
+async def test_a_row_kept_without_words_is_sent_with_its_stored_message(
+    services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    # Rows written before messages were kept as words carry their English message only.
+    config = await configure_channel(services, installed, language="fr")
+    made = await paid_payment(services, installed, lengo, config)
+    async with services.db.write() as conn:
+        await conn.execute(update(outbox).where(outbox.c.payment_id == made.id).values(words=None, message="Paid (old row)."))
+
+    await relay.run_once(services)
+
+    [call] = [c for c in installed.graphql_calls if "transactionEventReport" in c["query"]]
+    assert call["variables"]["message"] == "Paid (old row)."
 
 
 def test_the_backoff_grows_exponentially_with_jitter_and_is_capped() -> None:

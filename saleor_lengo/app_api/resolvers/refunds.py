@@ -20,6 +20,7 @@ from saleor_lengo.payments.outbox import enqueue
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payouts import ledger
+from saleor_lengo.words import Message, words
 
 MAX_NOTE = 200
 
@@ -78,9 +79,9 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
             )
         ).scalar_one()
         who = ctx.user.email or "staff"
-        message = f"Refund made by hand outside Lengo Pay, recorded by {who}: {money}."
+        message: Message = (words("Refund made by hand outside Lengo Pay, recorded by {who}: {amount}.", who=who, amount=money),)
         if note:
-            message += f" Note: {note}"
+            message += (words("Note: {note}", note=note),)
         await enqueue(
             conn,
             payment,

@@ -219,7 +219,7 @@
     }, function () { throw new ApiError(t("error.network"), "NETWORK"); });
   }
 
-  var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels payoutMode payoutDailyLimit";
+  var CONFIG_FIELDS = "id name websiteId licenseKey environment lengoUrl currencies minAmount maxAmount returnUrlPatterns defaultReturnUrl channels payoutMode payoutDailyLimit language";
   var PAYMENT_FIELDS = "id payId state refundStatus lengoStatus amount currency confirmedAmount refundedAmount refundableAmount gateway environment isTestMoney channelId channelSlug sourceType sourceId saleorTransactionId failureReason configurationName createdAt " +
     "order { orderId orderNumber checkoutId customerEmail settled }";
 
@@ -703,6 +703,7 @@
     $("config-cancel").hidden = true;
     ["config-site", "config-key", "config-url", "config-patterns", "config-min", "config-max", "config-default-url", "config-payout-limit"].forEach(function (id) { $(id).value = ""; });
     $("config-payouts").value = "off";
+    $("config-language").value = "en";
     state.editing = null;
     clearFieldErrors($("config-form"));
     $("config-name").value = "Lengo";
@@ -730,6 +731,7 @@
     $("config-default-url").value = c.defaultReturnUrl || "";
     $("config-payouts").value = c.payoutMode || "off";
     $("config-payout-limit").value = c.payoutDailyLimit || "";
+    $("config-language").value = c.language || "en";
     $("config-cancel").hidden = false;
     clearFieldErrors($("config-form"));
     // What the form showed: a save sends only what differs, so a setting the form
@@ -753,7 +755,8 @@
       returnUrlPatterns: lines($("config-patterns").value),
       defaultReturnUrl: $("config-default-url").value.trim() || null,
       payoutMode: $("config-payouts").value,
-      payoutDailyLimit: decimalInput($("config-payout-limit").value) || null
+      payoutDailyLimit: decimalInput($("config-payout-limit").value) || null,
+      language: $("config-language").value
     };
   }
 
@@ -1104,6 +1107,9 @@
       setStatus("");
       $("nav").hidden = false;
       setWritable();
+      // A transaction event's link in Saleor's order page opens the payment it is about (saleor/dashboard.py).
+      var linked = params.get("payment");
+      if (linked && /^[0-9a-f]{32}$/.test(linked)) return openPayment(linked);
       return go("payments");
     }).catch(function (e) { setStatus(""); showError(e); });
   }
