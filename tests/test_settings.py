@@ -101,6 +101,8 @@ def test_postgres_url_gets_the_async_driver() -> None:
         ({"REQUEST_BODY_TIMEOUT_SECONDS": "-1"}, "REQUEST_BODY_TIMEOUT_SECONDS"),
         ({"MAX_CONNECTIONS": "1.5"}, "MAX_CONNECTIONS"),
         ({"MAX_CONNECTIONS": "0"}, "MAX_CONNECTIONS"),
+        ({"DASHBOARD_URL": "javascript:alert(1)"}, "DASHBOARD_URL"),
+        ({"DASHBOARD_URL": "/dashboard/"}, "DASHBOARD_URL"),
     ],
 )
 def test_invalid_settings_name_the_variable(env: dict[str, str], message: str, tmp_path: Path) -> None:
@@ -114,3 +116,11 @@ def test_app_url_trailing_slash_is_dropped(tmp_path: Path) -> None:
                       create_key_file=True)
     assert s.url("/api/register") == "https://pay.example.com/api/register"
     assert not s.app_url_is_loopback
+
+
+def test_the_dashboard_is_beside_saleor_unless_dashboard_url_says_where(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path / 'x.sqlite3'}", "SECRET_KEY": "k" * 40}
+    assert load_settings(env).dashboard_url is None
+    assert load_settings({**env, "DASHBOARD_URL": "https://admin.shop.example/dash"}).dashboard_url == (
+        "https://admin.shop.example/dash/"
+    )

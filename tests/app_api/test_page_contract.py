@@ -171,3 +171,19 @@ async def test_payout_settings_are_kept_by_a_change_that_omits_them_and_refused_
     )
     refused = await api.fails(update, {"id": config_id, "changes": {"payoutDailyLimit": None}})
     assert (refused["extensions"]["field"], refused["extensions"]["code"]) == ("payoutDailyLimit", "REQUIRED")
+
+
+async def test_the_message_language_is_set_kept_by_a_change_that_omits_it_and_refused_on_its_field(
+    api: Api, lengo: LengoState
+) -> None:
+    created = await api.ok(CREATE, {"input": config_input(language="fr"), "skip": True})
+    config_id = created["createConfiguration"]["id"]
+    update = """mutation($id: ID!, $changes: ConfigurationChanges!) {
+      updateConfiguration(id: $id, changes: $changes, skipCheck: true) { language } }"""
+
+    kept = await api.ok(update, {"id": config_id, "changes": {"minAmount": "2000"}})
+    assert kept["updateConfiguration"]["language"] == "fr"
+    refused = await api.fails(update, {"id": config_id, "changes": {"language": "de"}})
+    assert (refused["extensions"]["field"], refused["extensions"]["code"]) == ("language", "LANGUAGE_UNKNOWN")
+    back = await api.ok(update, {"id": config_id, "changes": {"language": "en"}})
+    assert back["updateConfiguration"]["language"] == "en"

@@ -418,3 +418,22 @@ def test_payouts_on_need_a_daily_limit_and_keep_it_on_a_later_update(
     assert (config.payout_mode, str(config.payout_daily_limit)) == ("automatic", "500000")
     assert configure("--no-check", "--payouts", "off", lengo_url=lengo_url) == 0
     assert stored(installed)[0].payout_mode == "off"
+
+
+def test_the_language_of_the_messages_in_saleor_is_english_unless_set_and_kept_on_a_later_update(
+    installed: str, lengo: LengoState, lengo_url: str, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LENGO_LICENSE_KEY", LENGO_KEY)
+    assert configure("--no-check", lengo_url=lengo_url) == 0
+    assert "Messages written into Saleor for its payments are in English." in output(capfd)[0]
+    assert stored(installed)[0].language == "en"
+
+    assert configure("--no-check", "--language", "fr", lengo_url=lengo_url) == 0
+    assert "are in French." in output(capfd)[0]
+    assert configure("--no-check", "--min-amount", "2000", lengo_url=lengo_url) == 0
+    assert stored(installed)[0].language == "fr"
+
+    with pytest.raises(SystemExit):
+        configure("--no-check", "--language", "de", lengo_url=lengo_url)
+    assert "invalid choice: 'de'" in output(capfd)[1]
+    assert stored(installed)[0].language == "fr"

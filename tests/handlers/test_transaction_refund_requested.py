@@ -11,6 +11,7 @@ import pytest
 from saleor_lengo.payments.model import Payment
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
+from tests.conftest import configure_channel
 from tests.fakes.payloads import new_transaction_id
 from tests.fakes.payment_rows import open_payment, paid_payment
 from tests.fakes.saleor import FakeSaleor
@@ -129,3 +130,21 @@ async def test_a_refund_for_an_unknown_transaction_gets_a_failure_not_an_error(
             "Nothing was refunded: no Lengo Pay payment is known for this transaction, and Lengo Pay has no refund API."
         ),
     }
+
+
+async def test_a_french_shop_is_told_in_french_how_to_refund_by_hand(
+    client: httpx.AsyncClient, services: Services, installed: FakeSaleor, lengo: LengoState
+) -> None:
+    await configure_channel(services, installed, language="fr")
+    payment = await paid_payment(services, installed, lengo)
+
+    answer = await refund(client, installed, payment, Decimal("176500.0"))
+
+    assert answer["result"] == "REFUND_FAILURE"
+    assert answer["message"] == (
+        "Rien n'a été remboursé\u00a0: Lengo Pay n'a pas d'API de remboursement. Remboursez 176\u202f500\u00a0GNF au "
+        "payeur à la main (Orange Money; depuis le portail marchand Lengo Pay ou par un transfert mobile money), "
+        f"puis enregistrez-le dans Extensions → Lengo Pay\u00a0: cherchez {payment.pay_id}, ouvrez le paiement et "
+        "utilisez « Enregistrer un remboursement fait à la main ». N'ajoutez pas de remboursement manuel dans "
+        "Saleor\u00a0: il demanderait un autre remboursement à l'app."
+    )
