@@ -26,9 +26,11 @@ class Merchant(Page):
         self.locale = locale
         self.words: dict[str, str] = {}
 
-    def open(self, *, theme: str = "light", width: int = 600, wait_for_nav: bool = True) -> None:
+    def open(self, *, theme: str = "light", width: int = 600, wait_for_nav: bool = True, payment: str | None = None) -> None:
+        """`payment`: as the Dashboard's extensions/app/<id>?payment=… route that a transaction event links to."""
         self.d.switch_to.default_content()
-        self.d.get(f"{self.parent_url}/?locale={self.locale}&theme={theme}&width={width}")
+        query = f"locale={self.locale}&theme={theme}&width={width}" + (f"&payment={payment}" if payment else "")
+        self.d.get(f"{self.parent_url}/?{query}")
         self.d.switch_to.frame("app")
         if wait_for_nav:
             self.visible("#nav")

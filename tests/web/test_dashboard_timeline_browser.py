@@ -10,11 +10,15 @@ from __future__ import annotations
 
 import json
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from sqlalchemy import select
+
+from saleor_lengo.db.schema import payments
 from saleor_lengo.services import Services
 from tests.fakes.saleor import FakeSaleor
 from tests.helpers.story import MASKED, PHONE, paid_payment, payout_for
@@ -116,6 +120,31 @@ async def test_a_refund_payout_that_needs_review_stands_out_and_holds_its_share(
         assert "À vérifier" in trail and "history shows no match" in trail
         assert PHONE not in page.html()
         page.shot("payout-needs-review-fr")
+    except Exception:
+        _console_on_failure(browser)
+        raise
+
+
+async def test_the_link_saleor_shows_on_a_transaction_event_opens_that_payment(
+    browser: Any, served: tuple[str, str], services: Services, installed: FakeSaleor, output_dir: Path
+) -> None:
+    _app_url, parent_url = served
+    inst_id, config = await configured(services, installed)
+    # Ids as the app makes them (uuid4 hex): the page opens nothing else.
+    pid = await paid_payment(services, inst_id, config.id, time.time() - 600, id=uuid.uuid4().hex)
+    await paid_payment(services, inst_id, config.id, time.time() - 900, id=uuid.uuid4().hex)
+    page = Merchant(browser, output_dir, parent_url, "en")
+    try:
+        # What the Dashboard frames for <dashboard>/extensions/app/<app id>?payment=<id> (saleor/dashboard.py).
+        page.open(payment=pid, wait_for_nav=False)
+        page.visible("#timeline li")
+        assert page.el("#view-payment").is_displayed()
+        async with services.db.read() as conn:
+            pay_id = (await conn.execute(select(payments.c.pay_id).where(payments.c.id == pid))).scalar_one()
+        assert page.el("#payment-title").text.endswith(pay_id)
+        # A query that is not a payment id opens the list, as always.
+        page.open(payment="..%2Fgraphql")
+        page.visible("#view-payments")
     except Exception:
         _console_on_failure(browser)
         raise
