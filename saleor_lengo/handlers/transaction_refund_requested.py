@@ -43,7 +43,7 @@ def _by_hand(payment: Payment, amount: Money | None) -> Words:
     return words(
         BY_HAND,
         amount=amount or words("the amount due"),
-        method=f"{payment.gateway}; " if payment.gateway else "",
+        method=words("{gateway}; ", gateway=payment.gateway) if payment.gateway else "",
         reference=payment.pay_id or payment.saleor_transaction_id,
     )
 

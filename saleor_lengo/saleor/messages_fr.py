@@ -202,6 +202,7 @@ FRENCH: dict[str, str] = {
         f"dans {_PAGE}\u00a0: cherchez {{reference}}, ouvrez le paiement et utilisez {_RECORD}. N'ajoutez pas de "
         "remboursement manuel dans Saleor\u00a0: il demanderait un autre remboursement à l'app.",
     "the amount due": "le montant dû",
+    "{gateway}; ": "{gateway}\u00a0; ",
     "Nothing was refunded: no Lengo Pay payment is known for this transaction, and Lengo Pay has no refund API.":
         "Rien n'a été remboursé\u00a0: aucun paiement Lengo Pay n'est connu pour cette transaction, et Lengo Pay n'a "
         "pas d'API de remboursement.",

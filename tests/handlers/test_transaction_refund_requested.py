@@ -143,7 +143,7 @@ async def test_a_french_shop_is_told_in_french_how_to_refund_by_hand(
     assert answer["result"] == "REFUND_FAILURE"
     assert answer["message"] == (
         "Rien n'a été remboursé\u00a0: Lengo Pay n'a pas d'API de remboursement. Remboursez 176\u202f500\u00a0GNF au "
-        "payeur à la main (Orange Money; depuis le portail marchand Lengo Pay ou par un transfert mobile money), "
+        "payeur à la main (Orange Money\u00a0; depuis le portail marchand Lengo Pay ou par un transfert mobile money), "
         f"puis enregistrez-le dans Extensions → Lengo Pay\u00a0: cherchez {payment.pay_id}, ouvrez le paiement et "
         "utilisez « Enregistrer un remboursement fait à la main ». N'ajoutez pas de remboursement manuel dans "
         "Saleor\u00a0: il demanderait un autre remboursement à l'app."
