@@ -30,6 +30,7 @@ from saleor_lengo.db.schema import outbox, payment_orders, payments
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor import installations
 from saleor_lengo.saleor.client import SaleorError
+from saleor_lengo.pressure import RequestPressure
 from saleor_lengo.services import Services
 
 log = get_logger(__name__)
@@ -37,6 +38,7 @@ log = get_logger(__name__)
 DOCUMENT = "queries/transaction-owner.graphql"
 BATCH_SIZE = 20
 POLL_SECONDS = 10.0
+MAX_DEFERRED_PASSES = 30  # 5 minutes of a sustained burst, then a pass runs anyway
 FIRST_RETRY_SECONDS = 30.0
 MAX_RETRY_SECONDS = 1800.0
 GIVE_UP_SECONDS = 86400.0
@@ -145,10 +147,13 @@ async def backfill(services: Services) -> int:
     return made
 
 
-async def run_once(services: Services) -> int:
+async def run_once(services: Services, *, pressure: RequestPressure | None = None) -> int:
+    """Look up the due links, a batch at a time; with `pressure`, stop between batches when a burst begins."""
     seen: list[int] = []
     while True:
-        ids = await claim(services, exclude=seen)
+        if pressure is not None and seen and pressure.busy():
+            return len(seen)
+        ids = await claim(services, limit=BATCH_SIZE, exclude=seen)
         if not ids:
             return len(seen)
         seen.extend(ids)
@@ -166,9 +171,17 @@ async def run_forever(services: Services) -> None:
         except Exception:
             log.exception("order_links_backfill_failed")
             await asyncio.sleep(POLL_SECONDS)
+    deferred = 0
     while True:
+        # Not urgent (asked again for a day): while requests pour in, the Saleor lookups wait so
+        # callbacks are confirmed first; never more than MAX_DEFERRED_PASSES in a row.
+        if services.callback_queue.pressure.busy() and deferred < MAX_DEFERRED_PASSES:
+            deferred += 1
+            await asyncio.sleep(POLL_SECONDS)
+            continue
+        deferred = 0
         try:
-            await run_once(services)
+            await run_once(services, pressure=services.callback_queue.pressure)
         except asyncio.CancelledError:
             raise
         except Exception:

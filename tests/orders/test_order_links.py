@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from saleor_lengo.db.schema import payment_orders
 from saleor_lengo.flows import order_links
 from saleor_lengo.outbox import relay
+from saleor_lengo.pressure import RequestPressure
 from saleor_lengo.services import Services
 from saleor_lengo.simulator.api import LengoState
 from tests.faults.ledger import Clock
@@ -194,3 +195,49 @@ async def test_charges_delivered_without_a_link_row_are_found_once_when_the_loop
     assert await order_links.backfill(services) == 2
     assert {(await link_of(services, p.id)).payment_id for p in (first, second)} == {first.id, second.id}
     assert await order_links.backfill(services) == 0
+
+
+class AlwaysBusy(RequestPressure):
+    """Requests pouring in without end."""
+
+    def busy(self) -> bool:
+        return True
+
+
+async def test_a_burst_of_requests_holds_the_lookups_back_for_a_while_never_for_good(
+    services: Services, installed: FakeSaleor, lengo: LengoState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payment = await charged(services, installed, lengo)
+    installed.set_owner(payment.saleor_transaction_id, order=("T3JkZXI6MQ==", "1042", EMAIL))
+    monkeypatch.setattr(services.callback_queue, "pressure", AlwaysBusy())
+    monkeypatch.setattr(order_links, "POLL_SECONDS", 0.02)
+    monkeypatch.setattr(order_links, "MAX_DEFERRED_PASSES", 5)
+
+    loop = asyncio.create_task(order_links.run_forever(services))
+    try:
+        await asyncio.sleep(0.05)  # the backfill and two or three deferred passes
+        assert owner_queries(installed) == []  # callbacks go first while requests pour in
+        for _ in range(100):  # the burst goes on: after MAX_DEFERRED_PASSES a pass runs anyway
+            if owner_queries(installed):
+                break
+            await asyncio.sleep(0.02)
+        assert len(owner_queries(installed)) == 1
+    finally:
+        loop.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await loop
+    assert (await link_of(services, payment.id)).order_number == "1042"
+
+
+async def test_a_pass_stops_between_batches_when_a_burst_begins(
+    services: Services, installed: FakeSaleor, lengo: LengoState, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(3):
+        await charged(services, installed, lengo)
+    monkeypatch.setattr(order_links, "BATCH_SIZE", 1)
+    monkeypatch.setattr(services.callback_queue, "pressure", AlwaysBusy())
+
+    done = await order_links.run_once(services, pressure=services.callback_queue.pressure)
+
+    assert done == 1 and len(owner_queries(installed)) == 1
+    assert await order_links.run_once(services) == 2  # without pressure, the rest
