@@ -22,7 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from saleor_lengo import configurations, jsonutil
+from saleor_lengo import jsonutil
 from saleor_lengo.db.schema import action_answers
 from saleor_lengo.logs import get_logger
 from saleor_lengo.payments import store
@@ -111,9 +111,7 @@ async def _language(services: Services, payment: Payment | None) -> str:
     """The language of the payment's configuration; English when there is none."""
     if payment is None:
         return messages.DEFAULT_LANGUAGE
-    async with services.db.read() as conn:
-        config = await configurations.get_by_id(conn, payment.configuration_id)
-    return config.language if config is not None else messages.DEFAULT_LANGUAGE
+    return messages.language_of(await services.cache.configuration(payment.configuration_id))
 
 
 async def answer_once(

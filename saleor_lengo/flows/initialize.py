@@ -246,9 +246,8 @@ async def _refuse_unless_repeat(
     # Refused before a payment exists: said in the language of the channel's configuration, if it has one.
     channel = session.source.channel
     config = await services.cache.channel_configuration(installation.id, channel.id, channel.slug)
-    language = config.language if config is not None else messages.DEFAULT_LANGUAGE
     return sync_responses.refused(
-        refusal, amount=session.action.amount, currency=session.action.currency, language=language
+        refusal, amount=session.action.amount, currency=session.action.currency, language=messages.language_of(config)
     )
 
 
@@ -278,7 +277,7 @@ async def render(
         paid_from = State(previous) if previous is not None else None
     config = await services.cache.configuration(payment.configuration_id)
     reader = sync_responses.Reader(
-        language=config.language if config is not None else messages.DEFAULT_LANGUAGE,
+        language=messages.language_of(config),
         link=dashboard.payment_page(
             installation.saleor_api_url, installation.app_id, payment.id, services.settings.dashboard_url
         ),

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from babel.numbers import format_currency
 
-from saleor_lengo.configurations import LANGUAGES
+from saleor_lengo.configurations import LANGUAGES, Configuration
 from saleor_lengo.money import Money
 from saleor_lengo.payments.outbox import clip
 from saleor_lengo.saleor.messages_fr import FRENCH
@@ -34,6 +34,11 @@ def amount(money: Money, language: str) -> str:
     value = Decimal(money.amount)
     text = format_currency(value, money.currency, locale=_locale(language), decimal_quantization=False)
     return _DIGIT_THEN_SYMBOL.sub("\u00a0", _SYMBOL_THEN_DIGIT.sub("\u00a0", text))
+
+
+def language_of(config: Configuration | None) -> str:
+    """The language a configuration's messages are said in; English without one."""
+    return config.language if config is not None else DEFAULT_LANGUAGE
 
 
 def _locale(language: str) -> str:
