@@ -103,7 +103,7 @@ def test_amounts_are_never_rounded() -> None:
     assert messages.amount(Money(Decimal("1500.5"), "GNF"), "en") == "GNF\u00a01,500.5"
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed: the Intl comparison needs it")
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed (Debian: apt-get install -y nodejs); .ci/run installs it")
 def test_amounts_match_the_intl_of_a_browser_engine() -> None:
     cases = [("140000", "GNF"), ("12.5", "USD"), ("1500", "XOF"), ("99.99", "EUR"), ("7", "JPY")]
     script = (
