@@ -1,4 +1,9 @@
-"""The app's collaborators, built once and handed to handlers (no globals)."""
+"""The app's collaborators, built once per process by the composition roots (web app, workers, commands).
+
+Nothing else imports this module: each use case declares the few
+collaborators it uses (its `Needs`, from `needs.py`), and this object,
+holding them all, satisfies every such declaration.
+"""
 
 from __future__ import annotations
 

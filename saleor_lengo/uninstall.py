@@ -19,6 +19,7 @@ with their license keys to enter again).
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from sqlalchemy import select, update
 
@@ -27,7 +28,16 @@ from saleor_lengo.db.schema import configurations, installations
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorError, SaleorPermissionDenied
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasSaleor
+
+
+class Needs(HasDb, HasClock, HasSettings, HasCipher, HasSaleor, Protocol):
+    """What confirming and erasing removed installations uses."""
+
+
+class LoopNeeds(Needs, HasTimer, Protocol):
+    """What the erasing loop uses: the above, and a sleep between passes."""
+
 
 log = get_logger(__name__)
 
@@ -39,34 +49,34 @@ REMOVED_REASON = (
 ERASE_POLL_SECONDS = 3600.0
 
 
-async def confirm_removed(services: Services, inst: Installation) -> bool:
+async def confirm_removed(deps: Needs, inst: Installation) -> bool:
     """After a refused report: whether Saleor refuses the token itself (then it is marked removed)."""
     try:
-        token = inst.token(services.cipher)
-        await services.saleor.fetch_app_id(inst.saleor_api_url, token)
+        token = inst.token(deps.cipher)
+        await deps.saleor.fetch_app_id(inst.saleor_api_url, token)
     except SaleorPermissionDenied:
-        await mark_removed(services, inst)
+        await mark_removed(deps, inst)
         return True
     except (SaleorError, DecryptionError):
         return False
     return False
 
 
-async def mark_removed(services: Services, inst: Installation) -> None:
-    async with services.db.write() as conn:
+async def mark_removed(deps: Needs, inst: Installation) -> None:
+    async with deps.db.write() as conn:
         conn.settings_changed()
         await conn.execute(
             update(installations)
             .where(installations.c.id == inst.id, installations.c.removed_at.is_(None))
-            .values(removed_at=services.clock())
+            .values(removed_at=deps.clock())
         )
     log.warning("installation_removed", saleor_api_url=inst.saleor_api_url, app_id=inst.app_id)
 
 
-async def erase_expired(services: Services) -> int:
+async def erase_expired(deps: Needs) -> int:
     """Erase the token and license keys of installations removed longer ago than the grace period."""
-    due = services.clock() - services.settings.uninstall_grace_seconds
-    async with services.db.write() as conn:
+    due = deps.clock() - deps.settings.uninstall_grace_seconds
+    async with deps.db.write() as conn:
         rows = (
             await conn.execute(
                 select(installations.c.id, installations.c.saleor_api_url).where(
@@ -82,7 +92,7 @@ async def erase_expired(services: Services) -> int:
         ids = [row.id for row in rows]
         # Empty ciphertexts: nothing decrypts them, and the columns stay NOT NULL.
         await conn.execute(
-            update(installations).where(installations.c.id.in_(ids)).values(token_enc="", erased_at=services.clock())
+            update(installations).where(installations.c.id.in_(ids)).values(token_enc="", erased_at=deps.clock())
         )
         await conn.execute(
             update(configurations)
@@ -94,13 +104,13 @@ async def erase_expired(services: Services) -> int:
     return len(rows)
 
 
-async def run_forever(services: Services) -> None:
+async def run_forever(deps: LoopNeeds) -> None:
     """The erasing loop of `serve`."""
     while True:
         try:
-            await erase_expired(services)
+            await erase_expired(deps)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("uninstall_erase_failed")
-        await asyncio.sleep(ERASE_POLL_SECONDS)
+        await deps.sleep(ERASE_POLL_SECONDS)

@@ -38,7 +38,7 @@ LAYERS: list[tuple[str, frozenset[str]]] = [
     ("configurations", frozenset({"configurations"})),
     ("Saleor's API and installations", frozenset({"saleor"})),
     ("read cache", frozenset({"read_cache"})),
-    ("services", frozenset({"services"})),
+    ("collaborators", frozenset({"needs", "services"})),
     ("uninstall", frozenset({"uninstall"})),
     ("outbox relay", frozenset({"outbox"})),
     ("gauges", frozenset({"gauges"})),

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from sqlalchemy.exc import SQLAlchemyError
@@ -26,7 +26,12 @@ from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.keys import KeySet
 from saleor_lengo.saleor.signature import SignatureError
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasJwks
+
+
+class Needs(HasDb, HasJwks, Protocol):
+    """What verifying a Dashboard token uses."""
+
 
 log = get_logger(__name__)
 
@@ -96,7 +101,7 @@ def _check(token: str, jwks: KeySet) -> dict[str, Any]:
     return claims
 
 
-async def authenticate(services: Services, headers: Mapping[str, str]) -> DashboardUser:
+async def authenticate(deps: Needs, headers: Mapping[str, str]) -> DashboardUser:
     """The caller, with at least the read permission; AuthError otherwise."""
     token = (headers.get(TOKEN_HEADER) or "").strip()
     api_url = (headers.get(SALEOR_URL_HEADER) or "").strip()
@@ -105,14 +110,14 @@ async def authenticate(services: Services, headers: Mapping[str, str]) -> Dashbo
     if len(token) > MAX_TOKEN_CHARS:
         raise AuthError(401, "The token is too long to be a Dashboard token.", "INVALID_TOKEN")
     try:
-        inst = await installations.find(services.db, api_url)
+        inst = await installations.find(deps.db, api_url)
     except (SQLAlchemyError, OSError):
         log.exception("database_unavailable")
         raise AuthError(503, "Storage unavailable, try again.", "UNAVAILABLE") from None
     if inst is None:
         raise AuthError(401, "This Saleor instance has not installed the app.", "NOT_INSTALLED")
     try:
-        claims = await services.jwks.verify(inst, token, _check)
+        claims = await deps.jwks.verify(inst, token, _check)
     except _Expired:
         raise AuthError(401, "The Dashboard token has expired; reload the page.", "TOKEN_EXPIRED") from None
     except _BadClaims as exc:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from saleor_lengo.app_api.auth import DashboardUser
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasSaleor, HasWakeups, HasMetrics
 
 
 class ApiError(Exception):
@@ -21,9 +22,13 @@ class ApiError(Exception):
         self.field = field
 
 
+class Needs(HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasSaleor, HasWakeups, HasMetrics, Protocol):
+    """What the resolvers and the flows they call use."""
+
+
 @dataclass(frozen=True)
 class ApiContext:
-    services: Services
+    deps: Needs
     user: DashboardUser
 
     @property

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
@@ -61,7 +61,12 @@ from saleor_lengo.payments import store
 from saleor_lengo.flows.lengo_status import apply_status, record_check_error
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasLeases, HasWakeups, HasMetrics, HasBackground, HasCallbackQueue
+
+
+class Needs(HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasLeases, HasWakeups, HasMetrics, HasBackground, HasCallbackQueue, Protocol):
+    """What confirming a callback with Lengo uses (and what the flows it calls use)."""
+
 
 log = get_logger(__name__)
 
@@ -101,24 +106,24 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     return jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, attempts), rng)
 
 
-async def confirm_callback(services: Services, callback_id: int, *, gate_claimed: bool = False) -> str | None:
+async def confirm_callback(deps: Needs, callback_id: int, *, gate_claimed: bool = False) -> str | None:
     """Confirm one `recorded` callback; its new outcome, or None when it stays open (retry or wait).
 
     `gate_claimed`: the caller claimed the payment's gate for it (the callback
     route does, as it records the callback); otherwise it is claimed here.
     """
-    with services.leases.working(callbacks, [callback_id]):
+    with deps.leases.working(callbacks, [callback_id]):
         # The whole confirmation in a slot, its database work included: in a
         # burst (a replica taking over a dead one's callbacks) hundreds of
         # confirmations at once would starve the loop and the connection
         # pool, and the answers with them. The status call's budget starts
         # once Lengo is asked, not while waiting here.
-        async with services.callback_queue.slots:
-            return await _confirm(services, callback_id, gate_claimed)
+        async with deps.callback_queue.slots:
+            return await _confirm(deps, callback_id, gate_claimed)
 
 
-async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> str | None:
-    async with services.db.read() as conn:
+async def _confirm(deps: Needs, callback_id: int, gate_claimed: bool) -> str | None:
+    async with deps.db.read() as conn:
         row = (await conn.execute(_BY_ID, {"b_id": callback_id})).first()
         if row is None or row.outcome != RECORDED:
             return None  # finished meanwhile by another worker
@@ -129,48 +134,48 @@ async def _confirm(services: Services, callback_id: int, gate_claimed: bool) -> 
     if payment.pay_id is None or payment.state == State.CREATING:
         # Only reachable through a direct call: the pay_id (or the move out
         # of `creating`) is not committed yet. A transition now would be refused.
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             await _set(conn, callback_id, RECORDED, outcome=WAITING_PAY_ID,
-                       next_attempt_at=services.clock() + WAITING_RECHECK_SECONDS, **_UNLEASED)
+                       next_attempt_at=deps.clock() + WAITING_RECHECK_SECONDS, **_UNLEASED)
         return None
     if row.pay_id != payment.pay_id:
-        return await _finish(services, row, MISMATCH, "pay_id differs from the payment's pay_id")
+        return await _finish(deps, row, MISMATCH, "pay_id differs from the payment's pay_id")
     if payment.state == State.SUCCEEDED:
         # Nothing can change a succeeded payment: no need to ask Lengo. A
         # callback arriving after the status check confirmed the payment is
         # Lengo's ordinary late report, so it is no error.
-        return await _finish(services, row, DUPLICATE, None)
+        return await _finish(deps, row, DUPLICATE, None)
 
     # The payment's callbacks share one check (gate.py): this one asks Lengo, or waits for the next.
-    in_flight = services.callback_queue.checks_in_flight
-    asked_at = services.clock()
+    in_flight = deps.callback_queue.checks_in_flight
+    asked_at = deps.clock()
     if not gate_claimed:
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             reopens = await gate.claim(conn, payment.id, asked_at, in_flight=payment.id in in_flight)
             if reopens is not None:
                 await _set(conn, row.id, RECORDED, next_attempt_at=reopens, **_UNLEASED)
         if reopens is not None:
-            services.callback_queue.due(reopens)
+            deps.callback_queue.due(reopens)
             return None
     in_flight.add(payment.id)
     try:
         if config is None:
             raise LookupError("the payment's configuration is gone")
-        client = lengo_client(services, config, payment.id)
+        client = lengo_client(deps, config, payment.id)
         # The client keeps its budget; this bounds it whatever the transport, far within the gate's interval.
         async with asyncio.timeout(STATUS_BUDGET_SECONDS + 0.5):
             status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, DecryptionError, LookupError, ValueError, TimeoutError) as exc:
         reason = _reason(exc)
-        await record_check_error(services, payment.id, source="callback", error=reason)
-        return await _retry_later(services, row, reason)
+        await record_check_error(deps, payment.id, source="callback", error=reason)
+        return await _retry_later(deps, row, reason)
     finally:
         in_flight.discard(payment.id)
 
-    result = await apply_status(services, payment.id, status, source="callback")
+    result = await apply_status(deps, payment.id, status, source="callback")
     if result.outbox_id:
-        services.wakeups.outbox.set()
-    return await _settle_callbacks(services, row, asked_at, status.status, result.payment.state)
+        deps.wakeups.outbox.set()
+    return await _settle_callbacks(deps, row, asked_at, status.status, result.payment.state)
 
 
 def _reason(exc: Exception) -> str:
@@ -203,11 +208,11 @@ _SETTLE = (
 )
 
 
-async def _settle_callbacks(services: Services, row: Any, asked_at: float, lengo_status: str, state: State) -> str | None:
+async def _settle_callbacks(deps: Needs, row: Any, asked_at: float, lengo_status: str, state: State) -> str | None:
     """Settle every callback this check answers: confirmed where Lengo agrees, unconfirmed where not; `row`'s outcome."""
     kind = vocabulary.classify(lengo_status)
-    now = services.clock()
-    async with services.db.write() as conn:
+    now = deps.clock()
+    async with deps.db.write() as conn:
         params = {"b_payment_id": row.payment_id, "b_asked_at": asked_at, "b_id": row.id}
         settled = (await conn.execute(_SETTLED_BY_CHECK, params)).all()
         outcomes = {r.id: CONFIRMED if vocabulary.classify(r.status) == kind else UNCONFIRMED for r in settled}
@@ -232,7 +237,7 @@ async def _settle_callbacks(services: Services, row: Any, asked_at: float, lengo
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcomes.get(row.id),
              callbacks=len(outcomes), confirmed=len(outcomes) - unconfirmed, not_kept=dropped)
     for outcome in outcomes.values():
-        services.metrics.callback_outcome(outcome)
+        deps.metrics.callback_outcome(outcome)
     return outcomes.get(row.id)
 
 
@@ -248,7 +253,7 @@ async def has_waiting_callbacks(conn: Tx, payment_id: str) -> bool:
     return (await conn.execute(_WAITING, {"b_payment_id": payment_id})).first() is not None
 
 
-async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
+async def confirm_waiting_callbacks(deps: Needs, payment_id: str) -> int:
     """Confirm the callbacks that arrived before this payment's pay_id was stored.
 
     For the checkout code, to call right after the transaction that stored
@@ -256,34 +261,34 @@ async def confirm_waiting_callbacks(services: Services, payment_id: str) -> int:
     short transaction; the Lengo calls run in the background. Returns how
     many callbacks were scheduled.
     """
-    now = services.clock()
-    owner = await services.leases.ensure()
-    async with services.db.write() as conn:
+    now = deps.clock()
+    owner = await deps.leases.ensure()
+    async with deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None or payment.pay_id is None:
             return 0
         query = select(callbacks).where(callbacks.c.payment_id == payment_id, callbacks.c.outcome == WAITING_PAY_ID)
-        rows = (await conn.execute(_locked(services, query))).all()
-        ids = [row.id for row in rows if await _promote(conn, row, payment, now, owner, services.leases.until(now))]
+        rows = (await conn.execute(_locked(deps, query))).all()
+        ids = [row.id for row in rows if await _promote(conn, row, payment, now, owner, deps.leases.until(now))]
     for callback_id in ids:
-        services.background.spawn(confirm_callback(services, callback_id), name="callback_confirmation")
+        deps.background.spawn(confirm_callback(deps, callback_id), name="callback_confirmation")
     return len(ids)
 
 
-async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
+async def run_due_once(deps: Needs, *, limit: int = BATCH) -> int:
     """Claim up to `limit` callbacks due for (another) confirmation and confirm them; how many were tried."""
-    now = services.clock()
+    now = deps.clock()
     claimed: list[int] = []
-    owner = await services.leases.ensure()
-    async with services.db.write() as conn:
+    owner = await deps.leases.ensure()
+    async with deps.db.write() as conn:
         query = (
             select(callbacks)
             .where(callbacks.c.outcome.in_(OPEN), callbacks.c.next_attempt_at <= now, leases.free(callbacks, now))
             .order_by(callbacks.c.next_attempt_at, callbacks.c.id)
             .limit(limit)
         )
-        found = (await conn.execute(_locked(services, query))).all()
-        until = services.leases.until(now)
+        found = (await conn.execute(_locked(deps, query))).all()
+        until = deps.leases.until(now)
         for row in found:
             if row.outcome == WAITING_PAY_ID:
                 payment = await store.get(conn, row.payment_id, lock=True)
@@ -293,30 +298,30 @@ async def run_due_once(services: Services, *, limit: int = BATCH) -> int:
                 # Leased to this process: another replica's loop will not take it meanwhile.
                 await _set(conn, row.id, RECORDED, lease_owner=owner, lease_until=until)
             claimed.append(row.id)
-    # At once: each runs within `services.callback_queue.slots`.
-    await asyncio.gather(*(_confirm_claimed(services, callback_id) for callback_id in claimed))
+    # At once: each runs within `deps.callback_queue.slots`.
+    await asyncio.gather(*(_confirm_claimed(deps, callback_id) for callback_id in claimed))
     return len(claimed)
 
 
-async def _confirm_claimed(services: Services, callback_id: int) -> None:
+async def _confirm_claimed(deps: Needs, callback_id: int) -> None:
     try:
-        await confirm_callback(services, callback_id)
+        await confirm_callback(deps, callback_id)
     except Exception:
         # The next heartbeat gives the lease back (db/leases.py) and the row
         # is tried again; one bad row must not stop the others.
         log.exception("callback_confirmation_failed", callback_id=callback_id)
 
 
-async def run_forever(services: Services) -> None:
+async def run_forever(deps: Needs) -> None:
     """The durable retry loop (a background task of `serve`)."""
-    queue = services.callback_queue
+    queue = deps.callback_queue
     while True:
         queue.loop_awake()
         try:
             # In a burst of requests, the answers first (pressure.py): a short hold, a small batch.
             await queue.pressure.until_quiet()
             limit = BATCH_IN_BURST if queue.pressure.busy() else BATCH
-            tried = await run_due_once(services, limit=limit)
+            tried = await run_due_once(deps, limit=limit)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -325,8 +330,8 @@ async def run_forever(services: Services) -> None:
         if tried < limit:
             # Until the next row is due (a callback waiting for its payment's
             # gate: gate.py), or woken early by the callback route.
-            wait = await _until_next_due(services)
-            await queue.loop_sleeps(services.clock() + wait, wait)
+            wait = await _until_next_due(deps)
+            await queue.loop_sleeps(deps.clock() + wait, wait)
 
 
 # Finished rows have no next_attempt_at: the index on it holds the open ones.
@@ -335,25 +340,25 @@ _NEXT_DUE = select(func.min(callbacks.c.next_attempt_at)).where(
 )
 
 
-async def _until_next_due(services: Services) -> float:
+async def _until_next_due(deps: Needs) -> float:
     try:
-        async with services.db.read() as conn:
+        async with deps.db.read() as conn:
             due: float | None = (await conn.execute(_NEXT_DUE)).scalar()
     except (SQLAlchemyError, OSError):
         return POLL_SECONDS
     if due is None:
         return POLL_SECONDS
     # Not under MIN_WAIT_SECONDS: a row due now is another replica's, being claimed.
-    return min(POLL_SECONDS, max(MIN_WAIT_SECONDS, due - services.clock()))
+    return min(POLL_SECONDS, max(MIN_WAIT_SECONDS, due - deps.clock()))
 
 
 # --- Row updates -------------------------------------------------------------
 
 
-def _locked(services: Services, query: Any) -> Any:
+def _locked(deps: Needs, query: Any) -> Any:
     # PostgreSQL: replicas skip each other's rows. SQLite: BEGIN IMMEDIATE
     # already makes this transaction the only writer.
-    return query if services.db.is_sqlite else query.with_for_update(skip_locked=True, of=callbacks)
+    return query if deps.db.is_sqlite else query.with_for_update(skip_locked=True, of=callbacks)
 
 
 async def _promote(conn: Tx, row: Any, payment: Payment, now: float, owner: str, lease_until: float) -> bool:
@@ -386,19 +391,19 @@ async def _set(conn: Tx, callback_id: int, expected: str, *, count_attempt: bool
     return bool(result.rowcount)
 
 
-async def _finish(services: Services, row: Any, outcome: str, error: str | None) -> str:
-    async with services.db.write() as conn:
-        await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=services.clock(), next_attempt_at=None,
+async def _finish(deps: Needs, row: Any, outcome: str, error: str | None) -> str:
+    async with deps.db.write() as conn:
+        await _set(conn, row.id, RECORDED, outcome=outcome, processed_at=deps.clock(), next_attempt_at=None,
                    last_error=error, count_attempt=True, **_UNLEASED)
         await kept.trim(conn, row.payment_id)
     log.info("callback_confirmation", callback_id=row.id, payment_id=row.payment_id, outcome=outcome)
-    services.metrics.callback_outcome(outcome)
+    deps.metrics.callback_outcome(outcome)
     return outcome
 
 
-async def _retry_later(services: Services, row: Any, reason: str) -> str | None:
-    now = services.clock()
-    async with services.db.write() as conn:
+async def _retry_later(deps: Needs, row: Any, reason: str) -> str | None:
+    now = deps.clock()
+    async with deps.db.write() as conn:
         attempts = (
             await conn.execute(select(callbacks.c.attempts).where(callbacks.c.id == row.id))
         ).scalar_one() + 1
@@ -407,7 +412,7 @@ async def _retry_later(services: Services, row: Any, reason: str) -> str | None:
                        next_attempt_at=None, last_error=reason[:500], **_UNLEASED)
             log.error("callback_confirmation_abandoned", callback_id=row.id, payment_id=row.payment_id,
                       attempts=attempts, reason=reason)
-            services.metrics.callback_outcome(ABANDONED)
+            deps.metrics.callback_outcome(ABANDONED)
             return ABANDONED
         due = now + retry_delay(attempts)
         await _set(conn, row.id, RECORDED, attempts=attempts, next_attempt_at=due, last_error=reason[:500], **_UNLEASED)

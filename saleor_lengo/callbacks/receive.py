@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import parse_qsl
 
 from saleor_lengo import jsonutil
@@ -54,7 +54,12 @@ from saleor_lengo.logs import get_logger
 from saleor_lengo.money import AmountError, read_amount
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import State
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasClock, HasCipher, HasLeases, HasCallbackQueue, HasCallbackWrites
+
+
+class Needs(HasClock, HasCipher, HasLeases, HasCallbackQueue, HasCallbackWrites, Protocol):
+    """What recording a callback uses."""
+
 
 log = get_logger(__name__)
 
@@ -196,7 +201,7 @@ def _fields(body: dict[str, Any], *, form: bool) -> CallbackBody:
 
 
 async def record(
-    services: Services,
+    deps: Needs,
     token: str,
     raw: bytes,
     *,
@@ -226,10 +231,10 @@ async def record(
         body = parse(raw)
     except MalformedCallback as exc:
         body, problem = None, exc.reason
-    now = services.clock()
+    now = deps.clock()
     # A row confirmed at once is leased to this process (db/leases.py): should
     # it die, another process's loop takes the row over within seconds.
-    owner = await services.leases.ensure() if confirm_now else None
+    owner = await deps.leases.ensure() if confirm_now else None
 
     async def insert(conn: Tx) -> tuple[int, str, str | None, str, float | None]:
         # The row lock orders this insert with the checkout storing the
@@ -239,14 +244,14 @@ async def record(
         if target is None:
             raise UnknownToken
         payment_id, stored_pay_id = target.id, target.pay_id
-        values = _row(services.cipher, body, problem, stored_pay_id, now, owner, services.leases.until(now))
+        values = _row(deps.cipher, body, problem, stored_pay_id, now, owner, deps.leases.until(now))
         deferred: float | None = None
         # A succeeded payment's callbacks are settled without asking Lengo: no gate for them.
         if values["outcome"] == RECORDED and confirm_now and target.state != State.SUCCEEDED:
             # The payment's gate (gate.py), decided under the row lock taken
             # anyway: claimed for the caller's confirmation, or this callback
             # waits for the next check, without a transaction of its own either way.
-            in_flight = payment_id in services.callback_queue.checks_in_flight
+            in_flight = payment_id in deps.callback_queue.checks_in_flight
             deferred = gate.reopens_at(target.callback_check_at, now, in_flight=in_flight)
             if deferred is None:
                 await store.update_fields(conn, payment_id, callback_check_at=now)
@@ -267,7 +272,7 @@ async def record(
         return callback_id, payment_id, stored_pay_id, values["outcome"], deferred
 
     # In a burst, callbacks recorded together share one transaction (db/grouped.py).
-    callback_id, payment_id, stored_pay_id, outcome, deferred = await services.callback_writes.run(insert)
+    callback_id, payment_id, stored_pay_id, outcome, deferred = await deps.callback_writes.run(insert)
     fields = {"callback_id": callback_id, "payment_id": payment_id, "outcome": outcome}
     if outcome == MALFORMED:
         log.warning("callback_malformed", reason=problem, remote_addr=remote_addr, **fields)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -31,8 +31,13 @@ from saleor_lengo.payments.model import OPEN_STATES, Payment, State
 from saleor_lengo.saleor import messages
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import ACTION_RESULTS, ActionAnswer, ActionResultKind, PayoutAccepted, StoredAnswer
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasCache
 from saleor_lengo.words import Message, Text
+
+
+class Needs(HasDb, HasClock, HasCache, Protocol):
+    """What answering a charge, refund or cancel request once uses."""
+
 
 log = get_logger(__name__)
 
@@ -52,7 +57,9 @@ class Answer:
     psp_reference: str | None = None
 
 
-Decide = Callable[[Services, Payment | None, ActionRequest], Awaitable[Answer]]
+# The handler's own needs, a superset of this module's: `decide` is called with what `answer_once` was given.
+N = TypeVar("N", bound=Needs)
+Decide = Callable[[N, Payment | None, ActionRequest], Awaitable[Answer]]
 
 
 def action_psp_reference(base: str, action: str, issued_at: str) -> str:
@@ -89,8 +96,8 @@ def render(answer: Answer, payment: Payment | None, request: ActionRequest, acti
     )
 
 
-async def _stored(services: Services, installation_id: int, request: ActionRequest, action: str) -> StoredAnswer | None:
-    async with services.db.read() as conn:
+async def _stored(deps: Needs, installation_id: int, request: ActionRequest, action: str) -> StoredAnswer | None:
+    async with deps.db.read() as conn:
         row = (
             await conn.execute(
                 select(action_answers.c.response).where(
@@ -107,29 +114,29 @@ async def _stored(services: Services, installation_id: int, request: ActionReque
     return StoredAnswer(stored)
 
 
-async def _language(services: Services, payment: Payment | None) -> str:
+async def _language(deps: Needs, payment: Payment | None) -> str:
     """The language of the payment's configuration; English when there is none."""
     if payment is None:
         return messages.DEFAULT_LANGUAGE
-    return messages.language_of(await services.cache.configuration(payment.configuration_id))
+    return messages.language_of(await deps.cache.configuration(payment.configuration_id))
 
 
 async def answer_once(
-    services: Services, installation_id: int, request: ActionRequest, action: str, decide: Decide
+    deps: N, installation_id: int, request: ActionRequest, action: str, decide: Decide[N]
 ) -> StoredAnswer:
     """The stored answer to this very request, or a new one, decided, stored and returned."""
     if request.issued_at:
-        previous = await _stored(services, installation_id, request, action)
+        previous = await _stored(deps, installation_id, request, action)
         if previous is not None:
             log.info("action_request_repeated", action=action, result=previous.body.get("result"))
             return previous
 
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         payment = await store.get_by_transaction(conn, installation_id, request.transaction.id)
-    answer = await decide(services, payment, request)
+    answer = await decide(deps, payment, request)
     # Stored as JSON and handed back parsed, so the first answer and every
     # repeat serialise to the very same bytes.
-    language = await _language(services, payment)
+    language = await _language(deps, payment)
     raw = jsonutil.dumps(render(answer, payment, request, action, language).to_json())
     body: dict[str, Any] = jsonutil.loads(raw)
     if not request.issued_at:
@@ -137,7 +144,7 @@ async def answer_once(
         log.warning("action_request_without_issued_at", action=action)
         return StoredAnswer(body)
     try:
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             await conn.execute(
                 action_answers.insert().values(
                     installation_id=installation_id,
@@ -147,12 +154,12 @@ async def answer_once(
                     payment_id=payment.id if payment else None,
                     psp_reference=body["pspReference"],
                     response=raw,
-                    created_at=services.clock(),
+                    created_at=deps.clock(),
                 )
             )
     except IntegrityError:
         # A concurrent copy of this request answered first: its answer is the answer.
-        winner = await _stored(services, installation_id, request, action)
+        winner = await _stored(deps, installation_id, request, action)
         if winner is None:
             raise
         log.info("action_request_raced", action=action, result=winner.body.get("result"))

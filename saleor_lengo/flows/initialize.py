@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import unquote_plus, urlencode, urlsplit, urlunsplit
 from uuid import uuid4
 
@@ -55,8 +54,13 @@ from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import Outcome, transition
 from saleor_lengo.saleor.payloads import Session
 from saleor_lengo.saleor import dashboard, messages
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasMetrics
 from saleor_lengo.words import Words, words
+
+
+class Needs(HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasMetrics, Protocol):
+    """What starting a checkout at Lengo uses."""
+
 
 log = get_logger(__name__)
 
@@ -94,7 +98,7 @@ class EarlyCallbacks:
     """
 
     waiting: Callable[[Tx, str], Awaitable[bool]]
-    confirm: Callable[[Services, str], Awaitable[int]]
+    confirm: Callable[[str], Awaitable[int]]
 
 
 # --- Checks shared with PAYMENT_GATEWAY_INITIALIZE_SESSION --------------------
@@ -194,20 +198,20 @@ class _Checked:
 
 
 async def execute(
-    services: Services, installation: Installation, session: Session, early_callbacks: EarlyCallbacks
+    deps: Needs, installation: Installation, session: Session, early_callbacks: EarlyCallbacks
 ) -> SessionAnswer:
     # A first request is by far the common case: it goes straight to storing
     # its payment, and a repeat is told apart by the unique (installation,
     # transaction) key — one transaction instead of a lookup before it.
-    checked = await _check(services, installation, session)
+    checked = await _check(deps, installation, session)
     if isinstance(checked, Refusal):
-        return await _refuse_unless_repeat(services, installation, session, checked)
+        return await _refuse_unless_repeat(deps, installation, session, checked)
 
     payment_id = uuid4().hex
     try:
         # Built before anything is stored: a key that cannot be read (503)
         # must not leave a payment stuck in "creating".
-        client = lengo_client(services, checked.config, payment_id)
+        client = lengo_client(deps, checked.config, payment_id)
     except ValueError as exc:
         refusal = Refusal.of(
             ErrorCode.NOT_CONFIGURED,
@@ -216,53 +220,53 @@ async def execute(
                 account=repr(checked.config.name), error=str(exc),
             ),
         )
-        return await _refuse_unless_repeat(services, installation, session, refusal)
+        return await _refuse_unless_repeat(deps, installation, session, refusal)
 
     # At least 128 bits; the database keeps only its digest.
     token = secrets.token_urlsafe(24)
     try:
-        await _store_creating(services, installation, session, checked, payment_id, token)
+        await _store_creating(deps, installation, session, checked, payment_id, token)
     except IntegrityError:
         # A repeat, or another request for the same transaction stored its payment first.
-        existing = await find(services, installation.id, session.transaction.id)
+        existing = await find(deps, installation.id, session.transaction.id)
         if existing is None:
             raise
-        return await answer_repeat(services, installation, existing)
+        return await answer_repeat(deps, installation, existing)
 
     payment = await _create_at_lengo(
-        services, client, payment_id, token, checked, session.transaction.id, early_callbacks
+        deps, client, payment_id, token, checked, session.transaction.id, early_callbacks
     )
-    return await render(services, installation, payment)
+    return await render(deps, installation, payment)
 
 
 async def _refuse_unless_repeat(
-    services: Services, installation: Installation, session: Session, refusal: Refusal
+    deps: Needs, installation: Installation, session: Session, refusal: Refusal
 ) -> SessionAnswer:
     """A repeat gets the payment it got the first time, even if the configuration changed since; else the refusal."""
-    existing = await find(services, installation.id, session.transaction.id)
+    existing = await find(deps, installation.id, session.transaction.id)
     if existing is not None:
-        return await answer_repeat(services, installation, existing)
+        return await answer_repeat(deps, installation, existing)
     log.info("initialize_refused", code=refusal.code.value)
     # Refused before a payment exists: said in the language of the channel's configuration, if it has one.
     channel = session.source.channel
-    config = await services.cache.channel_configuration(installation.id, channel.id, channel.slug)
+    config = await deps.cache.channel_configuration(installation.id, channel.id, channel.slug)
     return sync_responses.refused(
         refusal, amount=session.action.amount, currency=session.action.currency, language=messages.language_of(config)
     )
 
 
-async def find(services: Services, installation_id: int, transaction_id: str) -> Payment | None:
-    async with services.db.read() as conn:
+async def find(deps: Needs, installation_id: int, transaction_id: str) -> Payment | None:
+    async with deps.db.read() as conn:
         return await store.get_by_transaction(conn, installation_id, transaction_id)
 
 
 async def render(
-    services: Services, installation: Installation, payment: Payment, *, note: Words | None = None
+    deps: Needs, installation: Installation, payment: Payment, *, note: Words | None = None
 ) -> SessionAnswer:
     """`sync_responses.for_payment`, with what a succeeded payment's message needs from its history."""
     paid_from: State | None = None
     if payment.state == State.SUCCEEDED:
-        async with services.db.read() as conn:
+        async with deps.db.read() as conn:
             previous = (
                 await conn.execute(
                     select(payment_transitions.c.from_state)
@@ -275,19 +279,19 @@ async def render(
                 )
             ).scalar()
         paid_from = State(previous) if previous is not None else None
-    config = await services.cache.configuration(payment.configuration_id)
+    config = await deps.cache.configuration(payment.configuration_id)
     reader = sync_responses.Reader(
         language=messages.language_of(config),
         link=dashboard.payment_page(
-            installation.saleor_api_url, installation.app_id, payment.id, services.settings.dashboard_url
+            installation.saleor_api_url, installation.app_id, payment.id, deps.settings.dashboard_url
         ),
     )
     return sync_responses.for_payment(payment, reader, note=note, paid_from=paid_from)
 
 
-async def _check(services: Services, installation: Installation, session: Session) -> _Checked | Refusal:
+async def _check(deps: Needs, installation: Installation, session: Session) -> _Checked | Refusal:
     channel = session.source.channel
-    config = await services.cache.channel_configuration(installation.id, channel.id, channel.slug)
+    config = await deps.cache.channel_configuration(installation.id, channel.id, channel.slug)
     if config is None:
         return not_configured(channel.slug or channel.id)
     action = session.action
@@ -303,17 +307,17 @@ async def _check(services: Services, installation: Installation, session: Sessio
 
 
 async def _store_creating(
-    services: Services,
+    deps: Needs,
     installation: Installation,
     session: Session,
     checked: _Checked,
     payment_id: str,
     token: str,
 ) -> None:
-    settings = services.settings
-    now = services.clock()
+    settings = deps.settings
+    now = deps.clock()
     expires_at = now + settings.payment_ttl_seconds
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         await conn.execute(
             _INSERT_PAYMENT,
             {
@@ -348,7 +352,7 @@ async def _store_creating(
 
 
 async def _create_at_lengo(
-    services: Services,
+    deps: Needs,
     client: LengoClient,
     payment_id: str,
     token: str,
@@ -356,7 +360,7 @@ async def _create_at_lengo(
     transaction_id: str,
     early_callbacks: EarlyCallbacks,
 ) -> Payment:
-    callback_url = services.settings.url(CALLBACK_PATH + token)
+    callback_url = deps.settings.url(CALLBACK_PATH + token)
     return_url = with_transaction_id(checked.return_url, transaction_id)
     try:
         # httpx bounds each phase only (and in-process transports ignore it):
@@ -369,12 +373,12 @@ async def _create_at_lengo(
                 timeout=max(CREATE_BUDGET_SECONDS - HTTP_TIMEOUT_MARGIN, 0.1),
             )
     except TimeoutError:
-        return await _fail(services, payment_id, _unknown_outcome(
+        return await _fail(deps, payment_id, _unknown_outcome(
             words("Lengo Pay did not answer within {seconds} s", seconds=f"{CREATE_BUDGET_SECONDS:g}"), checked
         ))
     except LengoError as exc:
-        return await _fail(services, payment_id, _refusal_for(exc, checked))
-    return await _created(services, payment_id, created, early_callbacks)
+        return await _fail(deps, payment_id, _refusal_for(exc, checked))
+    return await _created(deps, payment_id, created, early_callbacks)
 
 
 def _unknown_outcome(what: Words | str, checked: _Checked) -> Refusal:
@@ -422,27 +426,27 @@ def _refusal_for(exc: LengoError, checked: _Checked) -> Refusal:
     return _unknown_outcome(what[:1].upper() + what[1:], checked)
 
 
-async def _fail(services: Services, payment_id: str, refusal: Refusal) -> Payment:
+async def _fail(deps: Needs, payment_id: str, refusal: Refusal) -> Payment:
     log.warning("payment_create_failed", payment_id=payment_id, code=refusal.code.value)
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         assert payment is not None
         await store.update_fields(conn, payment_id, lease_until=None)
-        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), reason_words=refusal.staff, now=services.clock())
+        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), reason_words=refusal.staff, now=deps.clock())
         return outcome.payment
 
 
 async def _created(
-    services: Services, payment_id: str, created: CreatedPayment, early_callbacks: EarlyCallbacks
+    deps: Needs, payment_id: str, created: CreatedPayment, early_callbacks: EarlyCallbacks
 ) -> Payment:
-    now = services.clock()
+    now = deps.clock()
     fields: dict[str, object] = {
         "pay_id": created.pay_id,
         "payment_url": created.payment_url,
         "lease_until": None,
         "updated_at": now,
     }
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         assert payment is not None
         outcome = await transition(
@@ -464,41 +468,41 @@ async def _created(
     if early:
         # A callback beat Lengo's answer to the create: confirm it now that
         # the pay_id is known (after the commit — it opens its own transaction).
-        await early_callbacks.confirm(services, payment_id)
+        await early_callbacks.confirm(payment_id)
     return outcome.payment
 
 
 # --- Repeats ---------------------------------------------------------------------
 
 
-async def wait_while_creating(services: Services, payment: Payment) -> Payment:
+async def wait_while_creating(deps: Needs, payment: Payment) -> Payment:
     """Wait a bounded time for a payment another request is creating."""
-    deadline = time.monotonic() + REPEAT_WAIT_SECONDS
+    deadline = deps.monotonic() + REPEAT_WAIT_SECONDS
     while payment.state == State.CREATING:
         lease = payment.lease_until
-        if lease is not None and lease < services.clock():
-            return await _abandon(services, payment.id)
-        if time.monotonic() + REPEAT_POLL_SECONDS > deadline:
+        if lease is not None and lease < deps.clock():
+            return await _abandon(deps, payment.id)
+        if deps.monotonic() + REPEAT_POLL_SECONDS > deadline:
             return payment
-        await asyncio.sleep(REPEAT_POLL_SECONDS)
-        async with services.db.read() as conn:
+        await deps.sleep(REPEAT_POLL_SECONDS)
+        async with deps.db.read() as conn:
             found = await store.get(conn, payment.id)
         assert found is not None
         payment = found
     return payment
 
 
-async def answer_repeat(services: Services, installation: Installation, payment: Payment) -> SessionAnswer:
+async def answer_repeat(deps: Needs, installation: Installation, payment: Payment) -> SessionAnswer:
     log.info("initialize_repeat", payment_id=payment.id, state=payment.state.value)
-    return await render(services, installation, await wait_while_creating(services, payment))
+    return await render(deps, installation, await wait_while_creating(deps, payment))
 
 
-async def _abandon(services: Services, payment_id: str) -> Payment:
+async def _abandon(deps: Needs, payment_id: str) -> Payment:
     """The request creating this payment died: say so once, and stop waiting for it."""
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         assert payment is not None
-        if payment.state != State.CREATING or (payment.lease_until or 0) >= services.clock():
+        if payment.state != State.CREATING or (payment.lease_until or 0) >= deps.clock():
             return payment
         refusal = Refusal.of(
             ErrorCode.OUTCOME_UNKNOWN,
@@ -512,5 +516,5 @@ async def _abandon(services: Services, payment_id: str) -> Payment:
         await store.update_fields(conn, payment_id, lease_until=None)
         payment = await store.get(conn, payment_id)
         assert payment is not None
-        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), reason_words=refusal.staff, now=services.clock())
+        outcome = await transition(conn, payment, State.FAILED, reason=refusal.as_reason(), reason_words=refusal.staff, now=deps.clock())
         return outcome.payment

@@ -2,25 +2,32 @@
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from saleor_lengo.configurations import Configuration
 from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import lengo_requests
 from saleor_lengo.lengo.client import LengoCall, LengoClient
 from saleor_lengo.logs import get_logger
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasTimer, HasCipher, HasHttp, HasMetrics
+
+
+class Needs(HasDb, HasTimer, HasCipher, HasHttp, HasMetrics, Protocol):
+    """What calling Lengo for a configuration uses."""
+
 
 log = get_logger(__name__)
 
 _INSERT = prepared(lengo_requests.insert())  # built once; the values come with each execution
 
 
-def lengo_client(services: Services, config: Configuration, payment_id: str | None = None) -> LengoClient:
+def lengo_client(deps: Needs, config: Configuration, payment_id: str | None = None) -> LengoClient:
     async def record(call: LengoCall) -> None:
-        services.metrics.lengo_call(call)  # never raises
+        deps.metrics.lengo_call(call)  # never raises
         # Its own short transaction: an audit row must never hold a lock
         # across a Lengo call, nor be lost with a failed business transaction.
         try:
-            async with services.db.write() as conn:
+            async with deps.db.write() as conn:
                 await conn.execute(
                     _INSERT,
                     {
@@ -38,9 +45,9 @@ def lengo_client(services: Services, config: Configuration, payment_id: str | No
             log.warning("lengo_audit_write_failed", error=type(exc).__name__)
 
     return LengoClient(
-        services.http,
-        config.credentials(services.cipher),
+        deps.http,
+        config.credentials(deps.cipher),
         recorder=record,
-        sleep=services.sleep,
-        clock=services.monotonic,
+        sleep=deps.sleep,
+        clock=deps.monotonic,
     )

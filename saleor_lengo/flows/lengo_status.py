@@ -7,6 +7,7 @@ all end here, so a status is interpreted the same way whoever asked.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
 from saleor_lengo.crypto import mask
 from saleor_lengo.lengo import vocabulary
@@ -17,8 +18,13 @@ from saleor_lengo.money import AmountError, Money, Unholdable, parse_amount
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import Outcome, transition
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasCipher
 from saleor_lengo.words import words
+
+
+class Needs(HasDb, HasClock, HasCipher, Protocol):
+    """What applying Lengo's status to a payment uses."""
+
 
 log = get_logger(__name__)
 
@@ -50,7 +56,7 @@ def _shown(reported: Decimal | Unholdable | None) -> str:
     return str(reported) if isinstance(reported, Unholdable) else format(reported, "f")
 
 
-def payer_account(services: Services, payment: Payment, status: PaymentStatus) -> dict[str, object]:
+def payer_account(deps: Needs, payment: Payment, status: PaymentStatus) -> dict[str, object]:
     """The payer's number from the status confirming the payment paid, encrypted (where a refund payout may go).
 
     Only Lengo's authenticated status answer counts: a callback's `Client`
@@ -58,12 +64,12 @@ def payer_account(services: Services, payment: Payment, status: PaymentStatus) -
     """
     if status.account is None or payment.payer_account_enc is not None:
         return {}
-    return {"payer_account_enc": services.cipher.encrypt(status.account), "payer_account_masked": mask(status.account)}
+    return {"payer_account_enc": deps.cipher.encrypt(status.account), "payer_account_masked": mask(status.account)}
 
 
-async def apply_status(services: Services, payment_id: str, status: PaymentStatus, *, source: str) -> Outcome:
-    now = services.clock()
-    async with services.db.write() as conn:
+async def apply_status(deps: Needs, payment_id: str, status: PaymentStatus, *, source: str) -> Outcome:
+    now = deps.clock()
+    async with deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None:
             raise LookupError(payment_id)
@@ -117,7 +123,7 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
                 confirmed_amount=paid,
                 gateway=status.gateway,
                 lengo_status=status.status,
-                also=payer_account(services, payment, status),
+                also=payer_account(deps, payment, status),
             )
             await offer_refund(conn, outcome.payment, outcome.outbox_id)
             return outcome
@@ -130,6 +136,6 @@ async def apply_status(services: Services, payment_id: str, status: PaymentStatu
         return Outcome(payment, False)
 
 
-async def record_check_error(services: Services, payment_id: str, *, source: str, error: str) -> None:
-    async with services.db.write() as conn:
-        await store.record_status_check(conn, payment_id, at=services.clock(), source=source, error=error[:500])
+async def record_check_error(deps: Needs, payment_id: str, *, source: str, error: str) -> None:
+    async with deps.db.write() as conn:
+        await store.record_status_check(conn, payment_id, at=deps.clock(), source=source, error=error[:500])

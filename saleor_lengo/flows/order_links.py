@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import and_, exists, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +31,12 @@ from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor import installations
 from saleor_lengo.saleor.client import SaleorError
 from saleor_lengo.pressure import RequestPressure
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasCipher, HasSaleor, HasLeases, HasCallbackQueue
+
+
+class Needs(HasDb, HasClock, HasTimer, HasCipher, HasSaleor, HasLeases, HasCallbackQueue, Protocol):
+    """What linking payments to their Saleor orders uses."""
+
 
 log = get_logger(__name__)
 
@@ -95,7 +100,7 @@ def parse_owner(data: dict[str, Any]) -> Owner | None:
 # --- finding the work ------------------------------------------------------------
 
 
-async def discover(services: Services, *, limit: int = 100) -> int:
+async def discover(deps: Needs, *, limit: int = 100) -> int:
     """A link row for each payment whose charge Saleor has, and that has none yet.
 
     The relay makes the row when it records a charge delivered; this finds the
@@ -113,13 +118,13 @@ async def discover(services: Services, *, limit: int = 100) -> int:
         .order_by(outbox.c.id)
         .limit(limit)
     )
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         rows = (await conn.execute(charged)).all()
     made = 0
-    now = services.clock()
+    now = deps.clock()
     for row in rows:
         try:
-            async with services.db.write() as conn:
+            async with deps.db.write() as conn:
                 await conn.execute(insert(payment_orders).values(
                     payment_id=row.payment_id, charged_at=row.delivered_at or now, next_attempt_at=now,
                     created_at=now, updated_at=now,
@@ -130,69 +135,69 @@ async def discover(services: Services, *, limit: int = 100) -> int:
     return made
 
 
-async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: list[int] | None = None) -> list[int]:
-    now = services.clock()
+async def claim(deps: Needs, *, limit: int = BATCH_SIZE, exclude: list[int] | None = None) -> list[int]:
+    now = deps.clock()
     c = payment_orders.c
     due = select(c.id).where(c.done_at.is_(None), c.next_attempt_at <= now).order_by(c.next_attempt_at, c.id).limit(limit)
     if exclude:
         due = due.where(c.id.not_in(exclude))
-    return await services.leases.claim(payment_orders, due, now)
+    return await deps.leases.claim(payment_orders, due, now)
 
 
-async def backfill(services: Services) -> int:
+async def backfill(deps: Needs) -> int:
     """Every link row the relay did not make (see `discover`)."""
     made = 0
-    while (batch := await discover(services)) > 0:
+    while (batch := await discover(deps)) > 0:
         made += batch
     return made
 
 
-async def run_once(services: Services, *, pressure: RequestPressure | None = None) -> int:
+async def run_once(deps: Needs, *, pressure: RequestPressure | None = None) -> int:
     """Look up the due links, a batch at a time; with `pressure`, stop between batches when a burst begins."""
     seen: list[int] = []
     while True:
         if pressure is not None and seen and pressure.busy():
             return len(seen)
-        ids = await claim(services, limit=BATCH_SIZE, exclude=seen)
+        ids = await claim(deps, limit=BATCH_SIZE, exclude=seen)
         if not ids:
             return len(seen)
         seen.extend(ids)
-        await asyncio.gather(*(work_safely(services, link_id) for link_id in ids))
+        await asyncio.gather(*(work_safely(deps, link_id) for link_id in ids))
 
 
-async def run_forever(services: Services) -> None:
+async def run_forever(deps: Needs) -> None:
     log.info("order_links_started")
     while True:
         try:
-            await backfill(services)
+            await backfill(deps)
             break
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("order_links_backfill_failed")
-            await asyncio.sleep(POLL_SECONDS)
+            await deps.sleep(POLL_SECONDS)
     deferred = 0
     while True:
         # Not urgent (asked again for a day): while requests pour in, the Saleor lookups wait so
         # callbacks are confirmed first; never more than MAX_DEFERRED_PASSES in a row.
-        if services.callback_queue.pressure.busy() and deferred < MAX_DEFERRED_PASSES:
+        if deps.callback_queue.pressure.busy() and deferred < MAX_DEFERRED_PASSES:
             deferred += 1
-            await asyncio.sleep(POLL_SECONDS)
+            await deps.sleep(POLL_SECONDS)
             continue
         deferred = 0
         try:
-            await run_once(services, pressure=services.callback_queue.pressure)
+            await run_once(deps, pressure=deps.callback_queue.pressure)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("order_links_pass_failed")
-        await asyncio.sleep(POLL_SECONDS)
+        await deps.sleep(POLL_SECONDS)
 
 
-async def work_safely(services: Services, link_id: int) -> None:
+async def work_safely(deps: Needs, link_id: int) -> None:
     try:
-        with services.leases.working(payment_orders, [link_id]):
-            await work(services, link_id)
+        with deps.leases.working(payment_orders, [link_id]):
+            await work(deps, link_id)
     except Exception:
         log.exception("order_link_failed", link_id=link_id)
 
@@ -200,9 +205,9 @@ async def work_safely(services: Services, link_id: int) -> None:
 # --- one link ----------------------------------------------------------------------
 
 
-async def _ask(services: Services, payment_id: str) -> Owner | str:
+async def _ask(deps: Needs, payment_id: str) -> Owner | str:
     """Saleor's answer for the payment's transaction, or why there is none."""
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         payment = (await conn.execute(
             select(payments.c.installation_id, payments.c.saleor_transaction_id).where(payments.c.id == payment_id)
         )).first()
@@ -210,24 +215,24 @@ async def _ask(services: Services, payment_id: str) -> Owner | str:
     if payment is None or inst is None or inst.removed_at is not None:
         return "the installation is gone"
     try:
-        data = await services.saleor.graphql(
-            inst.saleor_api_url, inst.token(services.cipher), DOCUMENT, {"id": payment.saleor_transaction_id}
+        data = await deps.saleor.graphql(
+            inst.saleor_api_url, inst.token(deps.cipher), DOCUMENT, {"id": payment.saleor_transaction_id}
         )
     except (SaleorError, DecryptionError) as exc:
         return str(exc)[:200]
     return parse_owner(data) or "Saleor does not know the transaction"
 
 
-async def work(services: Services, link_id: int) -> None:
-    async with services.db.read() as conn:
+async def work(deps: Needs, link_id: int) -> None:
+    async with deps.db.read() as conn:
         link = (await conn.execute(select(payment_orders).where(payment_orders.c.id == link_id))).first()
     if link is None or link.done_at is not None:
         return
-    found = await _ask(services, link.payment_id)
-    now = services.clock()
+    found = await _ask(deps, link.payment_id)
+    now = deps.clock()
     values: dict[str, Any] = {"attempts": link.attempts + 1, "updated_at": now, "lease_owner": None, "lease_until": None}
     if isinstance(found, Owner):
-        values.update(last_error=None, **email_columns(services.cipher, found.email))
+        values.update(last_error=None, **email_columns(deps.cipher, found.email))
         if found.checkout_id:
             values["checkout_id"] = found.checkout_id
         if found.order_id:
@@ -241,7 +246,7 @@ async def work(services: Services, link_id: int) -> None:
     else:
         delay = jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, link.attempts + 1))
         values["next_attempt_at"] = min(now + delay, link.charged_at + GIVE_UP_SECONDS)
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         await conn.execute(
             update(payment_orders).where(and_(payment_orders.c.id == link_id, payment_orders.c.done_at.is_(None))).values(values)
         )

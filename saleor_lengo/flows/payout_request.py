@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy.exc import IntegrityError
 
@@ -32,8 +33,13 @@ from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payouts import ledger, store
 from saleor_lengo.payouts.model import PayoutMode, PayoutState
 from saleor_lengo.saleor.payloads import ActionRequest
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasSettings, HasCipher, HasWakeups
 from saleor_lengo.words import Text, words
+
+
+class Needs(HasDb, HasClock, HasSettings, HasCipher, HasWakeups, Protocol):
+    """What accepting a refund payout request uses."""
+
 
 log = get_logger(__name__)
 
@@ -90,7 +96,7 @@ def _failure(message: Text, actions: tuple[str, ...]) -> Answer:
     return Answer("REFUND_FAILURE", message, actions)
 
 
-async def request_payout(services: Services, payment: Payment, config: Configuration, request: ActionRequest) -> Answer:
+async def request_payout(deps: Needs, payment: Payment, config: Configuration, request: ActionRequest) -> Answer:
     """Record a payout for this refund request (or find the one recorded for it), and answer Saleor."""
     requested = request.action.amount
     if not isinstance(requested, Decimal) or request.action.currency != payment.currency:
@@ -108,10 +114,10 @@ async def request_payout(services: Services, payment: Payment, config: Configura
     type_account = destination_type(payment, config)
     assert type_account is not None and config.payout_daily_limit is not None
     key = store.idempotency_key(request.transaction.id, request.issued_at, amount)
-    now = services.clock()
-    secret = services.settings.secret_key
+    now = deps.clock()
+    secret = deps.settings.secret_key
     try:
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             existing = await store.by_idempotency_key(conn, key)
             if existing is not None:
                 log.info("payout_request_repeated", payout_id=existing.id)
@@ -150,7 +156,7 @@ async def request_payout(services: Services, payment: Payment, config: Configura
                     REFUND,
                 )
             try:
-                account = services.cipher.decrypt(current.payer_account_enc or "")
+                account = deps.cipher.decrypt(current.payer_account_enc or "")
             except DecryptionError:
                 return _failure(words("Nothing was refunded: the payer's number cannot be read (check SECRET_KEY)."), ())
             payout_id = store.new_id()
@@ -168,7 +174,7 @@ async def request_payout(services: Services, payment: Payment, config: Configura
                 amount=format(amount, "f"),
                 currency=current.currency,
                 type_account=type_account,
-                account_enc=services.cipher.encrypt(account),
+                account_enc=deps.cipher.encrypt(account),
                 account_masked=current.payer_account_masked or "",
                 account_digest=account_key(secret, config.id, account),
                 state=(PayoutState.SENDING if automatic else PayoutState.AWAITING_APPROVAL).value,
@@ -180,11 +186,11 @@ async def request_payout(services: Services, payment: Payment, config: Configura
             still = left - amount
     except IntegrityError:
         # The same request, answered at the same moment by another process: its payout is the payout.
-        async with services.db.read() as conn:
+        async with deps.db.read() as conn:
             existing = await store.by_idempotency_key(conn, key)
         if existing is None:
             raise
         return Answer(None, "", REFUND, psp_reference=existing.psp_reference)
     log.info("payout_recorded", payout_id=payout_id, payment_id=payment.id, mode=config.payout_mode)
-    services.wakeups.payouts.set()
+    deps.wakeups.payouts.set()
     return Answer(None, "", REFUND if still > 0 else (), psp_reference=payout_id)

@@ -8,13 +8,19 @@ of the ledger and of the daily limit freed. Who and why are kept on the row.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from saleor_lengo.flows.payout_request import REFUND
 from saleor_lengo.payouts import store
 from saleor_lengo.payouts.model import Payout, PayoutState
 from saleor_lengo.payouts.transitions import move, shown
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasWakeups, HasMetrics
 from saleor_lengo.words import words
+
+
+class Needs(HasDb, HasClock, HasWakeups, HasMetrics, Protocol):
+    """What staff resolving a payout uses."""
+
 
 MAX_NOTE = 500
 MAX_NAME = 100
@@ -32,13 +38,13 @@ class Resolved:
     changed: bool
 
 
-async def resolve(services: Services, payout_id: str, *, paid_out: bool, by: str, note: str) -> Resolved:
+async def resolve(deps: Needs, payout_id: str, *, paid_out: bool, by: str, note: str) -> Resolved:
     by, note = by.strip()[:MAX_NAME], " ".join(note.split())[:MAX_NOTE]
     if not by or not note:
         raise ResolveError("say who resolves it (--by) and what was checked (--note)")
     to = PayoutState.RESOLVED_PAID_OUT if paid_out else PayoutState.RESOLVED_NOT_PAID_OUT
-    now = services.clock()
-    async with services.db.write() as conn:
+    now = deps.clock()
+    async with deps.db.write() as conn:
         payout = await store.get(conn, payout_id, lock=True)
         if payout is None:
             raise ResolveError(f"no payout {payout_id!r}")
@@ -59,7 +65,7 @@ async def resolve(services: Services, payout_id: str, *, paid_out: bool, by: str
             conn, payout, to, reason=message, now=now, refund_actions=REFUND,
             also={"resolved_by": by, "resolution_note": note, "released_at": None if paid_out else now},
         )
-    services.metrics.payout_outcome(to.value)
+    deps.metrics.payout_outcome(to.value)
     if moved.outbox_id:
-        services.wakeups.outbox.set()
+        deps.wakeups.outbox.set()
     return Resolved(moved.payout, moved.changed)

@@ -8,14 +8,19 @@ way: then nothing is sent.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Protocol
 
 from saleor_lengo.crypto import DecryptionError
 from saleor_lengo.logs import get_logger
 from saleor_lengo.payouts.model import Payout
 from saleor_lengo.saleor import installations
 from saleor_lengo.saleor.client import SaleorError
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasCipher, HasSaleor
+
+
+class Needs(HasDb, HasCipher, HasSaleor, Protocol):
+    """What asking Saleor about a refund request uses."""
+
 
 log = get_logger(__name__)
 
@@ -24,14 +29,14 @@ DOCUMENT = "queries/transaction-events.graphql"
 Seen = Literal["requested", "failed", "not_yet", "unreachable"]
 
 
-async def refund_request_seen(services: Services, payout: Payout) -> Seen:
-    async with services.db.read() as conn:
+async def refund_request_seen(deps: Needs, payout: Payout) -> Seen:
+    async with deps.db.read() as conn:
         inst = await installations.get_by_id(conn, payout.installation_id)
     if inst is None or inst.removed_at is not None:
         return "unreachable"
     try:
-        token = inst.token(services.cipher)
-        data = await services.saleor.graphql(
+        token = inst.token(deps.cipher)
+        data = await deps.saleor.graphql(
             inst.saleor_api_url, token, DOCUMENT, {"id": payout.saleor_transaction_id}
         )
     except (SaleorError, DecryptionError) as exc:

@@ -29,6 +29,7 @@ continues where the row says:
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -48,8 +49,13 @@ from saleor_lengo.money import Money
 from saleor_lengo.payouts import store
 from saleor_lengo.payouts.model import Payout, PayoutState
 from saleor_lengo.payouts.transitions import move, shown
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasSaleor, HasLeases, HasWakeups, HasMetrics
 from saleor_lengo.words import Text, words
+
+
+class Needs(HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasSaleor, HasLeases, HasWakeups, HasMetrics, Protocol):
+    """What sending and following payouts uses."""
+
 
 log = get_logger(__name__)
 
@@ -84,81 +90,81 @@ def _due(now: float) -> ColumnElement[bool]:
     )
 
 
-async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: list[str] | None = None) -> list[str]:
-    now = services.clock()
+async def claim(deps: Needs, *, limit: int = BATCH_SIZE, exclude: list[str] | None = None) -> list[str]:
+    now = deps.clock()
     due = select(payouts.c.id).where(_due(now)).order_by(payouts.c.next_check_at, payouts.c.id).limit(limit)
     if exclude:
         due = due.where(payouts.c.id.not_in(exclude))
-    return await services.leases.claim(payouts, due, now)
+    return await deps.leases.claim(payouts, due, now)
 
 
-async def run_once(services: Services) -> int:
+async def run_once(deps: Needs) -> int:
     seen: list[str] = []
     while True:
-        ids = await claim(services, exclude=seen)
+        ids = await claim(deps, exclude=seen)
         if not ids:
             return len(seen)
         seen.extend(ids)
-        await asyncio.gather(*(work_safely(services, payout_id) for payout_id in ids))
+        await asyncio.gather(*(work_safely(deps, payout_id) for payout_id in ids))
 
 
-async def run_forever(services: Services) -> None:
+async def run_forever(deps: Needs) -> None:
     log.info("payout_worker_started")
     while True:
-        services.wakeups.payouts.clear()
+        deps.wakeups.payouts.clear()
         try:
-            await run_once(services)
+            await run_once(deps)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("payout_pass_failed")
-        await wakeups.sleep(services.wakeups.payouts, MAX_POLL_SECONDS)
+        await wakeups.sleep(deps.wakeups.payouts, MAX_POLL_SECONDS)
 
 
-async def work_safely(services: Services, payout_id: str) -> None:
+async def work_safely(deps: Needs, payout_id: str) -> None:
     try:
-        with services.leases.working(payouts, [payout_id]):
-            await work(services, payout_id)
+        with deps.leases.working(payouts, [payout_id]):
+            await work(deps, payout_id)
     except Exception:
         # The lease is given back at the next heartbeat; the row says where to resume.
         log.exception("payout_work_failed", payout_id=payout_id)
 
 
-async def _read(services: Services, payout_id: str) -> tuple[Payout | None, Configuration | None]:
-    async with services.db.read() as conn:
+async def _read(deps: Needs, payout_id: str) -> tuple[Payout | None, Configuration | None]:
+    async with deps.db.read() as conn:
         payout = await store.get(conn, payout_id)
         config = await configurations.get_by_id(conn, payout.configuration_id) if payout else None
     return payout, config
 
 
-async def work(services: Services, payout_id: str) -> None:
+async def work(deps: Needs, payout_id: str) -> None:
     """One step (or a few) for one claimed payout; always reschedules it or ends it, and frees its lease."""
-    payout, config = await _read(services, payout_id)
+    payout, config = await _read(deps, payout_id)
     if payout is None or config is None:
         return
     if payout.state == PayoutState.SENDING and payout.request_started_at is None:
-        await _send(services, payout, config)
+        await _send(deps, payout, config)
     elif payout.state == PayoutState.SENDING:
-        await _look_for(services, payout, config)
+        await _look_for(deps, payout, config)
     elif payout.state == PayoutState.SENT:
-        await _poll(services, payout, config)
+        await _poll(deps, payout, config)
     elif payout.state == PayoutState.FAILED and payout.released_at is None:
-        await _confirm_failure(services, payout, config)
+        await _confirm_failure(deps, payout, config)
 
 
 # --- writing ------------------------------------------------------------------
 
 
-async def _later(services: Services, payout: Payout, delay: float, **values: object) -> None:
-    async with services.db.write() as conn:
+async def _later(deps: Needs, payout: Payout, delay: float, **values: object) -> None:
+    async with deps.db.write() as conn:
         await store.update_fields(
-            conn, payout.id, next_check_at=services.clock() + delay, lease_owner=None, lease_until=None,
-            updated_at=services.clock(), **values,
+            conn, payout.id, next_check_at=deps.clock() + delay, lease_owner=None, lease_until=None,
+            updated_at=deps.clock(), **values,
         )
 
 
 async def _move(
-    services: Services,
+    deps: Needs,
     payout: Payout,
     to: PayoutState,
     reason: Text,
@@ -167,8 +173,8 @@ async def _move(
     report_failure: bool = True,
     **values: object,
 ) -> bool:
-    now = services.clock()
-    async with services.db.write() as conn:
+    now = deps.clock()
+    async with deps.db.write() as conn:
         current = await store.get(conn, payout.id, lock=True)
         if current is None or current.state != payout.state:
             return False  # moved meanwhile (staff, another process): the row decides
@@ -177,9 +183,9 @@ async def _move(
             report_failure=report_failure, also={"lease_owner": None, "lease_until": None, **values},
         )
     if moved.changed:
-        services.metrics.payout_outcome(to.value)
+        deps.metrics.payout_outcome(to.value)
     if moved.outbox_id:
-        services.wakeups.outbox.set()
+        deps.wakeups.outbox.set()
     return moved.changed
 
 
@@ -190,13 +196,13 @@ def _money(payout: Payout) -> Money:
 # --- sending --------------------------------------------------------------------
 
 
-async def _send(services: Services, payout: Payout, config: Configuration) -> None:
-    now = services.clock()
+async def _send(deps: Needs, payout: Payout, config: Configuration) -> None:
+    now = deps.clock()
     if payout.saleor_confirmed_at is None:
-        seen = await payout_saleor.refund_request_seen(services, payout)
+        seen = await payout_saleor.refund_request_seen(deps, payout)
         if seen == "failed":
             await _move(
-                services, payout, PayoutState.NEEDS_REVIEW,
+                deps, payout, PayoutState.NEEDS_REVIEW,
                 "Saleor already shows an outcome for this refund (its answer was lost): nothing was sent. "
                 "Check the order in Saleor, then resolve the payout as not paid out.",
             )
@@ -204,25 +210,25 @@ async def _send(services: Services, payout: Payout, config: Configuration) -> No
         if seen != "requested":
             if seen == "not_yet" and now - payout.created_at > CONFIRM_WINDOW_SECONDS:
                 await _move(
-                    services, payout, PayoutState.FAILED,
+                    deps, payout, PayoutState.FAILED,
                     "Saleor never recorded this refund request: nothing was sent.", released_at=now, failed_at=now,
                 )
                 return
-            await _later(services, payout, doubling(2.0, 60.0, payout.attempts + 1), attempts=payout.attempts + 1)
+            await _later(deps, payout, doubling(2.0, 60.0, payout.attempts + 1), attempts=payout.attempts + 1)
             return
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             await store.update_fields(conn, payout.id, saleor_confirmed_at=now)
 
-    client = lengo_client(services, config, payout.payment_id)
+    client = lengo_client(deps, config, payout.payment_id)
     try:
         balance = await client.balance()
     except LengoError as exc:
         log.warning("payout_balance_unavailable", payout_id=payout.id, error=exc.safe_message)
-        await _later(services, payout, doubling(5.0, 300.0, payout.attempts + 1), attempts=payout.attempts + 1)
+        await _later(deps, payout, doubling(5.0, 300.0, payout.attempts + 1), attempts=payout.attempts + 1)
         return
     if balance.balance < payout.amount:
         await _move(
-            services, payout, PayoutState.FAILED,
+            deps, payout, PayoutState.FAILED,
             words(
                 "Nothing was refunded: the Lengo Pay balance ({balance}) is below the payout ({amount}). "
                 "Top it up and refund again, or refund by hand.",
@@ -235,21 +241,21 @@ async def _send(services: Services, payout: Payout, config: Configuration) -> No
 
     # Write-ahead: from this commit on the cash-in may exist, whatever happens to this process.
     try:
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             current = await store.get(conn, payout.id, lock=True)
             if current is None or current.state != PayoutState.SENDING or current.request_started_at is not None:
                 return
             await store.update_fields(
                 conn, payout.id, in_flight=f"{payout.configuration_id}:{payout.account_digest}",
-                request_started_at=services.clock(), attempts=current.attempts + 1, updated_at=services.clock(),
+                request_started_at=deps.clock(), attempts=current.attempts + 1, updated_at=deps.clock(),
             )
     except IntegrityError:
         log.info("payout_waits_for_another_to_the_same_payer", payout_id=payout.id)
-        await _later(services, payout, IN_FLIGHT_RETRY_SECONDS)
+        await _later(deps, payout, IN_FLIGHT_RETRY_SECONDS)
         return
 
-    account = services.cipher.decrypt(payout.account_enc)
-    callback = _callback_url(services, payout)
+    account = deps.cipher.decrypt(payout.account_enc)
+    callback = _callback_url(deps, payout)
     try:
         requested = await client.cashin_request(
             _money(payout), type_account=payout.type_account, account=account, callback_url=callback,
@@ -259,40 +265,40 @@ async def _send(services: Services, payout: Payout, config: Configuration) -> No
         # Provably never reached Lengo: it may be sent again.
         log.warning("payout_not_sent", payout_id=payout.id, error=exc.safe_message)
         await _later(
-            services, payout, doubling(5.0, 300.0, payout.attempts + 1), request_started_at=None, in_flight=None,
+            deps, payout, doubling(5.0, 300.0, payout.attempts + 1), request_started_at=None, in_flight=None,
         )
         return
     except (LengoRefused, LengoUnauthorized) as exc:
         await _move(
-            services, payout, PayoutState.FAILED, words("Nothing was refunded: {error}.", error=exc.safe_message),
-            released_at=services.clock(), failed_at=services.clock(),
+            deps, payout, PayoutState.FAILED, words("Nothing was refunded: {error}.", error=exc.safe_message),
+            released_at=deps.clock(), failed_at=deps.clock(),
         )
         return
     except (LengoError, TimeoutError) as exc:
         error = exc.safe_message if isinstance(exc, LengoError) else "no answer in time"
         log.warning("payout_outcome_unknown", payout_id=payout.id, error=error)
-        await _later(services, payout, FIRST_POLL_SECONDS)
+        await _later(deps, payout, FIRST_POLL_SECONDS)
         return
-    await _link(services, payout, requested.pay_id, "Lengo accepted the cash-in.")
+    await _link(deps, payout, requested.pay_id, "Lengo accepted the cash-in.")
 
 
-def _callback_url(services: Services, payout: Payout) -> str | None:
+def _callback_url(deps: Needs, payout: Payout) -> str | None:
     # Lengo's doc wants HTTPS: over plain HTTP the status is polled only.
-    base = services.settings.app_url.rstrip("/")
+    base = deps.settings.app_url.rstrip("/")
     if not base.startswith("https://"):
         return None
-    return f"{base}/api/lengo/callback/payout/{callback_token(services.settings.secret_key, payout.id)}"
+    return f"{base}/api/lengo/callback/payout/{callback_token(deps.settings.secret_key, payout.id)}"
 
 
-async def _link(services: Services, payout: Payout, pay_id: str, reason: str) -> None:
+async def _link(deps: Needs, payout: Payout, pay_id: str, reason: str) -> None:
     try:
         await _move(
-            services, payout, PayoutState.SENT, reason, report_failure=False,
-            cashin_pay_id=pay_id, next_check_at=services.clock() + FIRST_POLL_SECONDS,
+            deps, payout, PayoutState.SENT, reason, report_failure=False,
+            cashin_pay_id=pay_id, next_check_at=deps.clock() + FIRST_POLL_SECONDS,
         )
     except IntegrityError:
         await _move(
-            services, payout, PayoutState.NEEDS_REVIEW,
+            deps, payout, PayoutState.NEEDS_REVIEW,
             "Lengo's cash-in for this payout is already linked to another payout: check both on the Lengo portal.",
         )
 
@@ -300,30 +306,30 @@ async def _link(services: Services, payout: Payout, pay_id: str, reason: str) ->
 # --- an unknown outcome ---------------------------------------------------------
 
 
-async def _look_for(services: Services, payout: Payout, config: Configuration) -> None:
-    now = services.clock()
+async def _look_for(deps: Needs, payout: Payout, config: Configuration) -> None:
+    now = deps.clock()
     started = payout.request_started_at or payout.created_at
-    client = lengo_client(services, config, payout.payment_id)
+    client = lengo_client(deps, config, payout.payment_id)
     try:
         history = await client.cashin_history()
     except LengoError as exc:
         if now - started > MAX_PENDING_SECONDS:
-            await _move(services, payout, PayoutState.NEEDS_REVIEW,
+            await _move(deps, payout, PayoutState.NEEDS_REVIEW,
                         words(
                             "The cash-in's outcome is unknown and Lengo's history could not be read for a day ({error}).",
                             error=exc.safe_message,
                         ))
             return
-        await _later(services, payout, doubling(FIRST_POLL_SECONDS, MAX_POLL_BACKOFF_SECONDS, payout.attempts + 1),
+        await _later(deps, payout, doubling(FIRST_POLL_SECONDS, MAX_POLL_BACKOFF_SECONDS, payout.attempts + 1),
                      attempts=payout.attempts + 1)
         return
-    candidates = await _candidates(services, payout, history, started)
+    candidates = await _candidates(deps, payout, history, started)
     if len(candidates) == 1:
-        await _link(services, payout, candidates[0].pay_id, "The cash-in was found in Lengo's history after an unknown outcome.")
+        await _link(deps, payout, candidates[0].pay_id, "The cash-in was found in Lengo's history after an unknown outcome.")
         return
     if len(candidates) > 1:
         await _move(
-            services, payout, PayoutState.NEEDS_REVIEW,
+            deps, payout, PayoutState.NEEDS_REVIEW,
             words(
                 "{count} cash-ins in Lengo's history could be this payout ({payout}): check them on the Lengo portal.",
                 count=str(len(candidates)),
@@ -333,7 +339,7 @@ async def _look_for(services: Services, payout: Payout, config: Configuration) -
         return
     if now - started > LOOKUP_WINDOW_SECONDS:
         await _move(
-            services, payout, PayoutState.NEEDS_REVIEW,
+            deps, payout, PayoutState.NEEDS_REVIEW,
             words(
                 "The cash-in request's outcome is unknown and Lengo's history shows no matching cash-in after "
                 "{minutes} minutes: check the Lengo portal before resolving it. It was not sent again.",
@@ -341,11 +347,11 @@ async def _look_for(services: Services, payout: Payout, config: Configuration) -
             ),
         )
         return
-    await _later(services, payout, doubling(FIRST_POLL_SECONDS, 120.0, payout.attempts + 1), attempts=payout.attempts + 1)
+    await _later(deps, payout, doubling(FIRST_POLL_SECONDS, 120.0, payout.attempts + 1), attempts=payout.attempts + 1)
 
 
-async def _candidates(services: Services, payout: Payout, history: list[Cashin], started: float) -> list[Cashin]:
-    account = services.cipher.decrypt(payout.account_enc)
+async def _candidates(deps: Needs, payout: Payout, history: list[Cashin], started: float) -> list[Cashin]:
+    account = deps.cipher.decrypt(payout.account_enc)
     found = []
     for entry in history:
         if entry.amount != payout.amount or entry.account != account:
@@ -354,7 +360,7 @@ async def _candidates(services: Services, payout: Payout, history: list[Cashin],
             at = entry.date.timestamp()
             if not started - MATCH_BEFORE_SECONDS <= at <= started + MATCH_AFTER_SECONDS:
                 continue
-        async with services.db.read() as conn:
+        async with deps.db.read() as conn:
             linked = await store.by_cashin(conn, entry.pay_id)
         if linked is None or linked.id == payout.id:
             found.append(entry)
@@ -364,22 +370,22 @@ async def _candidates(services: Services, payout: Payout, history: list[Cashin],
 # --- sent -------------------------------------------------------------------------
 
 
-async def _poll(services: Services, payout: Payout, config: Configuration) -> None:
+async def _poll(deps: Needs, payout: Payout, config: Configuration) -> None:
     assert payout.cashin_pay_id is not None
-    now = services.clock()
+    now = deps.clock()
     started = payout.request_started_at or payout.created_at
-    client = lengo_client(services, config, payout.payment_id)
+    client = lengo_client(deps, config, payout.payment_id)
     try:
         status = await client.cashin_status(payout.cashin_pay_id)
     except LengoError as exc:
         log.warning("payout_status_unavailable", payout_id=payout.id, error=exc.safe_message)
         status = None
     if status is not None and status.outcome == "paid":
-        await _paid(services, payout, status.status)
+        await _paid(deps, payout, status.status)
         return
     if status is not None and status.outcome == "failed":
         await _move(
-            services, payout, PayoutState.FAILED,
+            deps, payout, PayoutState.FAILED,
             words(
                 "Lengo Pay reported the payout of {payout} failed: nothing reached the payer. "
                 "Its amount stays reserved for an hour, in case Lengo reports it paid after all.",
@@ -390,19 +396,19 @@ async def _poll(services: Services, payout: Payout, config: Configuration) -> No
         return
     if now - started > MAX_PENDING_SECONDS:
         await _move(
-            services, payout, PayoutState.NEEDS_REVIEW,
+            deps, payout, PayoutState.NEEDS_REVIEW,
             words("Lengo Pay has not reported the cash-in final after a day: check it on the Lengo portal."),
         )
         return
     await _later(
-        services, payout, doubling(FIRST_POLL_SECONDS, MAX_POLL_BACKOFF_SECONDS, payout.attempts + 1),
+        deps, payout, doubling(FIRST_POLL_SECONDS, MAX_POLL_BACKOFF_SECONDS, payout.attempts + 1),
         attempts=payout.attempts + 1, cashin_status=status.status if status else payout.cashin_status,
     )
 
 
-async def _paid(services: Services, payout: Payout, status: str) -> None:
+async def _paid(deps: Needs, payout: Payout, status: str) -> None:
     await _move(
-        services, payout, PayoutState.PAID_OUT,
+        deps, payout, PayoutState.PAID_OUT,
         words(
             "Refunded {amount} to the payer's mobile-money account {account} (Lengo Pay cash-in {cashin}).",
             amount=_money(payout),
@@ -416,24 +422,24 @@ async def _paid(services: Services, payout: Payout, status: str) -> None:
 # --- a failure, confirmed an hour later -------------------------------------------
 
 
-async def _confirm_failure(services: Services, payout: Payout, config: Configuration) -> None:
-    now = services.clock()
+async def _confirm_failure(deps: Needs, payout: Payout, config: Configuration) -> None:
+    now = deps.clock()
     failed_at = payout.failed_at or now
     if now < failed_at + RELEASE_AFTER_SECONDS:
-        await _later(services, payout, failed_at + RELEASE_AFTER_SECONDS - now)
+        await _later(deps, payout, failed_at + RELEASE_AFTER_SECONDS - now)
         return
-    client = lengo_client(services, config, payout.payment_id)
+    client = lengo_client(deps, config, payout.payment_id)
     try:
         history = await client.cashin_history()
     except LengoError:
-        await _later(services, payout, RELEASE_AFTER_SECONDS)
+        await _later(deps, payout, RELEASE_AFTER_SECONDS)
         return
     entry = next((e for e in history if e.pay_id == payout.cashin_pay_id), None)
     if entry is not None and entry.outcome == "paid":
-        await _paid(services, payout, entry.status)
+        await _paid(deps, payout, entry.status)
         return
     if entry is not None and entry.outcome == "failed":
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             await store.update_fields(
                 conn, payout.id, released_at=now, next_check_at=None, lease_owner=None, lease_until=None, updated_at=now
             )
@@ -441,9 +447,9 @@ async def _confirm_failure(services: Services, payout: Payout, config: Configura
         return
     if now - failed_at > MAX_PENDING_SECONDS:
         await _move(
-            services, payout, PayoutState.NEEDS_REVIEW,
+            deps, payout, PayoutState.NEEDS_REVIEW,
             "Lengo Pay reported the cash-in failed, but its history has not confirmed it for a day: check the Lengo portal.",
         )
         return
-    await _later(services, payout, RELEASE_AFTER_SECONDS)
+    await _later(deps, payout, RELEASE_AFTER_SECONDS)
 

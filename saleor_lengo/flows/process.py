@@ -12,6 +12,7 @@ still open as far as we know.
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from saleor_lengo import configurations
 from saleor_lengo.saleor.installations import Installation
@@ -25,8 +26,13 @@ from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import Session
 from saleor_lengo.saleor import messages
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasMetrics
 from saleor_lengo.words import Words, words
+
+
+class Needs(HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasMetrics, Protocol):
+    """What answering a process session uses."""
+
 
 log = get_logger(__name__)
 
@@ -36,8 +42,8 @@ STATUS_BUDGET_SECONDS = 8.0
 STATUS_FRESH_SECONDS = 5.0
 
 
-async def execute(services: Services, installation: Installation, session: Session) -> SessionAnswer:
-    payment = await find(services, installation.id, session.transaction.id)
+async def execute(deps: Needs, installation: Installation, session: Session) -> SessionAnswer:
+    payment = await find(deps, installation.id, session.transaction.id)
     if payment is None:
         log.warning("process_unknown_transaction")
         return sync_responses.unknown_transaction(messages.DEFAULT_LANGUAGE)
@@ -46,31 +52,31 @@ async def execute(services: Services, installation: Installation, session: Sessi
         # Still being created (its initialize answer is not even out): wait
         # for it, then answer without asking Lengo, whose fresh link can only
         # say INITIATED and whose call would not fit in Saleor's 20 s anymore.
-        payment = await wait_while_creating(services, payment)
+        payment = await wait_while_creating(deps, payment)
     note: Words | None = None
     # A success is final (and its amount fixed), a held payment waits for staff;
     # without a pay_id there is nothing to ask.
     asking = payment.pay_id and payment.state not in (State.SUCCEEDED, State.CREATING, State.NEEDS_REVIEW, State.CLOSED)
-    if asking and not waited and not _fresh(services, payment):
-        payment, note = await refresh(services, payment)
-    return await render(services, installation, payment, note=note)
+    if asking and not waited and not _fresh(deps, payment):
+        payment, note = await refresh(deps, payment)
+    return await render(deps, installation, payment, note=note)
 
 
-def _fresh(services: Services, payment: Payment) -> bool:
+def _fresh(deps: Needs, payment: Payment) -> bool:
     if payment.last_status_at is None or not payment.lengo_status:
         return False
-    return services.clock() - payment.last_status_at < STATUS_FRESH_SECONDS
+    return deps.clock() - payment.last_status_at < STATUS_FRESH_SECONDS
 
 
-async def refresh(services: Services, payment: Payment) -> tuple[Payment, Words | None]:
+async def refresh(deps: Needs, payment: Payment) -> tuple[Payment, Words | None]:
     """Ask Lengo and apply the answer; on failure, the stored payment and a note saying why it may be stale."""
     assert payment.pay_id is not None
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         config = await configurations.get_by_id(conn, payment.configuration_id)
     if config is None:
         return payment, words("Its Lengo Pay configuration was deleted, so the status could not be checked.")
     try:
-        client = lengo_client(services, config, payment.id)
+        client = lengo_client(deps, config, payment.id)
         # The client retries inside its budget; this bounds it whatever the transport.
         async with asyncio.timeout(STATUS_BUDGET_SECONDS + 0.5):
             status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
@@ -81,10 +87,10 @@ async def refresh(services: Services, payment: Payment) -> tuple[Payment, Words 
     except ValueError as exc:  # credentials that cannot be used (see LengoCredentials)
         error = f"configuration {config.name!r} cannot call Lengo Pay: {exc}"
     else:
-        outcome = await apply_status(services, payment.id, status, source="process")
+        outcome = await apply_status(deps, payment.id, status, source="process")
         return outcome.payment, None
     log.warning("process_status_unavailable", payment_id=payment.id, error=error)
-    await record_check_error(services, payment.id, source="process", error=error)
+    await record_check_error(deps, payment.id, source="process", error=error)
     return payment, words(
         "The status could not be checked with Lengo Pay just now ({error}); this is the last known state.", error=error
     )

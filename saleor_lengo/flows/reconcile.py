@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
+from typing import Protocol
 
 from sqlalchemy import and_, func, or_, select, update
 
@@ -43,8 +44,13 @@ from saleor_lengo.flows import lengo_status
 from saleor_lengo.flows.lengo_access import lengo_client
 from saleor_lengo.payments.model import WATCHED_STATES, Payment, State
 from saleor_lengo.payments.state_machine import WATCH_INTERVAL_SECONDS, transition
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasLeases, HasWakeups, HasMetrics
 from saleor_lengo.words import Words, words
+
+
+class Needs(HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasLeases, HasWakeups, HasMetrics, Protocol):
+    """What the reconciler uses."""
+
 
 log = get_logger(__name__)
 
@@ -103,23 +109,23 @@ def _due(now: float, interval: float):  # type: ignore[no-untyped-def]
     )
 
 
-async def claim(services: Services, *, limit: int = BATCH_SIZE, exclude: Iterable[str] = ()) -> list[str]:
+async def claim(deps: Needs, *, limit: int = BATCH_SIZE, exclude: Iterable[str] = ()) -> list[str]:
     """Lease up to `limit` due payments to this reconciler; their ids."""
-    now = services.clock()
-    interval = services.settings.reconcile_interval_seconds
+    now = deps.clock()
+    interval = deps.settings.reconcile_interval_seconds
     c = payments.c
     due = select(c.id).where(_due(now, interval)).order_by(func.coalesce(c.next_check_at, c.created_at), c.id).limit(limit)
     excluded = list(exclude)
     if excluded:
         due = due.where(c.id.not_in(excluded))
-    return await services.leases.claim(payments, due, now)
+    return await deps.leases.claim(payments, due, now)
 
 
-async def run_once(services: Services, *, batch: int = BATCH_SIZE) -> int:
+async def run_once(deps: Needs, *, batch: int = BATCH_SIZE) -> int:
     """One pass over every payment due now; how many were looked at."""
     seen: set[str] = set()
     while True:
-        ids = await claim(services, limit=batch, exclude=seen)
+        ids = await claim(deps, limit=batch, exclude=seen)
         if not ids:
             return len(seen)
         seen.update(ids)
@@ -127,20 +133,20 @@ async def run_once(services: Services, *, batch: int = BATCH_SIZE) -> int:
 
         async def one(payment_id: str) -> None:
             async with limit:
-                await _check_safely(services, payment_id)
+                await _check_safely(deps, payment_id)
 
-        with services.leases.working(payments, ids):
+        with deps.leases.working(payments, ids):
             await asyncio.gather(*(one(i) for i in ids))
 
 
-async def run_forever(services: Services) -> None:
+async def run_forever(deps: Needs) -> None:
     """The background loop of `serve` and of `saleor-lengo reconcile`."""
-    poll = max(1.0, min(services.settings.reconcile_interval_seconds, MAX_POLL_SECONDS))
+    poll = max(1.0, min(deps.settings.reconcile_interval_seconds, MAX_POLL_SECONDS))
     log.info("reconciler_started", poll_seconds=poll)
     while True:
-        services.wakeups.reconciler.clear()
+        deps.wakeups.reconciler.clear()
         try:
-            checked = await run_once(services)
+            checked = await run_once(deps)
             if checked:
                 log.info("reconcile_pass", payments=checked)
         except asyncio.CancelledError:
@@ -149,25 +155,25 @@ async def run_forever(services: Services) -> None:
             # The database may be briefly away; the next pass tries again.
             log.exception("reconcile_pass_failed")
         # Woken early when a dead process's payments were freed (db/leases.py).
-        await wakeups.sleep(services.wakeups.reconciler, poll)
+        await wakeups.sleep(deps.wakeups.reconciler, poll)
 
 
-async def _check_safely(services: Services, payment_id: str) -> None:
+async def _check_safely(deps: Needs, payment_id: str) -> None:
     try:
-        await check_payment(services, payment_id)
+        await check_payment(deps, payment_id)
     except Exception:
         log.exception("reconcile_payment_failed", payment_id=payment_id)
         try:
-            await _finish(services, payment_id, services.clock(), checked=False, error="internal error")
+            await _finish(deps, payment_id, deps.clock(), checked=False, error="internal error")
         except Exception:
             # The lease runs out by itself; another pass will take it.
             log.exception("reconcile_release_failed", payment_id=payment_id)
 
 
-async def check_payment(services: Services, payment_id: str) -> None:
+async def check_payment(deps: Needs, payment_id: str) -> None:
     """Ask Lengo about one claimed payment, apply the answer, schedule the next check."""
-    now = services.clock()
-    async with services.db.read() as conn:
+    now = deps.clock()
+    async with deps.db.read() as conn:
         payment = await store.get(conn, payment_id)
         config = await configurations.get_by_id(conn, payment.configuration_id) if payment else None
     if payment is None:
@@ -175,43 +181,43 @@ async def check_payment(services: Services, payment_id: str) -> None:
 
     if payment.state == State.CREATING:
         if not payment.pay_id:
-            await _finish(services, payment_id, now, checked=False, lost_create=True)
+            await _finish(deps, payment_id, now, checked=False, lost_create=True)
             return
         # The link exists (the app stopped before recording the rest): watch it like any other.
-        async with services.db.write() as conn:
+        async with deps.db.write() as conn:
             current = await store.get(conn, payment_id, lock=True)
             if current is not None and current.state == State.CREATING:
                 await transition(conn, current, State.ACTION_REQUIRED, reason=words("Payment link recovered by the reconciler."), now=now)
 
     if payment.state in WATCHED_STATES and (now >= payment.watch_until or not payment.pay_id):
-        await _finish(services, payment_id, now, checked=False)
+        await _finish(deps, payment_id, now, checked=False)
         return
     if config is None or not payment.pay_id:
         log.error("reconcile_cannot_check", payment_id=payment_id, reason="no configuration" if config is None else "no pay_id")
-        await _finish(services, payment_id, now, checked=False, error="cannot be checked")
+        await _finish(deps, payment_id, now, checked=False, error="cannot be checked")
         return
 
     try:
-        client = lengo_client(services, config, payment_id)
+        client = lengo_client(deps, config, payment_id)
         # The client retries inside its budget; this bounds it whatever the transport.
         async with asyncio.timeout(STATUS_BUDGET_SECONDS + 0.5):
             status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, TimeoutError) as exc:
         error = exc.safe_message if isinstance(exc, LengoError) else f"no answer within {STATUS_BUDGET_SECONDS:g} s"
-        await lengo_status.record_check_error(services, payment_id, source=SOURCE, error=error)
+        await lengo_status.record_check_error(deps, payment_id, source=SOURCE, error=error)
         if await _finish(
-            services, payment_id, now, checked=True, error=error, unknown_to_lengo=isinstance(exc, LengoRefused)
+            deps, payment_id, now, checked=True, error=error, unknown_to_lengo=isinstance(exc, LengoRefused)
         ):
-            services.wakeups.outbox.set()
+            deps.wakeups.outbox.set()
         return
-    outcome = await lengo_status.apply_status(services, payment_id, status, source=SOURCE)
-    expired = await _finish(services, payment_id, now, checked=True, status=status)
+    outcome = await lengo_status.apply_status(deps, payment_id, status, source=SOURCE)
+    expired = await _finish(deps, payment_id, now, checked=True, status=status)
     if outcome.outbox_id or expired:
-        services.wakeups.outbox.set()  # wake the relay: Saleor has news
+        deps.wakeups.outbox.set()  # wake the relay: Saleor has news
 
 
 async def _finish(
-    services: Services,
+    deps: Needs,
     payment_id: str,
     now: float,
     *,
@@ -225,8 +231,8 @@ async def _finish(
 
     True when an event for Saleor was written (the payment expired).
     """
-    interval = services.settings.reconcile_interval_seconds
-    async with services.db.write() as conn:
+    interval = deps.settings.reconcile_interval_seconds
+    async with deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None:
             return False

@@ -19,6 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import select
 
@@ -28,7 +29,12 @@ from saleor_lengo.money import AmountError, Money, parse_amount
 from saleor_lengo.payments import store
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import transition
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasWakeups
+
+
+class Needs(HasDb, HasClock, HasWakeups, Protocol):
+    """What staff reviewing a payment uses."""
+
 
 MAX_NOTE_CHARS = 500
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
@@ -75,7 +81,7 @@ async def _resolved_from_review(conn: Tx, payment: Payment) -> bool:
 
 
 async def resolve(
-    services: Services,
+    deps: Needs,
     payment_id: str,
     *,
     charged: str | None,
@@ -88,8 +94,8 @@ async def resolve(
     `installation_id`: only a payment of this installation (the app API); None: any (the command line).
     """
     text = _clean_note(note)
-    now = services.clock()
-    async with services.db.write() as conn:
+    now = deps.clock()
+    async with deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None or (installation_id is not None and payment.installation_id != installation_id):
             raise ReviewError("No such payment.", "NOT_FOUND")
@@ -125,5 +131,5 @@ async def resolve(
                 also={"failure_reason": None},
             )
     if outcome.outbox_id is not None:
-        services.wakeups.outbox.set()
+        deps.wakeups.outbox.set()
     return Resolution(outcome.payment, outcome.changed, outcome.outbox_id)

@@ -10,17 +10,21 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.saleor.events import SyncEvent
 from saleor_lengo.saleor.sync_answers import SyncAnswer
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasLeases, HasWakeups, HasMetrics, HasBackground, HasCallbackQueue
+
+
+class Needs(HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasLeases, HasWakeups, HasMetrics, HasBackground, HasCallbackQueue, Protocol):
+    """What the handlers and the flows they call use."""
 
 
 @dataclass(frozen=True)
 class WebhookContext:
-    services: Services
+    deps: Needs
     installation: Installation
     event: SyncEvent
     body: dict[str, Any]

@@ -18,7 +18,7 @@ from saleor_lengo.saleor.sync_answers import GatewayAvailability
 async def handle(ctx: WebhookContext) -> GatewayAvailability:
     request = GatewayInitialize.parse(ctx.body)
     channel = request.source.channel
-    config = await ctx.services.cache.channel_configuration(ctx.installation.id, channel.id, channel.slug)
+    config = await ctx.deps.cache.channel_configuration(ctx.installation.id, channel.id, channel.slug)
     if config is None:
         return sync_responses.gateway_initialize(None, not_configured(channel.slug or channel.id))
     refusal = check_currency(config, channel.currency)

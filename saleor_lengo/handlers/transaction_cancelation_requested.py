@@ -10,6 +10,7 @@ canceled either: a success we cannot vouch for is never answered.
 from __future__ import annotations
 
 import asyncio
+from typing import Protocol
 
 from saleor_lengo import configurations
 from saleor_lengo.handlers import WebhookContext
@@ -25,8 +26,13 @@ from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.payments.state_machine import transition
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import StoredAnswer
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasWakeups, HasMetrics
 from saleor_lengo.words import Text, words
+
+
+class Needs(HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasWakeups, HasMetrics, Protocol):
+    """What deciding a cancelation uses."""
+
 
 ACTION = "CANCEL"
 SOURCE = "cancel"
@@ -80,7 +86,7 @@ def _held(payment: Payment) -> Answer:
     )
 
 
-async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
+async def decide(deps: Needs, payment: Payment | None, request: ActionRequest) -> Answer:
     if payment is None:
         return Answer("CANCEL_FAILURE", words("Not canceled: no Lengo Pay payment is known for this transaction."))
     if payment.state == State.SUCCEEDED:
@@ -103,7 +109,7 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
             (),
         )
 
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         config = await configurations.get_by_id(conn, payment.configuration_id)
     if config is None:
         return Answer(
@@ -115,14 +121,14 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
             available_actions(payment),
         )
     try:
-        client = lengo_client(services, config, payment.id)
+        client = lengo_client(deps, config, payment.id)
         # The client retries inside its budget; this bounds it whatever the transport.
         async with asyncio.timeout(STATUS_BUDGET_SECONDS + 0.5):
             status = await client.payment_status(payment.pay_id, budget=STATUS_BUDGET_SECONDS)
     except (LengoError, TimeoutError) as exc:
         error = exc.safe_message if isinstance(exc, LengoError) else f"no answer within {STATUS_BUDGET_SECONDS:g} s"
         said: Text = error if isinstance(exc, LengoError) else words("no answer within {seconds} s", seconds=f"{STATUS_BUDGET_SECONDS:g}")
-        await lengo_status.record_check_error(services, payment.id, source=SOURCE, error=error)
+        await lengo_status.record_check_error(deps, payment.id, source=SOURCE, error=error)
         return Answer(
             "CANCEL_FAILURE",
             words(
@@ -132,13 +138,13 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
             ),
             available_actions(payment),
         )
-    checked = await lengo_status.apply_status(services, payment.id, status, source=SOURCE)
+    checked = await lengo_status.apply_status(deps, payment.id, status, source=SOURCE)
     if checked.outbox_id:
-        services.wakeups.outbox.set()  # Lengo says paid: the relay reports it now
+        deps.wakeups.outbox.set()  # Lengo says paid: the relay reports it now
 
     # Under the row lock: a callback or the reconciler may have moved it
     # since; the state machine settles who wins, and a success always does.
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         current = await store.get(conn, payment.id, lock=True)
         assert current is not None
         if current.state == State.SUCCEEDED:
@@ -146,7 +152,7 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
         if current.state in (State.NEEDS_REVIEW, State.CLOSED):
             return _held(current)
         if current.state == State.ACTION_REQUIRED:
-            outcome = await transition(conn, current, State.CANCELED, reason=CANCEL_REASON, now=services.clock())
+            outcome = await transition(conn, current, State.CANCELED, reason=CANCEL_REASON, now=deps.clock())
             return _canceled(outcome.payment, status.status, already=False)
         if current.state == State.CREATING:
             return Answer(
@@ -159,4 +165,4 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
 
 async def handle(ctx: WebhookContext) -> StoredAnswer:
     request = ActionRequest.parse(ctx.body)
-    return await answer_once(ctx.services, ctx.installation.id, request, ACTION, decide)
+    return await answer_once(ctx.deps, ctx.installation.id, request, ACTION, decide)

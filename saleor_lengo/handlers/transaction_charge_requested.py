@@ -8,6 +8,8 @@ payment's amount would make Saleor count the money twice.
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.money import Money
 from saleor_lengo.flows.actions import Answer, answer_once, available_actions
@@ -15,14 +17,19 @@ from saleor_lengo.payments.describe import state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import StoredAnswer
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasCache
 from saleor_lengo.words import words
+
+
+class Needs(HasCache, Protocol):
+    """What deciding a charge request uses."""
+
 
 ACTION = "CHARGE"
 NOTHING_TO_CAPTURE = words("Nothing to capture: Lengo Pay charges the shopper at payment time, with no separate capture.")
 
 
-async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
+async def decide(deps: Needs, payment: Payment | None, request: ActionRequest) -> Answer:
     if payment is None:
         return Answer("CHARGE_FAILURE", (NOTHING_TO_CAPTURE, words("No Lengo Pay payment is known for this transaction.")))
     if payment.state == State.SUCCEEDED:
@@ -53,4 +60,4 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
 
 async def handle(ctx: WebhookContext) -> StoredAnswer:
     request = ActionRequest.parse(ctx.body)
-    return await answer_once(ctx.services, ctx.installation.id, request, ACTION, decide)
+    return await answer_once(ctx.deps, ctx.installation.id, request, ACTION, decide)

@@ -7,6 +7,8 @@ no authorization step, so every answer is a `CHARGE_*` one.
 
 from __future__ import annotations
 
+import functools
+
 from saleor_lengo.callbacks.confirmation import confirm_waiting_callbacks, has_waiting_callbacks
 from saleor_lengo.handlers import WebhookContext
 from saleor_lengo.flows import storage_unavailable
@@ -15,11 +17,12 @@ from saleor_lengo.flows.sync_responses import SessionAnswer
 from saleor_lengo.saleor.payloads import Session
 from saleor_lengo.saleor.sync_answers import ChargeFailure
 
-EARLY_CALLBACKS = initialize.EarlyCallbacks(waiting=has_waiting_callbacks, confirm=confirm_waiting_callbacks)
-
 
 async def handle(ctx: WebhookContext) -> SessionAnswer:
-    return await initialize.execute(ctx.services, ctx.installation, Session.parse(ctx.body), EARLY_CALLBACKS)
+    early = initialize.EarlyCallbacks(
+        waiting=has_waiting_callbacks, confirm=functools.partial(confirm_waiting_callbacks, ctx.deps)
+    )
+    return await initialize.execute(ctx.deps, ctx.installation, Session.parse(ctx.body), early)
 
 
 def when_storage_unavailable() -> ChargeFailure:

@@ -11,7 +11,7 @@ from saleor_lengo.saleor.sync_answers import ChargeActionRequired
 
 
 async def handle(ctx: WebhookContext) -> SessionAnswer:
-    return await process.execute(ctx.services, ctx.installation, Session.parse(ctx.body))
+    return await process.execute(ctx.deps, ctx.installation, Session.parse(ctx.body))
 
 
 def when_storage_unavailable() -> ChargeActionRequired:

@@ -10,6 +10,7 @@ moved) with what staff must do by hand, and REFUND is not offered.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Protocol
 
 from saleor_lengo import configurations
 from saleor_lengo.flows.payout_request import destination_type, request_payout
@@ -21,8 +22,13 @@ from saleor_lengo.payments.describe import state_words
 from saleor_lengo.payments.model import Payment, State
 from saleor_lengo.saleor.payloads import ActionRequest
 from saleor_lengo.saleor.sync_answers import StoredAnswer
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasSettings, HasCipher, HasWakeups
 from saleor_lengo.words import Words, words
+
+
+class Needs(HasDb, HasClock, HasSettings, HasCipher, HasWakeups, Protocol):
+    """What deciding a refund request uses."""
+
 
 ACTION = "REFUND"
 BY_HAND = (
@@ -48,7 +54,7 @@ def _by_hand(payment: Payment, amount: Money | None) -> Words:
     )
 
 
-async def decide(services: Services, payment: Payment | None, request: ActionRequest) -> Answer:
+async def decide(deps: Needs, payment: Payment | None, request: ActionRequest) -> Answer:
     requested = request.action.amount
     amount = Money(requested, request.action.currency) if isinstance(requested, Decimal) else None
     if payment is None:
@@ -62,13 +68,13 @@ async def decide(services: Services, payment: Payment | None, request: ActionReq
             words(NOT_PAID, state=state_words(payment)),
             available_actions(payment),
         )
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         config = await configurations.get_by_id(conn, payment.configuration_id)
     if config is not None and destination_type(payment, config) is not None:
-        return await request_payout(services, payment, config, request)
+        return await request_payout(deps, payment, config, request)
     return Answer("REFUND_FAILURE", _by_hand(payment, amount), available_actions(payment))
 
 
 async def handle(ctx: WebhookContext) -> StoredAnswer:
     request = ActionRequest.parse(ctx.body)
-    return await answer_once(ctx.services, ctx.installation.id, request, ACTION, decide)
+    return await answer_once(ctx.deps, ctx.installation.id, request, ACTION, decide)

@@ -55,7 +55,7 @@ import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import Select, bindparam, delete, exists, insert, or_, select, text, update
 
@@ -69,9 +69,14 @@ from saleor_lengo.db.schema import configurations, lease_holders, outbox, paymen
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor.client import SaleorBatchRefused, SaleorError, SaleorPermissionDenied
-from saleor_lengo.services import Services
+from saleor_lengo.needs import HasDb, HasClock, HasSettings, HasCipher, HasSaleor, HasLeases, HasWakeups, HasCircuits
 from saleor_lengo.uninstall import REMOVED_REASON
 from saleor_lengo.words import load
+
+
+class Needs(HasDb, HasClock, HasSettings, HasCipher, HasSaleor, HasLeases, HasWakeups, HasCircuits, Protocol):
+    """What delivering outbox rows to Saleor uses."""
+
 
 log = get_logger(__name__)
 
@@ -136,45 +141,45 @@ def retry_delay(attempts: int, rng: random.Random | None = None) -> float:
     return jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, attempts), rng)
 
 
-async def run_once(services: Services, *, owner: str | None = None) -> int:
+async def run_once(deps: Needs, *, owner: str | None = None) -> int:
     """Deliver every row that is due now, in order per payment; how many were delivered."""
-    owner = owner or services.leases.holder_id
-    circuits = services.circuits
+    owner = owner or deps.leases.holder_id
+    circuits = deps.circuits
     if not circuits.adopted:
         # Rows an earlier process left waiting for a Saleor: probe it now, not after their backoff.
-        for installation_id in await _waiting_installations(services):
-            circuits.adopt(installation_id, services.clock())
+        for installation_id in await _waiting_installations(deps):
+            circuits.adopt(installation_id, deps.clock())
         circuits.adopted = True
     delivered = 0
     for _ in range(MAX_ROUNDS):
-        probes = circuits.probes_due(services.clock())
-        rows = await _claim(services, owner, blocked=circuits.open_ids(), probes=probes)
+        probes = circuits.probes_due(deps.clock())
+        rows = await _claim(deps, owner, blocked=circuits.open_ids(), probes=probes)
         if not rows:
             break
         by_installation: dict[int, list[Any]] = {}
         for row in rows:
             by_installation.setdefault(row.installation_id, []).append(row)
-        with services.leases.working(outbox, (row.id for row in rows)):
+        with deps.leases.working(outbox, (row.id for row in rows)):
             counts = await asyncio.gather(*(
-                _probe(services, owner, group[0]) if circuits.is_open(installation_id)
-                else _deliver_group(services, owner, group)
+                _probe(deps, owner, group[0]) if circuits.is_open(installation_id)
+                else _deliver_group(deps, owner, group)
                 for installation_id, group in by_installation.items()
             ))
         delivered += sum(counts)
     return delivered
 
 
-async def _probe(services: Services, owner: str, row: Any) -> int:
+async def _probe(deps: Needs, owner: str, row: Any) -> int:
     """The one row sent to a Saleor whose circuit is open: does it answer again?"""
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         inst = await installations.get_by_id(conn, row.installation_id)
-    verdict = await _deliver(services, row, inst)
-    await _note(services, row.installation_id, [verdict])
-    await _record_verdicts(services, [(row, verdict)], owner)
+    verdict = await _deliver(deps, row, inst)
+    await _note(deps, row.installation_id, [verdict])
+    await _record_verdicts(deps, [(row, verdict)], owner)
     return int(isinstance(verdict, Delivered))
 
 
-async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int:
+async def _deliver_group(deps: Needs, owner: str, rows: list[Any]) -> int:
     """One claimed batch's rows for one Saleor whose circuit is closed.
 
     A claim holds at most one row per payment (the rows before it must be
@@ -184,24 +189,24 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
     each timing out.
     """
     installation_id = rows[0].installation_id
-    async with services.db.read() as conn:
+    async with deps.db.read() as conn:
         inst = await installations.get_by_id(conn, installation_id)
     others, first = rows, None
-    if not services.circuits.healthy(installation_id):
-        first = await _deliver(services, rows[0], inst)
-        await _note(services, installation_id, [first])
-        [retry_at] = await _record_verdicts(services, [(rows[0], first)], owner)
+    if not deps.circuits.healthy(installation_id):
+        first = await _deliver(deps, rows[0], inst)
+        await _note(deps, installation_id, [first])
+        [retry_at] = await _record_verdicts(deps, [(rows[0], first)], owner)
         if first == REMOVED:
             # Uninstalled: the others are not sent either (uninstall.py).
             if len(rows) > 1:
-                await _record_verdicts(services, [(row, first) for row in rows[1:]], owner)
+                await _record_verdicts(deps, [(row, first) for row in rows[1:]], owner)
             return 0
         if isinstance(first, Retry) and first.unreachable:
             if retry_at is not None and len(rows) > 1:
-                await _defer(services, [row.id for row in rows[1:]], owner, retry_at)
+                await _defer(deps, [row.id for row in rows[1:]], owner, retry_at)
             return 0
         others = rows[1:]
-    per_request = REPORTS_PER_REQUEST if services.circuits.takes_batches(installation_id, services.clock()) else 1
+    per_request = REPORTS_PER_REQUEST if deps.circuits.takes_batches(installation_id, deps.clock()) else 1
     requests = -(-len(others) // per_request)
     # Chunks as even as can be: a 21-row rest is 7+7+7, not 10+10+1.
     chunks = [others[i::requests] for i in range(requests)]
@@ -209,46 +214,46 @@ async def _deliver_group(services: Services, owner: str, rows: list[Any]) -> int
 
     async def send(chunk: list[Any]) -> list[Verdict]:
         async with in_flight:
-            return await _deliver_chunk(services, chunk, inst)
+            return await _deliver_chunk(deps, chunk, inst)
 
     chunk_verdicts = await asyncio.gather(*(send(chunk) for chunk in chunks))
-    await _note(services, installation_id, [verdicts[0] for verdicts in chunk_verdicts if verdicts])
+    await _note(deps, installation_id, [verdicts[0] for verdicts in chunk_verdicts if verdicts])
     rest = [pair for chunk, verdicts in zip(chunks, chunk_verdicts, strict=True)
             for pair in zip(chunk, verdicts, strict=True)]
     # The verdicts of the rest in one transaction: a crash before it commits
     # only repeats reports Saleor answers `alreadyProcessed`.
     if rest:
-        await _record_verdicts(services, rest, owner)
+        await _record_verdicts(deps, rest, owner)
     return sum(isinstance(verdict, Delivered) for verdict in (first, *(v for _, v in rest)))
 
 
-async def run_forever(services: Services) -> None:
+async def run_forever(deps: Needs) -> None:
     """The relay loop of `serve` and `saleor-lengo relay`: woken by `Wakeups.outbox`, else polls."""
     while True:
-        services.wakeups.outbox.clear()
+        deps.wakeups.outbox.clear()
         try:
-            await run_once(services)
+            await run_once(deps)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("outbox_relay_failed")
-        probe_in = services.circuits.next_probe_in(services.clock())
-        await wakeups.sleep(services.wakeups.outbox, POLL_SECONDS if probe_in is None else min(POLL_SECONDS, probe_in))
+        probe_in = deps.circuits.next_probe_in(deps.clock())
+        await wakeups.sleep(deps.wakeups.outbox, POLL_SECONDS if probe_in is None else min(POLL_SECONDS, probe_in))
 
 
 # --- Circuit -----------------------------------------------------------------
 
 
-async def _note(services: Services, installation_id: int, verdicts: list[Verdict]) -> None:
+async def _note(deps: Needs, installation_id: int, verdicts: list[Verdict]) -> None:
     """What a round of requests (one verdict each) says about this Saleor: it answers, or not."""
     if not verdicts:
         return
-    now = services.clock()
-    circuits = services.circuits
+    now = deps.clock()
+    circuits = deps.circuits
     unreachable = [v for v in verdicts if isinstance(v, Retry) and v.unreachable]
     if len(unreachable) < len(verdicts):
         if circuits.answered(installation_id):
-            await _close(services, installation_id, now)
+            await _close(deps, installation_id, now)
         return
     opened = False
     for _ in unreachable:
@@ -256,22 +261,22 @@ async def _note(services: Services, installation_id: int, verdicts: list[Verdict
     if opened:
         reason = unreachable[0].reason
         log.warning("saleor_circuit_open", installation_id=installation_id, reason=reason[:200])
-        await services.leases.ensure()
-        async with services.db.write() as conn:
+        await deps.leases.ensure()
+        async with deps.db.write() as conn:
             # Rows of processes gone (their circuits with them) go first.
             await conn.execute(delete(saleor_circuits).where(
                 ~exists().where(lease_holders.c.id == saleor_circuits.c.holder_id)))
             await conn.execute(delete(saleor_circuits).where(
                 saleor_circuits.c.installation_id == installation_id,
-                saleor_circuits.c.holder_id == services.leases.holder_id))
+                saleor_circuits.c.holder_id == deps.leases.holder_id))
             await conn.execute(insert(saleor_circuits).values(
-                installation_id=installation_id, holder_id=services.leases.holder_id, opened_at=now,
+                installation_id=installation_id, holder_id=deps.leases.holder_id, opened_at=now,
                 last_error=reason[:1000]))
 
 
-async def _close(services: Services, installation_id: int, now: float) -> None:
+async def _close(deps: Needs, installation_id: int, now: float) -> None:
     """Saleor answers again: every row waiting for it is due now."""
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         released = await conn.execute(
             update(outbox)
             .where(outbox.c.installation_id == installation_id, outbox.c.state == PENDING,
@@ -280,12 +285,12 @@ async def _close(services: Services, installation_id: int, now: float) -> None:
         )
         await conn.execute(delete(saleor_circuits).where(
             saleor_circuits.c.installation_id == installation_id,
-            saleor_circuits.c.holder_id == services.leases.holder_id))
+            saleor_circuits.c.holder_id == deps.leases.holder_id))
     log.info("saleor_circuit_closed", installation_id=installation_id, rows_due=released.rowcount)
 
 
-async def _waiting_installations(services: Services) -> list[int]:
-    async with services.db.read() as conn:
+async def _waiting_installations(deps: Needs) -> list[int]:
+    async with deps.db.read() as conn:
         rows = await conn.execute(
             select(outbox.c.installation_id).distinct()
             .where(outbox.c.state == PENDING, outbox.c.waiting_for_saleor.is_(True))
@@ -306,10 +311,10 @@ def _with_language(query: Select[Any]) -> Select[Any]:
 
 
 async def _claim(
-    services: Services, owner: str, *, blocked: Collection[int] = (), probes: Sequence[int] = ()
+    deps: Needs, owner: str, *, blocked: Collection[int] = (), probes: Sequence[int] = ()
 ) -> list[Any]:
     """Lease the rows due now of Saleors not `blocked`, and one row of each Saleor to `probe`."""
-    now = services.clock()
+    now = deps.clock()
     earlier = outbox.alias("earlier")
     waits_for_earlier = (
         exists()
@@ -325,18 +330,18 @@ async def _claim(
     probe_candidate = or_(outbox.c.waiting_for_saleor.is_(True), outbox.c.next_attempt_at <= now)
     queries += [_with_language(select(outbox)).where(*claimable, probe_candidate, outbox.c.installation_id == installation_id)
                 .order_by(outbox.c.next_attempt_at, outbox.c.id).limit(1) for installation_id in probes]
-    if not services.db.is_sqlite:
+    if not deps.db.is_sqlite:
         queries = [q.with_for_update(skip_locked=True, of=outbox) for q in queries]
     rows: list[Any] = []
-    await services.leases.ensure()
-    async with services.db.write() as conn:
+    await deps.leases.ensure()
+    async with deps.db.write() as conn:
         for query in queries:
             rows += (await conn.execute(query)).all()
         if rows:
             await conn.execute(
                 update(outbox)
                 .where(outbox.c.id.in_([r.id for r in rows]))
-                .values(lease_owner=owner, lease_until=services.leases.until(now))
+                .values(lease_owner=owner, lease_until=deps.leases.until(now))
             )
     return rows
 
@@ -370,67 +375,67 @@ def variables(row: Any, link: str | None = None) -> dict[str, Any]:
 REMOVED = Dead(REMOVED_REASON)
 
 
-def _token(services: Services, inst: Installation | None) -> str | Dead:
+def _token(deps: Needs, inst: Installation | None) -> str | Dead:
     if inst is None:
         return Dead("the app is no longer installed on this Saleor")
     if inst.removed_at is not None:
         return REMOVED
     try:
-        return inst.token(services.cipher)
+        return inst.token(deps.cipher)
     except DecryptionError:
         return Dead("the app token cannot be decrypted: check SECRET_KEY and SECRET_KEY_FALLBACKS")
 
 
-def _link(services: Services, inst: Installation, row: Any) -> str | None:
+def _link(deps: Needs, inst: Installation, row: Any) -> str | None:
     if not row.payment_id:
         return None
-    return dashboard.payment_page(inst.saleor_api_url, inst.app_id, row.payment_id, services.settings.dashboard_url)
+    return dashboard.payment_page(inst.saleor_api_url, inst.app_id, row.payment_id, deps.settings.dashboard_url)
 
 
-async def _deliver(services: Services, row: Any, inst: Installation | None) -> Verdict:
-    token = _token(services, inst)
+async def _deliver(deps: Needs, row: Any, inst: Installation | None) -> Verdict:
+    token = _token(deps, inst)
     if isinstance(token, Dead):
         return token
     assert inst is not None
     try:
-        data = await services.saleor.graphql(inst.saleor_api_url, token, DOCUMENT, variables(row, _link(services, inst, row)))
+        data = await deps.saleor.graphql(inst.saleor_api_url, token, DOCUMENT, variables(row, _link(deps, inst, row)))
     except SaleorPermissionDenied as exc:
-        return await _refused(services, inst, exc)
+        return await _refused(deps, inst, exc)
     except SaleorError as exc:
         return _failed(exc, unreachable=True)
     return _verdict(data)
 
 
-async def _refused(services: Services, inst: Installation, exc: SaleorPermissionDenied) -> Verdict:
+async def _refused(deps: Needs, inst: Installation, exc: SaleorPermissionDenied) -> Verdict:
     """A report refused for want of permission: REMOVED when Saleor refuses the token itself."""
-    if await uninstall.confirm_removed(services, inst):
+    if await uninstall.confirm_removed(deps, inst):
         return REMOVED
     return _failed(exc, unreachable=False)
 
 
-async def _deliver_chunk(services: Services, rows: list[Any], inst: Installation | None) -> list[Verdict]:
+async def _deliver_chunk(deps: Needs, rows: list[Any], inst: Installation | None) -> list[Verdict]:
     """Rows of one Saleor in one batched request: a verdict per row, in order."""
     if len(rows) == 1:
-        return [await _deliver(services, rows[0], inst)]
-    token = _token(services, inst)
+        return [await _deliver(deps, rows[0], inst)]
+    token = _token(deps, inst)
     if isinstance(token, Dead):
         return [token] * len(rows)
     assert inst is not None
     try:
-        results = await services.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [variables(r, _link(services, inst, r)) for r in rows]
+        results = await deps.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [variables(r, _link(deps, inst, r)) for r in rows]
         )
     except SaleorBatchRefused as exc:
-        if services.circuits.batches_refused(inst.id, services.clock()):
+        if deps.circuits.batches_refused(inst.id, deps.clock()):
             log.info("outbox_batches_refused", reason=str(exc)[:200], reports=len(rows),
                      advice="one report per request for an hour; Saleor's GRAPHQL_BATCH_MAX_COUNT allows batches")
         # One after another: this chunk holds one of the MAX_REQUESTS_IN_FLIGHT slots, no more.
-        return [await _deliver(services, row, inst) for row in rows]
+        return [await _deliver(deps, row, inst) for row in rows]
     except SaleorPermissionDenied as exc:
-        return [await _refused(services, inst, exc)] * len(rows)
+        return [await _refused(deps, inst, exc)] * len(rows)
     except SaleorError as exc:
         return [_failed(exc, unreachable=True)] * len(rows)
     refused = next((r for r in results if isinstance(r, SaleorPermissionDenied)), None)
-    if refused is not None and await _refused(services, inst, refused) == REMOVED:
+    if refused is not None and await _refused(deps, inst, refused) == REMOVED:
         return [REMOVED] * len(rows)
     # An error inside one report's result is that report's, not Saleor's at large.
     return [_failed(result, unreachable=False) if isinstance(result, SaleorError) else _verdict(result)
@@ -458,12 +463,12 @@ def _verdict(data: dict[str, Any]) -> Verdict:
     return Delivered(report.get("alreadyProcessed") is True, event_id)
 
 
-async def _record_verdicts(services: Services, verdicts: list[tuple[Any, Verdict]], owner: str) -> list[float | None]:
+async def _record_verdicts(deps: Needs, verdicts: list[tuple[Any, Verdict]], owner: str) -> list[float | None]:
     """Write each row's verdict (only while its lease is still ours); the retry time of each Retry."""
-    now = services.clock()
+    now = deps.clock()
     planned = [_planned(row, verdict, now) for row, verdict in verdicts]
     written: list[int] = []
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         for (row, _), (values, _) in zip(verdicts, planned, strict=True):
             result = await conn.execute(_SETTLE, {"b_id": row.id, "b_owner": owner, **values})
             written.append(result.rowcount)
@@ -508,9 +513,9 @@ def _planned(row: Any, verdict: Verdict, now: float) -> tuple[dict[str, Any], fl
     return {**common, "state": DEAD, "last_error": verdict.reason[:1000]}, None
 
 
-async def _defer(services: Services, row_ids: list[int], owner: str, retry_at: float) -> None:
+async def _defer(deps: Needs, row_ids: list[int], owner: str, retry_at: float) -> None:
     """Give claimed rows back unsent, due at `retry_at` (not an attempt: nothing was sent)."""
-    async with services.db.write() as conn:
+    async with deps.db.write() as conn:
         await conn.execute(
             update(outbox)
             .where(outbox.c.id.in_(row_ids), outbox.c.state == PENDING, outbox.c.lease_owner == owner)

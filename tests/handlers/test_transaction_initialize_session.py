@@ -23,6 +23,7 @@ from saleor_lengo.simulator.api import LengoState
 from tests.conftest import APP_URL, RETURN_URL, WEBSITE_ID, configure_channel, send_webhook
 from tests.fakes.payloads import USD_CHANNEL, new_transaction_id, session
 from tests.fakes.saleor import FakeSaleor
+from tests.fakes.waits import InstantWaits
 from tests.helpers.lengo import LengoRecorder
 from tests.helpers.sessions import (
     CREATE_PATH,
@@ -585,13 +586,17 @@ async def test_a_repeat_waits_a_bounded_time_for_a_payment_still_being_created(
     client: httpx.AsyncClient,
     installed: FakeSaleor,
     lengo: LengoState,
-    monkeypatch: pytest.MonkeyPatch,
+    waits: InstantWaits,
 ) -> None:
-    monkeypatch.setattr(initialize, "REPEAT_WAIT_SECONDS", 0.5)
     tx = new_transaction_id()
     await insert_creating(services, installed, tx, lease_in=60)
 
     answer = await initialize_session(client, installed, tx)
+
+    # It polled for the whole bounded wait (on the injected clock: the test takes no time).
+    assert set(waits.slept) == {initialize.REPEAT_POLL_SECONDS}
+    waited = sum(waits.slept)
+    assert initialize.REPEAT_WAIT_SECONDS - 2 * initialize.REPEAT_POLL_SECONDS < waited <= initialize.REPEAT_WAIT_SECONDS
 
     assert answer["result"] == "CHARGE_FAILURE"
     assert answer["data"] == {"error": UNKNOWN_SHOPPER_ERROR}

@@ -210,22 +210,33 @@ async def test_a_burst_of_requests_holds_the_lookups_back_for_a_while_never_for_
     payment = await charged(services, installed, lengo)
     installed.set_owner(payment.saleor_transaction_id, order=("T3JkZXI6MQ==", "1042", EMAIL))
     monkeypatch.setattr(services.callback_queue, "pressure", AlwaysBusy())
-    monkeypatch.setattr(order_links, "POLL_SECONDS", 0.02)
     monkeypatch.setattr(order_links, "MAX_DEFERRED_PASSES", 5)
+    # The loop's waits, on the injected sleep: each one notes how many lookups Saleor had seen.
+    lookups_at_each_wait: list[int] = []
+    waited: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waited.append(seconds)
+        lookups_at_each_wait.append(len(owner_queries(installed)))
+        await asyncio.sleep(0)
+
+    monkeypatch.setattr(services, "sleep", sleep)
 
     loop = asyncio.create_task(order_links.run_forever(services))
     try:
-        await asyncio.sleep(0.05)  # the backfill and two or three deferred passes
-        assert owner_queries(installed) == []  # callbacks go first while requests pour in
-        for _ in range(100):  # the burst goes on: after MAX_DEFERRED_PASSES a pass runs anyway
-            if owner_queries(installed):
+        for _ in range(200):
+            if len(lookups_at_each_wait) > 6:
                 break
-            await asyncio.sleep(0.02)
-        assert len(owner_queries(installed)) == 1
+            await asyncio.sleep(0.01)
     finally:
         loop.cancel()
         with pytest.raises(asyncio.CancelledError):
             await loop
+    # Callbacks go first while requests pour in: five deferred passes, no lookup; then the burst
+    # goes on, and the sixth pass runs anyway (a lookup before the next wait).
+    assert lookups_at_each_wait[:6] == [0, 0, 0, 0, 0, 1]
+    assert set(waited) == {order_links.POLL_SECONDS}
+    assert len(owner_queries(installed)) == 1
     assert (await link_of(services, payment.id)).order_number == "1042"
 
 

@@ -24,16 +24,16 @@ class Channel:
 async def list_channels(ctx: ApiContext) -> list[Channel]:
     inst = ctx.user.installation
     try:
-        token = inst.token(ctx.services.cipher)
+        token = inst.token(ctx.deps.cipher)
     except DecryptionError as exc:
         raise ApiError(str(exc), "UNAVAILABLE") from None
     try:
-        data = await ctx.services.saleor.graphql(inst.saleor_api_url, token, "queries/channels.graphql")
+        data = await ctx.deps.saleor.graphql(inst.saleor_api_url, token, "queries/channels.graphql")
     except SaleorPermissionDenied:
         raise ApiError("Saleor refused the app's token: reinstall the app.", "SALEOR_REFUSED") from None
     except SaleorError as exc:
         raise ApiError(f"The channels could not be fetched from Saleor: {exc}.", "SALEOR_UNAVAILABLE") from None
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         configs = await store.list_for(conn, ctx.installation_id)
     by_key = {channel: config for config in configs for channel in config.channels}
     found: list[Channel] = []

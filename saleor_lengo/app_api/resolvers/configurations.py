@@ -17,7 +17,7 @@ def refused(exc: ConfigurationError) -> ApiError:
 
 
 async def list_configurations(ctx: ApiContext) -> list[Configuration]:
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         return await store.list_for(conn, ctx.installation_id)
 
 
@@ -30,7 +30,7 @@ async def check_credentials(ctx: ApiContext, data: ConfigurationInput, existing:
     key = data.license_key.strip() if data.license_key is not None else None
     if key is None and existing is not None:
         try:
-            key = ctx.services.cipher.decrypt(existing.license_key_enc)
+            key = ctx.deps.cipher.decrypt(existing.license_key_enc)
         except DecryptionError as exc:
             raise ApiError(f"{exc}; enter the license key again.") from None
     if not key:
@@ -40,7 +40,7 @@ async def check_credentials(ctx: ApiContext, data: ConfigurationInput, existing:
     except ValueError as exc:
         raise ApiError(str(exc)) from None
     try:
-        await LengoClient(ctx.services.http, credentials).balance()
+        await LengoClient(ctx.deps.http, credentials).balance()
     except LengoUnauthorized:
         raise ApiError(
             "Lengo refused this site id and license key: check both in your Lengo Pay account.",
@@ -58,7 +58,7 @@ async def update_configuration(
     ctx: ApiContext, config_id: int, changes: Callable[[Configuration], ConfigurationInput], *, skip_check: bool
 ) -> Configuration:
     """Apply `changes` to the stored configuration: what they leave out stays as it is."""
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         existing = await store.get(conn, ctx.installation_id, config_id)
     if existing is None:
         raise ApiError("No such configuration.", "NOT_FOUND")
@@ -82,7 +82,7 @@ async def save_configuration(
     except ConfigurationError as exc:
         raise refused(exc) from None
     if config_id is not None and existing is None:
-        async with ctx.services.db.read() as conn:
+        async with ctx.deps.db.read() as conn:
             existing = await store.get(conn, ctx.installation_id, config_id)
         if existing is None:
             raise ApiError("No such configuration.", "NOT_FOUND")
@@ -90,17 +90,17 @@ async def save_configuration(
         # Outside any transaction: a Lengo call never holds a database lock.
         await check_credentials(ctx, data, existing)
     try:
-        async with ctx.services.db.write() as conn:
+        async with ctx.deps.db.write() as conn:
             if config_id is None and await store.get_by_name(conn, ctx.installation_id, data.name.strip()):
                 raise ApiError(f"A configuration is already named {data.name.strip()!r}.", "ALREADY_EXISTS", "name")
-            return await store.save(conn, ctx.services.cipher, ctx.installation_id, data, config_id=config_id)
+            return await store.save(conn, ctx.deps.cipher, ctx.installation_id, data, config_id=config_id)
     except ConfigurationError as exc:
         raise refused(exc) from None
 
 
 async def delete_configuration(ctx: ApiContext, config_id: int) -> None:
     try:
-        async with ctx.services.db.write() as conn:
+        async with ctx.deps.db.write() as conn:
             await store.remove(conn, ctx.installation_id, config_id)
     except ConfigurationError as exc:
         raise refused(exc) from None
@@ -108,12 +108,12 @@ async def delete_configuration(ctx: ApiContext, config_id: int) -> None:
 
 async def map_channel(ctx: ApiContext, channel: str, config_id: int) -> None:
     try:
-        async with ctx.services.db.write() as conn:
+        async with ctx.deps.db.write() as conn:
             await store.map_channel(conn, ctx.installation_id, channel, config_id)
     except ConfigurationError as exc:
         raise refused(exc) from None
 
 
 async def unmap_channel(ctx: ApiContext, channel: str) -> bool:
-    async with ctx.services.db.write() as conn:
+    async with ctx.deps.db.write() as conn:
         return await store.unmap_channel(conn, ctx.installation_id, channel)

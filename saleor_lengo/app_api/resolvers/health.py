@@ -23,8 +23,8 @@ class Health:
 
 async def health(ctx: ApiContext) -> Health:
     inst = ctx.installation_id
-    now = ctx.services.clock()
-    async with ctx.services.db.read() as conn:
+    now = ctx.deps.clock()
+    async with ctx.deps.db.read() as conn:
         last_callback = (
             await conn.execute(
                 select(func.max(callbacks.c.received_at))

@@ -16,7 +16,7 @@ MAX_ROWS = 200
 async def dead_letters(ctx: ApiContext, first: int) -> list[Any]:
     if not 1 <= first <= MAX_ROWS:
         raise ApiError(f"first must be between 1 and {MAX_ROWS}.")
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         return list(
             (
                 await conn.execute(
@@ -31,22 +31,22 @@ async def dead_letters(ctx: ApiContext, first: int) -> list[Any]:
 
 async def retry_all(ctx: ApiContext) -> int:
     """Every dead event of this installation back to `pending`, due now (the page's "send all again")."""
-    now = ctx.services.clock()
-    async with ctx.services.db.write() as conn:
+    now = ctx.deps.clock()
+    async with ctx.deps.db.write() as conn:
         result = await conn.execute(
             update(outbox)
             .where(outbox.c.installation_id == ctx.installation_id, outbox.c.state == "dead")
             .values(**requeue_values(now))
         )
     if result.rowcount:
-        ctx.services.wakeups.outbox.set()
+        ctx.deps.wakeups.outbox.set()
     return int(result.rowcount or 0)
 
 
 async def retry(ctx: ApiContext, outbox_id: int) -> Any:
     """Back to `pending`, due now, with a fresh attempt budget (`requeue_values`): staff judged the cause fixed."""
-    now = ctx.services.clock()
-    async with ctx.services.db.write() as conn:
+    now = ctx.deps.clock()
+    async with ctx.deps.db.write() as conn:
         result = await conn.execute(
             update(outbox)
             .where(outbox.c.id == outbox_id, outbox.c.installation_id == ctx.installation_id, outbox.c.state == "dead")
@@ -59,5 +59,5 @@ async def retry(ctx: ApiContext, outbox_id: int) -> Any:
         raise ApiError("No such event.", "NOT_FOUND")
     if not result.rowcount:
         raise ApiError(f"This event is {row.state}, not dead: there is nothing to retry.", "NOT_DEAD")
-    ctx.services.wakeups.outbox.set()
+    ctx.deps.wakeups.outbox.set()
     return row

@@ -65,7 +65,7 @@ def _conditions(ctx: ApiContext, f: PaymentFilter) -> list[ColumnElement[bool]]:
                 payments.c.saleor_transaction_id == term,
                 payments.c.source_id == term,
                 payments.c.id == term,
-                payments.c.id.in_(order_search.matching(ctx.services.cipher, term)),
+                payments.c.id.in_(order_search.matching(ctx.deps.cipher, term)),
             )
         )
     return where
@@ -88,7 +88,7 @@ async def list_payments(ctx: ApiContext, f: PaymentFilter, *, first: int, after:
         .order_by(payments.c.created_at.desc(), payments.c.id.desc())
         .limit(first + 1)
     )
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         rows = (await conn.execute(query)).all()
         total = (await conn.execute(select(func.count()).select_from(payments).where(*where))).scalar_one()
     items = [(Payment.from_row(r), r.configuration_name) for r in rows[:first]]
@@ -102,7 +102,7 @@ async def list_payments(ctx: ApiContext, f: PaymentFilter, *, first: int, after:
 
 async def get_payment(ctx: ApiContext, payment_id: str) -> Payment:
     """The payment, only if it belongs to the caller's installation (else 'not found', never another's)."""
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         row = (
             await conn.execute(
                 select(payments).where(payments.c.id == payment_id, payments.c.installation_id == ctx.installation_id)
@@ -114,12 +114,12 @@ async def get_payment(ctx: ApiContext, payment_id: str) -> Payment:
 
 
 async def order_link(ctx: ApiContext, payment_id: str) -> order_search.OrderLink | None:
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         return await order_search.get(conn, payment_id)
 
 
 async def configuration_name(ctx: ApiContext, config_id: int) -> str | None:
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         return (
             await conn.execute(
                 select(configurations.c.name).where(

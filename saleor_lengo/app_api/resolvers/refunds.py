@@ -35,7 +35,7 @@ async def refundable_now(ctx: ApiContext, payment: Payment) -> Decimal:
     """What staff may still refund: the one ledger shared with refund payouts (read only when there is room)."""
     if refundable(payment) == 0:
         return Decimal(0)
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         left = await ledger.refundable(conn, payment)
     # Payout amounts keep Saleor's form (70000.0).
     return Money(left, payment.currency).shown()
@@ -43,8 +43,8 @@ async def refundable_now(ctx: ApiContext, payment: Payment) -> Decimal:
 
 async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, note: str | None) -> Payment:
     note = (note or "").strip()[:MAX_NOTE]
-    now = ctx.services.clock()
-    async with ctx.services.db.write() as conn:
+    now = ctx.deps.clock()
+    async with ctx.deps.db.write() as conn:
         payment = await store.get(conn, payment_id, lock=True)
         if payment is None or payment.installation_id != ctx.installation_id:
             raise ApiError("No such payment.", "NOT_FOUND")
@@ -97,6 +97,6 @@ async def record_manual_refund(ctx: ApiContext, payment_id: str, amount: str, no
             conn, payment.id, refunded_amount=format(payment.refunded_amount + money.amount, "f"), updated_at=now
         )
         updated = await store.get(conn, payment.id)
-    ctx.services.wakeups.outbox.set()
+    ctx.deps.wakeups.outbox.set()
     assert updated is not None
     return updated

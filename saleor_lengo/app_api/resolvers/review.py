@@ -14,7 +14,7 @@ async def resolve_payment(
         raise ApiError("Give either chargedAmount or notCharged: true.", "INVALID_INPUT")
     try:
         done = await review.resolve(
-            ctx.services,
+            ctx.deps,
             payment_id,
             charged=charged_amount,
             note=note,

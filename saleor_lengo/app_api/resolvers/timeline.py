@@ -146,7 +146,7 @@ def _trails(payment: Payment, h: History, payouts: list[Payout]) -> list[list[Ke
 
 async def timeline(ctx: ApiContext, payment_id: str) -> tuple[Payment, list[Entry]]:
     payment = await get_payment(ctx, payment_id)  # scoped to the caller's installation
-    async with ctx.services.db.read() as conn:
+    async with ctx.deps.db.read() as conn:
         h = await history(conn, payment)
         payouts = await payout_store.for_payment(conn, payment.id)
     # Merged, not sorted: within a table the sequence id decides (two replicas' clocks may
