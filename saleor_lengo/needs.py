@@ -44,7 +44,14 @@ class HasClock(Protocol):
 
 
 class HasTimer(Protocol):
-    """A monotonic clock and a sleep: how waits and retries are timed (tests pass ones that take no time)."""
+    """A monotonic clock and a sleep: how a use case's waits and retries are timed.
+
+    Tests pass ones that take no time. What stays on real time is what waits
+    for the world outside the process: I/O deadlines (`asyncio.timeout`),
+    SQLite's lock held by another process (db/engine.py), a burst of real
+    requests (pressure.py), the lease heartbeat other processes watch, and
+    the background loops' pauses, which a wake-up event cuts short.
+    """
 
     @property
     def monotonic(self) -> Callable[[], float]: ...

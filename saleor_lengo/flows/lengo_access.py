@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Protocol
 
 from saleor_lengo.configurations import Configuration
@@ -9,10 +10,10 @@ from saleor_lengo.db.prepared import prepared
 from saleor_lengo.db.schema import lengo_requests
 from saleor_lengo.lengo.client import LengoCall, LengoClient
 from saleor_lengo.logs import get_logger
-from saleor_lengo.needs import HasDb, HasTimer, HasCipher, HasHttp, HasMetrics
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasMetrics
 
 
-class Needs(HasDb, HasTimer, HasCipher, HasHttp, HasMetrics, Protocol):
+class Needs(HasDb, HasClock, HasTimer, HasCipher, HasHttp, HasMetrics, Protocol):
     """What calling Lengo for a configuration uses."""
 
 
@@ -50,4 +51,6 @@ def lengo_client(deps: Needs, config: Configuration, payment_id: str | None = No
         recorder=record,
         sleep=deps.sleep,
         clock=deps.monotonic,
+        # The audit row's time on the app's clock, as every other stored time.
+        now=lambda: datetime.fromtimestamp(deps.clock(), UTC),
     )
