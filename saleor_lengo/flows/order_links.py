@@ -8,8 +8,10 @@ read (graphql/queries/transaction-owner.graphql, with the installation's
 token — HANDLE_PAYMENTS is enough for the app's own transactions). An order
 ends the search; only a checkout (or Saleor unreachable) is asked again,
 with backoff, for up to GIVE_UP_SECONDS after the charge, then the checkout
-is kept. Each due row is claimed with a lease (db/leases.py), so two
-processes never ask for the same payment at once.
+is kept. Due rows are claimed a batch at a time with a lease (db/leases.py),
+so two processes never ask for the same payment at once, and a batch's
+lookups share one read, one write and, where Saleor takes batched requests,
+one request per QUERIES_PER_REQUEST lookups.
 
 The customer's e-mail is stored encrypted, with a keyed hash for an exact
 search and a masked form for display; never in clear.
@@ -29,12 +31,13 @@ from saleor_lengo.crypto import Cipher, DecryptionError, mask_email
 from saleor_lengo.db.schema import outbox, payment_orders, payments
 from saleor_lengo.logs import get_logger
 from saleor_lengo.saleor import installations
-from saleor_lengo.saleor.client import SaleorError
+from saleor_lengo.saleor.client import SaleorBatchRefused, SaleorError
+from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.pressure import RequestPressure
-from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasCipher, HasSaleor, HasLeases, HasCallbackQueue
+from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasCipher, HasSaleor, HasLeases, HasCircuits, HasCallbackQueue
 
 
-class Needs(HasDb, HasClock, HasTimer, HasCipher, HasSaleor, HasLeases, HasCallbackQueue, Protocol):
+class Needs(HasDb, HasClock, HasTimer, HasCipher, HasSaleor, HasLeases, HasCircuits, HasCallbackQueue, Protocol):
     """What linking payments to their Saleor orders uses."""
 
 
@@ -42,6 +45,8 @@ log = get_logger(__name__)
 
 DOCUMENT = "queries/transaction-owner.graphql"
 BATCH_SIZE = 20
+# Lookups per batched request, as the relay's reports: Saleor runs a batch's operations one after another.
+QUERIES_PER_REQUEST = 10
 POLL_SECONDS = 10.0
 MAX_DEFERRED_PASSES = 30  # 5 minutes of a sustained burst, then a pass runs anyway
 FIRST_RETRY_SECONDS = 30.0
@@ -162,7 +167,7 @@ async def run_once(deps: Needs, *, pressure: RequestPressure | None = None) -> i
         if not ids:
             return len(seen)
         seen.extend(ids)
-        await asyncio.gather(*(work_safely(deps, link_id) for link_id in ids))
+        await work_safely(deps, ids)
 
 
 async def run_forever(deps: Needs) -> None:
@@ -194,42 +199,98 @@ async def run_forever(deps: Needs) -> None:
         await deps.sleep(POLL_SECONDS)
 
 
-async def work_safely(deps: Needs, link_id: int) -> None:
+async def work_safely(deps: Needs, link_ids: list[int]) -> None:
     try:
-        with deps.leases.working(payment_orders, [link_id]):
-            await work(deps, link_id)
+        with deps.leases.working(payment_orders, link_ids):
+            await work(deps, link_ids)
     except Exception:
-        log.exception("order_link_failed", link_id=link_id)
+        log.exception("order_links_failed", links=len(link_ids))
 
 
-# --- one link ----------------------------------------------------------------------
+# --- a batch of links ----------------------------------------------------------------
+# One read for the batch, Saleor asked per installation (one token decryption; a
+# batched request of up to QUERIES_PER_REQUEST lookups where Saleor takes them), one
+# write for the batch: a lookup costs a fraction of a callback's work, not several
+# transactions and a request of its own.
 
 
-async def _ask(deps: Needs, payment_id: str) -> Owner | str:
-    """Saleor's answer for the payment's transaction, or why there is none."""
+@dataclass(frozen=True)
+class _Due:
+    link_id: int
+    payment_id: str
+    attempts: int
+    charged_at: float
+    installation_id: int | None
+    transaction_id: str | None
+
+
+async def work(deps: Needs, link_ids: list[int]) -> None:
+    c, p = payment_orders.c, payments.c
+    query = (
+        select(c.id, c.payment_id, c.attempts, c.charged_at, p.installation_id, p.saleor_transaction_id)
+        .select_from(payment_orders.outerjoin(payments, p.id == c.payment_id))
+        .where(c.id.in_(link_ids), c.done_at.is_(None))
+    )
     async with deps.db.read() as conn:
-        payment = (await conn.execute(
-            select(payments.c.installation_id, payments.c.saleor_transaction_id).where(payments.c.id == payment_id)
-        )).first()
-        inst = await installations.get_by_id(conn, payment.installation_id) if payment else None
-    if payment is None or inst is None or inst.removed_at is not None:
-        return "the installation is gone"
+        due = [_Due(*row) for row in (await conn.execute(query)).all()]
+        by_id = {i: await installations.get_by_id(conn, i) for i in {d.installation_id for d in due} if i is not None}
+    found: dict[int, Owner | str] = {}
+    groups: dict[int | None, list[_Due]] = {}
+    for d in due:
+        groups.setdefault(d.installation_id, []).append(d)
+    for installation_id, links in groups.items():
+        inst = by_id.get(installation_id) if installation_id is not None else None
+        answers = await _ask(deps, inst, [d.transaction_id or "" for d in links])
+        found.update({d.link_id: answer for d, answer in zip(links, answers, strict=True)})
+    now = deps.clock()
+    async with deps.db.write() as conn:
+        for d in due:
+            await conn.execute(
+                update(payment_orders)
+                .where(and_(payment_orders.c.id == d.link_id, payment_orders.c.done_at.is_(None)))
+                .values(_settled(deps, d, found[d.link_id], now))
+            )
+
+
+async def _ask(deps: Needs, inst: Installation | None, transaction_ids: list[str]) -> list[Owner | str]:
+    """Saleor's answer for each transaction of one installation, or why there is none."""
+    if inst is None or inst.removed_at is not None:
+        return ["the installation is gone"] * len(transaction_ids)
     try:
-        data = await deps.saleor.graphql(
-            inst.saleor_api_url, inst.token(deps.cipher), DOCUMENT, {"id": payment.saleor_transaction_id}
-        )
-    except (SaleorError, DecryptionError) as exc:
+        token = inst.token(deps.cipher)
+    except DecryptionError as exc:
+        return [str(exc)[:200]] * len(transaction_ids)
+    answers: list[Owner | str] = []
+    for start in range(0, len(transaction_ids), QUERIES_PER_REQUEST):
+        chunk = transaction_ids[start : start + QUERIES_PER_REQUEST]
+        if len(chunk) > 1 and deps.circuits.takes_batches(inst.id, deps.clock()):
+            try:
+                results = await deps.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [{"id": t} for t in chunk])
+            except SaleorBatchRefused:
+                deps.circuits.batches_refused(inst.id, deps.clock())
+            except SaleorError as exc:
+                answers += [str(exc)[:200]] * len(chunk)
+                continue
+            else:
+                answers += [str(r)[:200] if isinstance(r, SaleorError) else _owner(r) for r in results]
+                continue
+        answers += await asyncio.gather(*(_ask_one(deps, inst, token, t) for t in chunk))
+    return answers
+
+
+async def _ask_one(deps: Needs, inst: Installation, token: str, transaction_id: str) -> Owner | str:
+    try:
+        return _owner(await deps.saleor.graphql(inst.saleor_api_url, token, DOCUMENT, {"id": transaction_id}))
+    except SaleorError as exc:
         return str(exc)[:200]
+
+
+def _owner(data: dict[str, Any]) -> Owner | str:
     return parse_owner(data) or "Saleor does not know the transaction"
 
 
-async def work(deps: Needs, link_id: int) -> None:
-    async with deps.db.read() as conn:
-        link = (await conn.execute(select(payment_orders).where(payment_orders.c.id == link_id))).first()
-    if link is None or link.done_at is not None:
-        return
-    found = await _ask(deps, link.payment_id)
-    now = deps.clock()
+def _settled(deps: Needs, link: _Due, found: Owner | str, now: float) -> dict[str, Any]:
+    """The link row's new values after Saleor's answer (or its absence)."""
     values: dict[str, Any] = {"attempts": link.attempts + 1, "updated_at": now, "lease_owner": None, "lease_until": None}
     if isinstance(found, Owner):
         values.update(last_error=None, **email_columns(deps.cipher, found.email))
@@ -246,7 +307,4 @@ async def work(deps: Needs, link_id: int) -> None:
     else:
         delay = jittered(doubling(FIRST_RETRY_SECONDS, MAX_RETRY_SECONDS, link.attempts + 1))
         values["next_attempt_at"] = min(now + delay, link.charged_at + GIVE_UP_SECONDS)
-    async with deps.db.write() as conn:
-        await conn.execute(
-            update(payment_orders).where(and_(payment_orders.c.id == link_id, payment_orders.c.done_at.is_(None))).values(values)
-        )
+    return values

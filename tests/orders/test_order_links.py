@@ -126,12 +126,12 @@ async def test_two_processes_ask_saleor_once(
     waiting = 0
     ask = order_links._ask
 
-    async def slow_ask(svc: Services, payment_id: str) -> object:
+    async def slow_ask(svc: Services, inst: object, transaction_ids: list[str]) -> object:
         # The first to claim waits for the other's pass before asking: both overlap.
         nonlocal waiting
         waiting += 1
         await asyncio.wait_for(both_claimed.wait(), timeout=5)
-        return await ask(svc, payment_id)
+        return await ask(svc, inst, transaction_ids)  # type: ignore[arg-type]
 
     monkeypatch.setattr(order_links, "_ask", slow_ask)
 
@@ -252,3 +252,43 @@ async def test_a_pass_stops_between_batches_when_a_burst_begins(
 
     assert done == 1 and len(owner_queries(installed)) == 1
     assert await order_links.run_once(services) == 2  # without pressure, the rest
+
+
+async def test_a_batch_of_links_asks_saleor_in_batched_requests_where_saleor_takes_them(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    installed.batch_max_count = order_links.QUERIES_PER_REQUEST
+    made = [await charged(services, installed, lengo) for _ in range(12)]
+    for n, payment in enumerate(made):
+        installed.set_owner(payment.saleor_transaction_id, order=(f"T3JkZXI6{n}", str(n), EMAIL))
+    requests_before = len(installed.graphql_requests)
+
+    assert await order_links.run_once(services) == 12
+
+    # 12 lookups in two requests (10 + 2), each answer on its own payment's link.
+    assert installed.graphql_requests[requests_before:] == [10, 2]
+    assert sorted(q["variables"]["id"] for q in owner_queries(installed)) == sorted(p.saleor_transaction_id for p in made)
+    for n, payment in enumerate(made):
+        link = await link_of(services, payment.id)
+        assert (link.order_number, link.done_at, link.attempts) == (str(n), clock(), 1)
+
+
+async def test_a_saleor_refusing_batches_is_asked_one_lookup_per_request_and_remembered(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock
+) -> None:
+    made = [await charged(services, installed, lengo) for _ in range(3)]
+    for payment in made[:2]:
+        installed.set_owner(payment.saleor_transaction_id, checkout=("Q2hlY2tvdXQ6Yw==", EMAIL))
+    installed.set_owner(made[2].saleor_transaction_id, order=("T3JkZXI6Mw==", "3", EMAIL))  # Saleor's default: no batches
+    requests_before = len(installed.graphql_requests)
+
+    assert await order_links.run_once(services) == 3
+
+    # The batch refused (0 operations run), then one request per lookup.
+    assert installed.graphql_requests[requests_before:] == [0, 1, 1, 1]
+    assert (await link_of(services, made[2].id)).order_number == "3"
+    # Remembered: the checkouts asked again later go one per request at once, no batch tried first.
+    clock.advance(order_links.FIRST_RETRY_SECONDS)
+    requests_before = len(installed.graphql_requests)
+    assert await order_links.run_once(services) == 2
+    assert installed.graphql_requests[requests_before:] == [1, 1]
