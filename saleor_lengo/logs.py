@@ -21,6 +21,8 @@ import structlog
 _SENSITIVE_KEY = re.compile(
     r"(token|secret|license|password|authorization|signature|client|phone|account|key$)", re.IGNORECASE
 )
+# Process-wide on purpose, the one registry of its kind: logging is configured once per process, and a
+# secret registered by any part of it must be masked in every logger's lines.
 _KNOWN_SECRETS: set[str] = set()
 _MIN_SECRET = 6
 

@@ -14,7 +14,8 @@ import httpx
 
 from saleor_lengo.outbound_networks import AllowedNetworks, Resolver, guarded_transport, system_resolver
 
-# Requests whose caller stopped waiting: kept referenced until they end by themselves.
+# Requests whose caller stopped waiting: kept referenced until they end by themselves (asyncio holds
+# tasks weakly). Module-level on purpose: nothing reads it, and no object of ours outlives such a task.
 _abandoned: set[asyncio.Task[httpx.Response]] = set()
 
 

@@ -1,4 +1,4 @@
-"""What every resolver gets: the app's services and the verified Dashboard user."""
+"""What every resolver gets: the collaborators it may use (`Needs`) and the verified Dashboard user."""
 
 from __future__ import annotations
 

@@ -159,15 +159,20 @@ async def backfill(deps: Needs) -> int:
 
 async def run_once(deps: Needs, *, pressure: RequestPressure | None = None) -> int:
     """Look up the due links, a batch at a time; with `pressure`, stop between batches when a burst begins."""
-    seen: list[int] = []
+    done = 0
+    # A worked link is due again no sooner than FIRST_RETRY_SECONDS / 2 later, so only a batch that
+    # failed needs leaving out of the pass's next claims: excluding every link seen made each claim
+    # carry all the pass's ids, quadratic over a backlog of thousands.
+    failed: list[int] = []
     while True:
-        if pressure is not None and seen and pressure.busy():
-            return len(seen)
-        ids = await claim(deps, limit=BATCH_SIZE, exclude=seen)
+        if pressure is not None and done and pressure.busy():
+            return done
+        ids = await claim(deps, limit=BATCH_SIZE, exclude=failed)
         if not ids:
-            return len(seen)
-        seen.extend(ids)
-        await work_safely(deps, ids)
+            return done
+        done += len(ids)
+        if not await work_safely(deps, ids):
+            failed.extend(ids)
 
 
 async def run_forever(deps: Needs) -> None:
@@ -199,12 +204,15 @@ async def run_forever(deps: Needs) -> None:
         await deps.sleep(POLL_SECONDS)
 
 
-async def work_safely(deps: Needs, link_ids: list[int]) -> None:
+async def work_safely(deps: Needs, link_ids: list[int]) -> bool:
+    """Whether the batch was worked (its links then due again only after a backoff)."""
     try:
         with deps.leases.working(payment_orders, link_ids):
             await work(deps, link_ids)
     except Exception:
         log.exception("order_links_failed", links=len(link_ids))
+        return False
+    return True
 
 
 # --- a batch of links ----------------------------------------------------------------
@@ -243,12 +251,14 @@ async def work(deps: Needs, link_ids: list[int]) -> None:
         answers = await _ask(deps, inst, [d.transaction_id or "" for d in links])
         found.update({d.link_id: answer for d, answer in zip(links, answers, strict=True)})
     now = deps.clock()
+    # Worked out (e-mails encrypted) before the write transaction opens: it holds SQLite's lock.
+    settled = [(d.link_id, _settled(deps, d, found[d.link_id], now)) for d in due]
     async with deps.db.write() as conn:
-        for d in due:
+        for link_id, values in settled:
             await conn.execute(
                 update(payment_orders)
-                .where(and_(payment_orders.c.id == d.link_id, payment_orders.c.done_at.is_(None)))
-                .values(_settled(deps, d, found[d.link_id], now))
+                .where(and_(payment_orders.c.id == link_id, payment_orders.c.done_at.is_(None)))
+                .values(values)
             )
 
 

@@ -292,3 +292,51 @@ async def test_a_saleor_refusing_batches_is_asked_one_lookup_per_request_and_rem
     requests_before = len(installed.graphql_requests)
     assert await order_links.run_once(services) == 2
     assert installed.graphql_requests[requests_before:] == [1, 1]
+
+
+async def test_a_batch_that_fails_is_left_out_of_the_pass_and_taken_by_the_next(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    made = [await charged(services, installed, lengo) for _ in range(3)]
+    for n, payment in enumerate(made):
+        installed.set_owner(payment.saleor_transaction_id, order=(f"T3JkZXI6{n}", str(n), EMAIL))
+    monkeypatch.setattr(order_links, "BATCH_SIZE", 1)
+    work = order_links.work
+    calls: list[list[int]] = []
+
+    async def failing_once(svc: Services, link_ids: list[int]) -> None:
+        calls.append(link_ids)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        await work(svc, link_ids)
+
+    monkeypatch.setattr(order_links, "work", failing_once)
+
+    assert await order_links.run_once(services) == 3
+    # The failed link was not claimed again within the pass (no endless retry of a failure)...
+    assert len(calls) == 3 and len({ids[0] for ids in calls}) == 3
+    assert len(owner_queries(installed)) == 2
+    # ...and once the heartbeat has given its lease back, the next pass (the clock unmoved) takes it.
+    await services.leases.beat()
+    assert await order_links.run_once(services) == 1
+    assert [(await link_of(services, p.id)).order_number for p in made] == ["0", "1", "2"]
+
+
+async def test_a_pass_over_a_backlog_claims_each_batch_without_carrying_the_links_already_worked(
+    services: Services, installed: FakeSaleor, lengo: LengoState, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for _ in range(4):
+        await charged(services, installed, lengo)
+    monkeypatch.setattr(order_links, "BATCH_SIZE", 1)
+    claim = order_links.claim
+    excluded: list[int] = []
+
+    async def watched(svc: Services, *, limit: int, exclude: list[int]) -> list[int]:
+        excluded.append(len(exclude))
+        return await claim(svc, limit=limit, exclude=exclude)
+
+    monkeypatch.setattr(order_links, "claim", watched)
+
+    assert await order_links.run_once(services) == 4
+    # Each claim's query stays the same size however long the backlog (it was all the pass's ids).
+    assert excluded == [0, 0, 0, 0, 0]

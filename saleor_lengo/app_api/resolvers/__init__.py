@@ -1,1 +1,1 @@
-"""Resolvers, one concept per module; they know the database and the services, not strawberry."""
+"""Resolvers, one concept per module; they know the database and their collaborators (`context.Needs`), not strawberry."""
