@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -118,6 +119,11 @@ def create_app(services: Services, *, background: BackgroundStarter | None = Non
     @asynccontextmanager
     async def lifespan(_app: Starlette) -> AsyncIterator[None]:
         stop = await background(services) if background else None
+        # What startup built (modules, Saleor's schema, CLDR data: most of the idle RSS) lives as long as
+        # the process: moved out of the collector's reach, a full collection no longer walks it, which
+        # took milliseconds off the requests it landed on.
+        gc.collect()
+        gc.freeze()
         try:
             yield
         finally:
