@@ -273,19 +273,25 @@ async def _ask(deps: Needs, inst: Installation | None, transaction_ids: list[str
     answers: list[Owner | str] = []
     for start in range(0, len(transaction_ids), QUERIES_PER_REQUEST):
         chunk = transaction_ids[start : start + QUERIES_PER_REQUEST]
-        if len(chunk) > 1 and deps.circuits.takes_batches(inst.id, deps.clock()):
-            try:
-                results = await deps.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [{"id": t} for t in chunk])
-            except SaleorBatchRefused:
-                deps.circuits.batches_refused(inst.id, deps.clock())
-            except SaleorError as exc:
-                answers += [str(exc)[:200]] * len(chunk)
-                continue
-            else:
-                answers += [str(r)[:200] if isinstance(r, SaleorError) else _owner(r) for r in results]
-                continue
-        answers += await asyncio.gather(*(_ask_one(deps, inst, token, t) for t in chunk))
+        batched = await _ask_batch(deps, inst, token, chunk) if len(chunk) > 1 else None
+        if batched is None:
+            batched = await asyncio.gather(*(_ask_one(deps, inst, token, t) for t in chunk))
+        answers += batched
     return answers
+
+
+async def _ask_batch(deps: Needs, inst: Installation, token: str, chunk: list[str]) -> list[Owner | str] | None:
+    """The chunk's answers in one batched request; None when this Saleor takes no batches (ask one by one)."""
+    if not deps.circuits.takes_batches(inst.id, deps.clock()):
+        return None
+    try:
+        results = await deps.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [{"id": t} for t in chunk])
+    except SaleorBatchRefused:
+        deps.circuits.batches_refused(inst.id, deps.clock())
+        return None
+    except SaleorError as exc:
+        return [str(exc)[:200]] * len(chunk)
+    return [str(r)[:200] if isinstance(r, SaleorError) else _owner(r) for r in results]
 
 
 async def _ask_one(deps: Needs, inst: Installation, token: str, transaction_id: str) -> Owner | str:

@@ -15,10 +15,16 @@ from typing import Any, Protocol
 from saleor_lengo.saleor.installations import Installation
 from saleor_lengo.saleor.events import SyncEvent
 from saleor_lengo.saleor.sync_answers import SyncAnswer
-from saleor_lengo.needs import HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasLeases, HasWakeups, HasMetrics, HasBackground, HasCallbackQueue
+from saleor_lengo.needs import (
+    HasBackground, HasCache, HasCallbackQueue, HasCipher, HasClock, HasDb, HasHttp, HasLeases, HasMetrics, HasSettings,
+    HasTimer, HasWakeups,
+)
 
 
-class Needs(HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasLeases, HasWakeups, HasMetrics, HasBackground, HasCallbackQueue, Protocol):
+class Needs(
+    HasDb, HasClock, HasTimer, HasSettings, HasCipher, HasHttp, HasCache, HasLeases, HasWakeups, HasMetrics,
+    HasBackground, HasCallbackQueue, Protocol,
+):
     """What the handlers and the flows they call use."""
 
 

@@ -422,7 +422,8 @@ async def _deliver_chunk(deps: Needs, rows: list[Any], inst: Installation | None
         return [token] * len(rows)
     assert inst is not None
     try:
-        results = await deps.saleor.graphql_batch(inst.saleor_api_url, token, DOCUMENT, [variables(r, _link(deps, inst, r)) for r in rows]
+        results = await deps.saleor.graphql_batch(
+            inst.saleor_api_url, token, DOCUMENT, [variables(r, _link(deps, inst, r)) for r in rows]
         )
     except SaleorBatchRefused as exc:
         if deps.circuits.batches_refused(inst.id, deps.clock()):
